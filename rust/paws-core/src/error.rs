@@ -1,0 +1,76 @@
+//! One error type for the core. Every variant names what a user needs to find the
+//! problem: the file, the row or index, the field, and what was expected.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = PawsError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PawsError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: malformed feature JSON: {message}")]
+    MalformedJson { path: PathBuf, message: String },
+
+    #[error("{path}: wrong feature dimension: expected {expected}, found {found}")]
+    WrongDimension {
+        path: PathBuf,
+        expected: usize,
+        found: usize,
+    },
+
+    #[error("{path}: {what} at {location} is {value}; features must be finite")]
+    NonFinite {
+        path: PathBuf,
+        /// "feature index 17" or "row 3 (image x.jpg), feature index 17".
+        location: String,
+        what: &'static str,
+        value: String,
+    },
+
+    #[error("{path}: no feature files (expected <breed>_<n>.jpg.json)")]
+    EmptyFolder { path: PathBuf },
+
+    #[error("{path}: file name does not follow <breed>_<n>.jpg.json")]
+    BadFileName { path: PathBuf },
+
+    #[error("unknown class '{name}'; known classes: {}", known.join(", "))]
+    UnknownClass { name: String, known: Vec<String> },
+
+    #[error("class '{name}' has no rows in {source_name}")]
+    EmptyClass { name: String, source_name: String },
+
+    #[error("{path}: Parquet: {message}")]
+    Parquet { path: PathBuf, message: String },
+
+    #[error("{path}: column '{column}': {message}")]
+    BadColumn {
+        path: PathBuf,
+        column: String,
+        message: String,
+    },
+
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    #[error("numeric overflow: {0}")]
+    Overflow(String),
+}
+
+impl PawsError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        PawsError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        PawsError::InvalidArgument(msg.into())
+    }
+}

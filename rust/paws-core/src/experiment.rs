@@ -1,0 +1,462 @@
+//! The breed experiment: one breed against another, against several, or against all,
+//! over a sweep of train splits; one seeded stratified split and one model per
+//! (comparison, split); the accuracy table and the best model of each comparison.
+
+use crate::dataset::Dataset;
+use crate::error::{PawsError, Result};
+use crate::eval::{evaluate, Confusion};
+use crate::model::{LinearModel, SavedModel, TrainingInfo, MODEL_FORMAT};
+use crate::results::ResultRow;
+use crate::sgd::{train, SgdParams, Trained};
+use crate::source::InMemorySource;
+use crate::split::{model_seed, stratified};
+use crate::standardize::{FeatureMap, Scaling};
+use std::time::{Duration, Instant};
+
+/// The name the table uses for "every other class".
+pub const ALL: &str = "All";
+
+/// What the positive class is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Against {
+    /// One model per listed class (one against one).
+    Classes(Vec<String>),
+    /// One model against the union of all other classes.
+    All,
+    /// Every pair of the dataset's classes (the positive class is ignored).
+    AllPairs,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExperimentConfig {
+    pub class: Option<String>,
+    pub against: Against,
+    pub splits: Vec<f64>,
+    pub sgd: SgdParams,
+    /// MLlib's `setIntercept` (off by default, as in `SVMWithSGD.train`).
+    pub intercept: bool,
+    /// Standardise features with each model's training statistics.
+    pub standardize: bool,
+    /// Weight rows so that both labels weigh the same (off: MLlib parity).
+    pub class_weighting: bool,
+    pub seed: u64,
+}
+
+impl Default for ExperimentConfig {
+    fn default() -> Self {
+        ExperimentConfig {
+            class: None,
+            against: Against::All,
+            splits: (1..=9).map(|k| k as f64 / 10.0).collect(),
+            sgd: SgdParams::default(),
+            intercept: false,
+            standardize: false,
+            class_weighting: false,
+            seed: 42,
+        }
+    }
+}
+
+/// Parses `start:end:step` (inclusive) or a comma list; every split in (0, 1).
+pub fn parse_splits(text: &str) -> Result<Vec<f64>> {
+    let bad = |why: &str| PawsError::invalid(format!("--splits '{text}': {why}"));
+    let num = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| bad(&format!("'{s}' is not a number")))
+    };
+    let splits: Vec<f64> = if text.contains(':') {
+        let parts: Vec<&str> = text.split(':').collect();
+        if parts.len() != 3 {
+            return Err(bad("expected start:end:step"));
+        }
+        let (a, b, step) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
+        if !(step > 0.0) || b < a {
+            return Err(bad("need start <= end and step > 0"));
+        }
+        let n = ((b - a) / step + 1e-9).floor() as usize + 1;
+        // Round to 1e-9 so that 0.1 + 2·0.1 prints as 0.3.
+        (0..n)
+            .map(|k| ((a + k as f64 * step) * 1e9).round() / 1e9)
+            .collect()
+    } else {
+        text.split(',').map(num).collect::<Result<_>>()?
+    };
+    if splits.is_empty() {
+        return Err(bad("no split"));
+    }
+    if let Some(s) = splits.iter().find(|s| !(**s > 0.0 && **s < 1.0)) {
+        return Err(bad(&format!("{s} is not strictly between 0 and 1")));
+    }
+    Ok(splits)
+}
+
+/// One comparison: `positive` (label 1) against `negatives` (label 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub positive: u32,
+    /// Class indices of label 0.
+    pub negatives: Vec<u32>,
+    /// `class2` in the table: a class name or [`ALL`].
+    pub negative_name: String,
+}
+
+/// Resolves the configured comparisons against the dataset's classes.
+pub fn comparisons(data: &Dataset, cfg: &ExperimentConfig) -> Result<Vec<Comparison>> {
+    let n = data.classes().len() as u32;
+    if n < 2 {
+        return Err(PawsError::invalid(format!(
+            "{} has {} class(es); an experiment needs at least 2",
+            data.source_name(),
+            n
+        )));
+    }
+    let positive = || -> Result<u32> {
+        let name = cfg
+            .class
+            .as_deref()
+            .ok_or_else(|| PawsError::invalid("--class is required unless --all-pairs is given"))?;
+        data.class_index(name)
+    };
+    match &cfg.against {
+        Against::AllPairs => Ok((0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .map(|(a, b)| Comparison {
+                positive: a,
+                negatives: vec![b],
+                negative_name: data.class_name(b).to_string(),
+            })
+            .collect()),
+        Against::All => {
+            let p = positive()?;
+            Ok(vec![Comparison {
+                positive: p,
+                negatives: (0..n).filter(|&c| c != p).collect(),
+                negative_name: ALL.to_string(),
+            }])
+        }
+        Against::Classes(names) => {
+            let p = positive()?;
+            if names.is_empty() {
+                return Err(PawsError::invalid("--vs names no class"));
+            }
+            names
+                .iter()
+                .map(|name| {
+                    let b = data.class_index(name)?;
+                    if b == p {
+                        return Err(PawsError::invalid(format!(
+                            "'{name}' is compared with itself"
+                        )));
+                    }
+                    Ok(Comparison {
+                        positive: p,
+                        negatives: vec![b],
+                        negative_name: data.class_name(b).to_string(),
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+/// One model to train: its split and labels.
+#[derive(Debug, Clone)]
+pub struct ModelTask {
+    pub comparison: usize,
+    pub split: f64,
+    pub num_model: u32,
+    pub seed: u64,
+    pub train_rows: Vec<u32>,
+    pub train_labels: Vec<f64>,
+    /// Per-row weights when class weighting is on.
+    pub train_weights: Option<Vec<f64>>,
+    pub test_rows: Vec<u32>,
+    pub test_labels: Vec<u8>,
+}
+
+/// Plans every model: one stratified split per (comparison, split).
+pub fn plan(data: &Dataset, cfg: &ExperimentConfig, comps: &[Comparison]) -> Vec<ModelTask> {
+    let by_class = data.rows_by_class();
+    let mut tasks = Vec::new();
+    for (ci, comp) in comps.iter().enumerate() {
+        let class1 = data.class_name(comp.positive);
+        let strata: Vec<&[u32]> = std::iter::once(comp.positive)
+            .chain(comp.negatives.iter().copied())
+            .map(|c| by_class[c as usize].as_slice())
+            .collect();
+        for (k, &split) in cfg.splits.iter().enumerate() {
+            let seed = model_seed(cfg.seed, class1, &comp.negative_name, split);
+            let s = stratified(&strata, split, seed);
+            let label = |r: u32| (data.labels()[r as usize] == comp.positive) as u8;
+            let train_labels: Vec<f64> = s.train.iter().map(|&r| label(r) as f64).collect();
+            let train_weights = cfg.class_weighting.then(|| balanced_weights(&train_labels));
+            tasks.push(ModelTask {
+                comparison: ci,
+                split,
+                num_model: k as u32 + 1,
+                seed,
+                test_labels: s.test.iter().map(|&r| label(r)).collect(),
+                train_rows: s.train,
+                train_labels,
+                train_weights,
+                test_rows: s.test,
+            });
+        }
+    }
+    tasks
+}
+
+/// scikit-learn's "balanced" weights: `n / (2·n_label)`, so each label's weights sum to
+/// n/2 and the mean gradient keeps its scale.
+fn balanced_weights(labels: &[f64]) -> Vec<f64> {
+    let n = labels.len() as f64;
+    let pos = labels.iter().filter(|&&y| y > 0.5).count() as f64;
+    let neg = n - pos;
+    labels
+        .iter()
+        .map(|&y| {
+            let k = if y > 0.5 { pos } else { neg };
+            if k > 0.0 {
+                n / (2.0 * k)
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
+/// A trained, evaluated model.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub model: LinearModel,
+    pub trained: Trained,
+    pub confusion: Confusion,
+    pub train_time: Duration,
+    pub eval_time: Duration,
+}
+
+/// Trains one model in process and evaluates it on its test rows.
+pub fn train_and_evaluate(
+    data: &Dataset,
+    cfg: &ExperimentConfig,
+    task: &ModelTask,
+) -> Result<Outcome> {
+    let t0 = Instant::now();
+    let map = FeatureMap {
+        dim: data.dim(),
+        intercept: cfg.intercept,
+        scaling: cfg
+            .standardize
+            .then(|| Scaling::fit(data.features(), data.dim(), &task.train_rows)),
+    };
+    let source = InMemorySource::new(
+        cfg.sgd.loss,
+        data.features(),
+        data.dim(),
+        &task.train_rows,
+        &task.train_labels,
+        task.train_weights.as_deref(),
+    );
+    let trained = train(&source, cfg.sgd.clone(), map.clone(), None)?;
+    let (weights, intercept) = map.raw_model(&trained.weights);
+    let model = LinearModel {
+        kind: cfg.sgd.loss,
+        weights,
+        intercept,
+        threshold: LinearModel::default_threshold(cfg.sgd.loss),
+    };
+    let train_time = t0.elapsed();
+    let t1 = Instant::now();
+    let confusion = evaluate(
+        &model,
+        data.features(),
+        data.dim(),
+        &task.test_rows,
+        &task.test_labels,
+    );
+    Ok(Outcome {
+        model,
+        trained,
+        confusion,
+        train_time,
+        eval_time: t1.elapsed(),
+    })
+}
+
+/// The table row of a trained model.
+pub fn result_row(
+    data: &Dataset,
+    cfg: &ExperimentConfig,
+    comp: &Comparison,
+    task: &ModelTask,
+    out: &Outcome,
+    engine: &str,
+    seconds: f64,
+) -> ResultRow {
+    let c = &out.confusion;
+    ResultRow {
+        class1: data.class_name(comp.positive).to_string(),
+        class2: comp.negative_name.clone(),
+        split: task.split,
+        iterations: cfg.sgd.iterations,
+        num_model: task.num_model,
+        predict_pct: 100.0 * c.accuracy(),
+        nb_train: task.train_rows.len() as u64,
+        nb_test: c.total(),
+        nb_correct: c.correct(),
+        precision: c.precision(),
+        recall: c.recall(),
+        f1: c.f1(),
+        majority_pct: 100.0 * c.majority_accuracy(),
+        flag: c.degenerate().unwrap_or_default(),
+        iterations_run: out.trained.updates,
+        engine: engine.to_string(),
+        seconds,
+    }
+}
+
+/// The JSON model of a trained model.
+pub fn saved_model(
+    data: &Dataset,
+    cfg: &ExperimentConfig,
+    comp: &Comparison,
+    task: &ModelTask,
+    out: &Outcome,
+    engine: &str,
+) -> SavedModel {
+    SavedModel {
+        format: MODEL_FORMAT.to_string(),
+        positive_class: data.class_name(comp.positive).to_string(),
+        negative_class: comp.negative_name.clone(),
+        negative_classes: comp
+            .negatives
+            .iter()
+            .map(|&c| data.class_name(c).to_string())
+            .collect(),
+        model: out.model.clone(),
+        feature_dim: data.dim(),
+        extractor: data.extractor().clone(),
+        training: TrainingInfo {
+            sgd: cfg.sgd.clone(),
+            intercept: cfg.intercept,
+            standardize: cfg.standardize,
+            class_weighting: cfg.class_weighting,
+            seed: task.seed,
+            split: task.split,
+            nb_train: task.train_rows.len() as u64,
+            nb_test: out.confusion.total(),
+            test_accuracy: out.confusion.accuracy(),
+            iterations_run: out.trained.updates,
+            engine: engine.to_string(),
+        },
+    }
+}
+
+/// Time spent per phase, summed over models.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseTimes {
+    pub split: Duration,
+    pub train: Duration,
+    pub evaluate: Duration,
+}
+
+/// Everything an experiment produces.
+#[derive(Debug, Clone)]
+pub struct ExperimentOutput {
+    pub rows: Vec<ResultRow>,
+    /// The best model of each comparison (highest test accuracy; on a tie, the one
+    /// trained on more rows).
+    pub best: Vec<SavedModel>,
+    pub times: PhaseTimes,
+}
+
+/// Runs the whole experiment in process. `progress(done, total)` is called after each
+/// model.
+pub fn run(
+    data: &Dataset,
+    cfg: &ExperimentConfig,
+    engine: &str,
+    progress: &dyn Fn(usize, usize),
+) -> Result<ExperimentOutput> {
+    let comps = comparisons(data, cfg)?;
+    let t = Instant::now();
+    let tasks = plan(data, cfg, &comps);
+    let mut times = PhaseTimes {
+        split: t.elapsed(),
+        ..Default::default()
+    };
+    let mut rows = Vec::with_capacity(tasks.len());
+    let mut best: Vec<Option<(f64, u64, SavedModel)>> = vec![None; comps.len()];
+    for (i, task) in tasks.iter().enumerate() {
+        let comp = &comps[task.comparison];
+        let out = train_and_evaluate(data, cfg, task)?;
+        times.train += out.train_time;
+        times.evaluate += out.eval_time;
+        let row = result_row(
+            data,
+            cfg,
+            comp,
+            task,
+            &out,
+            engine,
+            (out.train_time + out.eval_time).as_secs_f64(),
+        );
+        if !row.flag.is_empty() {
+            log::warn!(
+                "{} vs {} split {}: the model {} (accuracy {:.2} % = majority baseline {:.2} %)",
+                row.class1,
+                row.class2,
+                row.split,
+                row.flag,
+                row.predict_pct,
+                row.majority_pct
+            );
+        }
+        let key = (out.confusion.accuracy(), task.train_rows.len() as u64);
+        let slot = &mut best[task.comparison];
+        if slot.as_ref().is_none_or(|(a, n, _)| key > (*a, *n)) {
+            *slot = Some((
+                key.0,
+                key.1,
+                saved_model(data, cfg, comp, task, &out, engine),
+            ));
+        }
+        rows.push(row);
+        progress(i + 1, tasks.len());
+    }
+    Ok(ExperimentOutput {
+        rows,
+        best: best.into_iter().flatten().map(|(_, _, m)| m).collect(),
+        times,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_parse_ranges_and_lists() {
+        let s = parse_splits("0.1:0.9:0.1").unwrap();
+        assert_eq!(s.len(), 9);
+        assert_eq!(s[2], 0.3);
+        assert_eq!(s[8], 0.9);
+        assert_eq!(parse_splits("0.3,0.5").unwrap(), vec![0.3, 0.5]);
+        assert!(parse_splits("0:1:0.5")
+            .unwrap_err()
+            .to_string()
+            .contains("strictly between"));
+        assert!(parse_splits("0.1:x:0.1")
+            .unwrap_err()
+            .to_string()
+            .contains("'x'"));
+        assert!(parse_splits("0.1:0.2").is_err());
+    }
+
+    #[test]
+    fn balanced_weights_give_each_label_half() {
+        let w = balanced_weights(&[1.0, 0.0, 0.0, 0.0]);
+        assert_eq!(w, vec![2.0, 4.0 / 6.0, 4.0 / 6.0, 4.0 / 6.0]);
+    }
+}

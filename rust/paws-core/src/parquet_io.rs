@@ -1,0 +1,238 @@
+//! Feature datasets in Parquet.
+//!
+//! Columns: `image` (utf8), `label` (utf8, the breed), `features` (a fixed-size list of
+//! float32; a variable list of float32 is read too). Key/value metadata records the
+//! extractor: `paws.extractor.model` and `paws.extractor.dim`.
+
+use crate::dataset::{Dataset, Extractor};
+use crate::error::{PawsError, Result};
+use arrow_array::builder::{FixedSizeListBuilder, Float32Builder};
+use arrow_array::{
+    Array, ArrayRef, FixedSizeListArray, Float32Array, LargeListArray, ListArray, RecordBatch,
+    StringArray,
+};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+pub const META_MODEL: &str = "paws.extractor.model";
+pub const META_DIM: &str = "paws.extractor.dim";
+
+fn pq_err(path: &Path, e: impl std::fmt::Display) -> PawsError {
+    PawsError::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn column_err(path: &Path, column: &str, message: impl Into<String>) -> PawsError {
+    PawsError::BadColumn {
+        path: path.to_path_buf(),
+        column: column.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Writes `data` to `path` atomically: a temporary file in the same folder, then a
+/// rename, so a reader never sees half a file.
+pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
+    let dim = data.dim();
+    let item = Arc::new(Field::new("item", DataType::Float32, false));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("image", DataType::Utf8, false),
+        Field::new("label", DataType::Utf8, false),
+        Field::new(
+            "features",
+            DataType::FixedSizeList(item.clone(), dim as i32),
+            false,
+        ),
+    ]));
+    let mut list = FixedSizeListBuilder::with_capacity(
+        Float32Builder::with_capacity(data.features().len()),
+        dim as i32,
+        data.len(),
+    )
+    .with_field(item);
+    for i in 0..data.len() {
+        list.values().append_slice(data.row(i));
+        list.append(true);
+    }
+    let labels: Vec<&str> = (0..data.len()).map(|i| data.breed(i)).collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(data.images())),
+        Arc::new(StringArray::from(labels)),
+        Arc::new(list.finish()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| pq_err(path, e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_key_value_metadata(Some(vec![
+            parquet::file::metadata::KeyValue::new(
+                META_MODEL.into(),
+                data.extractor().model.clone(),
+            ),
+            parquet::file::metadata::KeyValue::new(META_DIM.into(), dim.to_string()),
+        ]))
+        .build();
+
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| PawsError::io(dir, e))?;
+    {
+        let mut writer = ArrowWriter::try_new(tmp.as_file(), schema, Some(props))
+            .map_err(|e| pq_err(path, e))?;
+        writer.write(&batch).map_err(|e| pq_err(path, e))?;
+        writer.close().map_err(|e| pq_err(path, e))?;
+    }
+    tmp.as_file().flush().map_err(|e| PawsError::io(path, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| PawsError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| PawsError::io(path, e.error))?;
+    Ok(())
+}
+
+/// Reads a feature Parquet file written by paws or by anyone following the layout.
+pub fn read_parquet(path: &Path) -> Result<Dataset> {
+    let file = std::fs::File::open(path).map_err(|e| PawsError::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| pq_err(path, e))?;
+    let meta: HashMap<String, String> = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let schema = builder.schema().clone();
+    for name in ["image", "label", "features"] {
+        if schema.field_with_name(name).is_err() {
+            let found: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(column_err(
+                path,
+                name,
+                format!("missing; found columns: {}", found.join(", ")),
+            ));
+        }
+    }
+    let reader = builder.build().map_err(|e| pq_err(path, e))?;
+
+    let (mut images, mut breeds, mut features) = (Vec::new(), Vec::new(), Vec::new());
+    let mut dim: Option<usize> = None;
+    for batch in reader {
+        let batch = batch.map_err(|e| pq_err(path, e))?;
+        let row0 = images.len();
+        for name in ["image", "label"] {
+            let col = batch.column_by_name(name).expect("checked above");
+            let strings = col.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
+                column_err(
+                    path,
+                    name,
+                    format!("expected utf8, found {}", col.data_type()),
+                )
+            })?;
+            if let Some(i) = (0..strings.len()).find(|&i| strings.is_null(i)) {
+                return Err(column_err(path, name, format!("row {} is null", row0 + i)));
+            }
+            let out = if name == "image" {
+                &mut images
+            } else {
+                &mut breeds
+            };
+            out.extend(strings.iter().map(|s| s.unwrap_or_default().to_string()));
+        }
+        let col = batch.column_by_name("features").expect("checked above");
+        for i in 0..col.len() {
+            let row = list_row(col, i)
+                .map_err(|m| column_err(path, "features", format!("row {}: {m}", row0 + i)))?;
+            let expected = *dim.get_or_insert(row.len());
+            if row.len() != expected {
+                return Err(column_err(
+                    path,
+                    "features",
+                    format!(
+                        "row {} (image {}): expected {expected} values, found {}",
+                        row0 + i,
+                        images[row0 + i],
+                        row.len()
+                    ),
+                ));
+            }
+            if let Some(j) = (0..row.len()).find(|&j| row.is_null(j)) {
+                return Err(column_err(
+                    path,
+                    "features",
+                    format!(
+                        "row {} (image {}): value {j} is null",
+                        row0 + i,
+                        images[row0 + i]
+                    ),
+                ));
+            }
+            features.extend_from_slice(row.values());
+        }
+    }
+    let dim = match dim {
+        Some(d) => d,
+        None => return Err(column_err(path, "features", "the file has no rows")),
+    };
+    if let Some(declared) = meta.get(META_DIM) {
+        if declared != &dim.to_string() {
+            return Err(column_err(
+                path,
+                "features",
+                format!("metadata {META_DIM}={declared}, rows have {dim} values"),
+            ));
+        }
+    }
+    let extractor = Extractor {
+        model: meta
+            .get(META_MODEL)
+            .cloned()
+            .unwrap_or_else(|| "unknown".into()),
+        dim,
+    };
+    Dataset::new(
+        dim,
+        features,
+        images,
+        breeds,
+        extractor,
+        path.display().to_string(),
+    )
+}
+
+/// Row `i` of a list column as a float32 array.
+fn list_row(col: &ArrayRef, i: usize) -> Result<Float32Array, String> {
+    if col.is_null(i) {
+        return Err("features are null".into());
+    }
+    let values: ArrayRef = if let Some(l) = col.as_any().downcast_ref::<FixedSizeListArray>() {
+        l.value(i)
+    } else if let Some(l) = col.as_any().downcast_ref::<ListArray>() {
+        l.value(i)
+    } else if let Some(l) = col.as_any().downcast_ref::<LargeListArray>() {
+        l.value(i)
+    } else {
+        return Err(format!(
+            "expected a list of float32, found {}",
+            col.data_type()
+        ));
+    };
+    values
+        .as_any()
+        .downcast_ref::<Float32Array>()
+        .cloned()
+        .ok_or_else(|| format!("expected float32 values, found {}", values.data_type()))
+}

@@ -1,0 +1,260 @@
+//! `GradientDescent.runMiniBatchSGD` of Spark MLlib 3.5, as a state machine.
+//!
+//! The driver side of SGD is small and sequential: hold the weights, turn a gradient
+//! sum into an update, test convergence. It lives here once and is used by both
+//! engines: [`train`] drives it in process, and the Spark shim drives the same
+//! [`Sgd`] through JNI while Spark computes the gradient sums.
+//!
+//! MLlib's loop, reproduced:
+//! - iterations `i = 1 ..= numIterations + 1`; iteration `i` samples with seed `42 + i`;
+//! - the gradient is the mean `gradSum / count` over the mini-batch;
+//! - the update uses `stepSize / sqrt(i)`; the last pass (`i = numIterations + 1`)
+//!   only records the loss;
+//! - the convergence test compares the last two updated weight vectors, so it starts
+//!   after the second update, and stops the loop early;
+//! - a mini-batch with no rows skips the update; no rows at all returns the initial
+//!   weights.
+
+use crate::error::{PawsError, Result};
+use crate::exact_sum::GradientSum;
+use crate::gradient::{KernelWeights, LossKind};
+use crate::source::GradientSource;
+use crate::standardize::FeatureMap;
+use crate::updater::{self, UpdaterKind};
+use serde::{Deserialize, Serialize};
+
+/// The knobs of `SVMWithSGD` / `LogisticRegressionWithSGD`, with MLlib's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SgdParams {
+    pub loss: LossKind,
+    pub updater: UpdaterKind,
+    pub step_size: f64,
+    pub iterations: u32,
+    pub reg_param: f64,
+    pub mini_batch_fraction: f64,
+    pub convergence_tol: f64,
+}
+
+impl Default for SgdParams {
+    fn default() -> Self {
+        SgdParams {
+            loss: LossKind::Hinge,
+            updater: UpdaterKind::L2,
+            step_size: 1.0,
+            iterations: 100,
+            reg_param: 0.01,
+            mini_batch_fraction: 1.0,
+            convergence_tol: 0.001,
+        }
+    }
+}
+
+impl SgdParams {
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(PawsError::invalid(m));
+        if !(self.step_size > 0.0 && self.step_size.is_finite()) {
+            return bad(format!("stepSize must be positive, got {}", self.step_size));
+        }
+        if !(self.reg_param >= 0.0 && self.reg_param.is_finite()) {
+            return bad(format!("regParam must be >= 0, got {}", self.reg_param));
+        }
+        if !(self.mini_batch_fraction > 0.0 && self.mini_batch_fraction <= 1.0) {
+            return bad(format!(
+                "miniBatchFraction must be in (0, 1], got {}",
+                self.mini_batch_fraction
+            ));
+        }
+        if !(self.convergence_tol >= 0.0 && self.convergence_tol <= 1.0) {
+            return bad(format!(
+                "convergenceTol must be in [0, 1], got {}",
+                self.convergence_tol
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The optimiser's state between two passes over the data.
+#[derive(Debug, Clone)]
+pub struct Sgd {
+    params: SgdParams,
+    map: FeatureMap,
+    weights: Vec<f64>,
+    reg_val: f64,
+    /// The next iteration, from 1.
+    iter: u32,
+    last_update: Option<Vec<f64>>,
+    converged: bool,
+    loss_history: Vec<f64>,
+    updates: u32,
+}
+
+impl Sgd {
+    /// Starts from `initial` (model space, `map.weight_len()` long) or, like
+    /// `GeneralizedLinearAlgorithm`, from zeros with the intercept weight at 1.0
+    /// (`appendBias(initialWeights)`).
+    pub fn new(params: SgdParams, map: FeatureMap, initial: Option<Vec<f64>>) -> Result<Self> {
+        params.validate()?;
+        let weights = match initial {
+            Some(w) if w.len() != map.weight_len() => {
+                return Err(PawsError::invalid(format!(
+                    "initial weights have {} values, the model needs {}",
+                    w.len(),
+                    map.weight_len()
+                )))
+            }
+            Some(w) => w,
+            None => {
+                let mut w = vec![0.0; map.dim];
+                if map.intercept {
+                    w.push(1.0);
+                }
+                w
+            }
+        };
+        let reg_val = updater::initial_reg_value(params.updater, &weights, params.reg_param);
+        Ok(Sgd {
+            params,
+            map,
+            weights,
+            reg_val,
+            iter: 1,
+            last_update: None,
+            converged: false,
+            loss_history: Vec::new(),
+            updates: 0,
+        })
+    }
+
+    pub fn params(&self) -> &SgdParams {
+        &self.params
+    }
+    pub fn feature_map(&self) -> &FeatureMap {
+        &self.map
+    }
+    /// True when MLlib's loop would stop: converged, or past the final loss pass.
+    pub fn is_done(&self) -> bool {
+        self.converged || self.iter > self.params.iterations + 1
+    }
+    /// The iteration the next pass serves (its sampling seed is `42 + iteration`).
+    pub fn iteration(&self) -> u32 {
+        self.iter
+    }
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+    /// Number of weight updates applied so far.
+    pub fn updates(&self) -> u32 {
+        self.updates
+    }
+    /// Model-space weights (intercept last when the map has one).
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    pub fn loss_history(&self) -> &[f64] {
+        &self.loss_history
+    }
+    /// What the next pass's kernel must apply to raw rows.
+    pub fn kernel_weights(&self) -> KernelWeights {
+        self.map.kernel_weights(&self.weights)
+    }
+
+    /// Applies one pass's gradient sum (raw sums from the kernel: `dim + 1` values).
+    pub fn apply(&mut self, sum: &GradientSum) -> Result<()> {
+        if self.is_done() {
+            return Err(PawsError::invalid("SGD already finished"));
+        }
+        if sum.dim() != self.map.dim + 1 {
+            return Err(PawsError::invalid(format!(
+                "gradient sum has {} values, expected {}",
+                sum.dim(),
+                self.map.dim + 1
+            )));
+        }
+        if sum.overflowed() {
+            return Err(PawsError::Overflow(format!(
+                "gradient or loss not finite, or beyond ±7e19, at iteration {}: \
+                 the step size is too large or the features are not scaled",
+                self.iter
+            )));
+        }
+        let i = self.iter;
+        let count = sum.count();
+        if count > 0 {
+            self.loss_history
+                .push(sum.loss() / count as f64 + self.reg_val);
+            if i != self.params.iterations + 1 {
+                let n = count as f64;
+                let mean: Vec<f64> = self
+                    .map
+                    .model_gradient(&sum.gradient())
+                    .iter()
+                    .map(|g| g / n)
+                    .collect();
+                let mut w = self.weights.clone();
+                self.reg_val = updater::update(
+                    self.params.updater,
+                    &mut w,
+                    &mean,
+                    self.params.step_size,
+                    i,
+                    self.params.reg_param,
+                );
+                if let Some(prev) = self.last_update.replace(w.clone()) {
+                    self.converged = updater::converged(&prev, &w, self.params.convergence_tol);
+                }
+                self.weights = w;
+                self.updates += 1;
+            }
+        } else {
+            log::warn!("iteration {i}: the sampled mini-batch is empty");
+        }
+        self.iter += 1;
+        Ok(())
+    }
+}
+
+/// The result of training.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// Model-space weights (intercept last when fitted).
+    pub weights: Vec<f64>,
+    pub loss_history: Vec<f64>,
+    pub updates: u32,
+    pub converged: bool,
+}
+
+/// Runs MLlib's loop in process over `source`.
+pub fn train(
+    source: &dyn GradientSource,
+    params: SgdParams,
+    map: FeatureMap,
+    initial: Option<Vec<f64>>,
+) -> Result<Trained> {
+    if source.dim() != map.dim {
+        return Err(PawsError::invalid(format!(
+            "data has {} features, the model {}",
+            source.dim(),
+            map.dim
+        )));
+    }
+    let mut sgd = Sgd::new(params, map, initial)?;
+    if source.num_rows() > 0 {
+        while !sgd.is_done() {
+            let sum = source.gradient_sum(
+                &sgd.kernel_weights(),
+                sgd.iteration(),
+                sgd.params().mini_batch_fraction,
+            );
+            sgd.apply(&sum)?;
+        }
+    } else {
+        log::warn!("no training rows: returning the initial weights");
+    }
+    Ok(Trained {
+        weights: sgd.weights().to_vec(),
+        loss_history: sgd.loss_history().to_vec(),
+        updates: sgd.updates(),
+        converged: sgd.converged(),
+    })
+}

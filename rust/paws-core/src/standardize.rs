@@ -1,0 +1,174 @@
+//! The model's feature space and the kernel's.
+//!
+//! MLlib trains on the features as given, optionally with a trailing 1.0 for the
+//! intercept. paws can also standardise each feature (`(x - mean) / std`, statistics of
+//! the model's own training rows). Rather than materialising a standardised copy of the
+//! data per model, the map is folded into the weights the kernel sees:
+//!
+//! - margin: `w·((x - μ)/σ) + b = (w/σ)·x + (b - (w/σ)·μ)`;
+//! - gradient: `Σ c·(x - μ)/σ = (Σ c·x - μ·Σ c)/σ`, and `Σ c` for the intercept.
+//!
+//! So the kernel always reads raw `f32` rows (shared, cached once, also by Spark), and
+//! many models with different statistics can share one pass over the data.
+
+use crate::gradient::KernelWeights;
+use serde::{Deserialize, Serialize};
+
+/// Per-feature mean and inverse standard deviation (sample, n-1, as MLlib's
+/// `StandardScaler`). A constant feature gets an inverse std of 0: it is ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    pub mean: Vec<f64>,
+    pub inv_std: Vec<f64>,
+}
+
+impl Scaling {
+    /// Statistics of the given rows of a row-major matrix.
+    pub fn fit(features: &[f32], dim: usize, rows: &[u32]) -> Scaling {
+        let n = rows.len() as f64;
+        let mut mean = vec![0.0; dim];
+        for &r in rows {
+            let x = &features[r as usize * dim..(r as usize + 1) * dim];
+            for (m, &v) in mean.iter_mut().zip(x) {
+                *m += v as f64;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n.max(1.0));
+        let mut var = vec![0.0; dim];
+        for &r in rows {
+            let x = &features[r as usize * dim..(r as usize + 1) * dim];
+            for ((s, &v), m) in var.iter_mut().zip(x).zip(&mean) {
+                let d = v as f64 - m;
+                *s += d * d;
+            }
+        }
+        let inv_std = var
+            .iter()
+            .map(|s| {
+                let sd = if n > 1.0 { (s / (n - 1.0)).sqrt() } else { 0.0 };
+                if sd > 0.0 {
+                    1.0 / sd
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Scaling { mean, inv_std }
+    }
+}
+
+/// How a model's weight vector relates to raw feature rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureMap {
+    pub dim: usize,
+    /// MLlib's `setIntercept(true)`: a 1.0 appended as the last feature.
+    pub intercept: bool,
+    pub scaling: Option<Scaling>,
+}
+
+impl FeatureMap {
+    /// Length of the weight vector SGD works on.
+    pub fn weight_len(&self) -> usize {
+        self.dim + self.intercept as usize
+    }
+
+    /// The weights the kernel applies to raw rows.
+    pub fn kernel_weights(&self, w: &[f64]) -> KernelWeights {
+        assert_eq!(w.len(), self.weight_len(), "weight length");
+        let bias = if self.intercept { w[self.dim] } else { 0.0 };
+        match &self.scaling {
+            None => KernelWeights {
+                v: w[..self.dim].to_vec(),
+                offset: bias,
+            },
+            Some(s) => {
+                let v: Vec<f64> = w[..self.dim]
+                    .iter()
+                    .zip(&s.inv_std)
+                    .map(|(a, b)| a * b)
+                    .collect();
+                let shift: f64 = v.iter().zip(&s.mean).map(|(a, b)| a * b).sum();
+                KernelWeights {
+                    v,
+                    offset: bias - shift,
+                }
+            }
+        }
+    }
+
+    /// The gradient in model space from the kernel's raw sums (`Σ c·x` then `Σ c`).
+    pub fn model_gradient(&self, raw: &[f64]) -> Vec<f64> {
+        assert_eq!(raw.len(), self.dim + 1, "raw gradient length");
+        let coef_sum = raw[self.dim];
+        let mut g: Vec<f64> = match &self.scaling {
+            None => raw[..self.dim].to_vec(),
+            Some(s) => raw[..self.dim]
+                .iter()
+                .zip(&s.mean)
+                .zip(&s.inv_std)
+                .map(|((g, m), is)| (g - m * coef_sum) * is)
+                .collect(),
+        };
+        if self.intercept {
+            g.push(coef_sum);
+        }
+        g
+    }
+
+    /// Weights and intercept that apply to raw features (what a saved model holds).
+    pub fn raw_model(&self, w: &[f64]) -> (Vec<f64>, f64) {
+        let k = self.kernel_weights(w);
+        (k.v, k.offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradient::dot;
+
+    #[test]
+    fn folded_weights_give_the_standardised_margin() {
+        let x = [2.0f32, 10.0, 7.0, 1.0];
+        let s = Scaling::fit(&x, 2, &[0, 1]);
+        // Column 0: 2, 7 -> mean 4.5, sd = sqrt(12.5); column 1: 10, 1 -> mean 5.5.
+        assert!((s.mean[0] - 4.5).abs() < 1e-15);
+        assert!((s.inv_std[0] - 1.0 / 12.5f64.sqrt()).abs() < 1e-15);
+        let map = FeatureMap {
+            dim: 2,
+            intercept: true,
+            scaling: Some(s.clone()),
+        };
+        let w = [0.3, -0.7, 0.2];
+        let k = map.kernel_weights(&w);
+        let row = &x[2..4];
+        let expect = 0.3 * (7.0 - 4.5) * s.inv_std[0] - 0.7 * (1.0 - 5.5) * s.inv_std[1] + 0.2;
+        assert!((dot(row, &k.v) + k.offset - expect).abs() < 1e-12);
+    }
+
+    #[test]
+    fn model_gradient_centres_and_scales() {
+        let map = FeatureMap {
+            dim: 1,
+            intercept: true,
+            scaling: Some(Scaling {
+                mean: vec![2.0],
+                inv_std: vec![0.5],
+            }),
+        };
+        // Σc·x = 6, Σc = 2 -> (6 - 2·2)·0.5 = 1, intercept gradient 2.
+        assert_eq!(map.model_gradient(&[6.0, 2.0]), vec![1.0, 2.0]);
+        let plain = FeatureMap {
+            dim: 1,
+            intercept: false,
+            scaling: None,
+        };
+        assert_eq!(plain.model_gradient(&[6.0, 2.0]), vec![6.0]);
+    }
+
+    #[test]
+    fn constant_feature_is_ignored() {
+        let s = Scaling::fit(&[3.0, 3.0, 3.0], 1, &[0, 1, 2]);
+        assert_eq!(s.inv_std, vec![0.0]);
+    }
+}
