@@ -16,21 +16,20 @@ use std::time::{Duration, Instant};
 /// The name the table uses for "every other class".
 pub const ALL: &str = "All";
 
-/// What the positive class is compared with.
+/// One line of the experiment: a breed against others.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Against {
+pub enum ComparisonSpec {
     /// One model per listed class (one against one).
-    Classes(Vec<String>),
+    Versus(String, Vec<String>),
     /// One model against the union of all other classes.
-    All,
-    /// Every pair of the dataset's classes (the positive class is ignored).
+    VersusAll(String),
+    /// Every pair of the dataset's classes.
     AllPairs,
 }
 
 #[derive(Debug, Clone)]
 pub struct ExperimentConfig {
-    pub class: Option<String>,
-    pub against: Against,
+    pub comparisons: Vec<ComparisonSpec>,
     pub splits: Vec<f64>,
     pub sgd: SgdParams,
     /// MLlib's `setIntercept` (off by default, as in `SVMWithSGD.train`).
@@ -45,8 +44,7 @@ pub struct ExperimentConfig {
 impl Default for ExperimentConfig {
     fn default() -> Self {
         ExperimentConfig {
-            class: None,
-            against: Against::All,
+            comparisons: Vec::new(),
             splits: (1..=9).map(|k| k as f64 / 10.0).collect(),
             sgd: SgdParams::default(),
             intercept: false,
@@ -71,7 +69,7 @@ pub fn parse_splits(text: &str) -> Result<Vec<f64>> {
             return Err(bad("expected start:end:step"));
         }
         let (a, b, step) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
-        if !(step > 0.0) || b < a {
+        if step.is_nan() || step <= 0.0 || b < a {
             return Err(bad("need start <= end and step > 0"));
         }
         let n = ((b - a) / step + 1e-9).floor() as usize + 1;
@@ -111,53 +109,50 @@ pub fn comparisons(data: &Dataset, cfg: &ExperimentConfig) -> Result<Vec<Compari
             n
         )));
     }
-    let positive = || -> Result<u32> {
-        let name = cfg
-            .class
-            .as_deref()
-            .ok_or_else(|| PawsError::invalid("--class is required unless --all-pairs is given"))?;
-        data.class_index(name)
+    if cfg.comparisons.is_empty() {
+        return Err(PawsError::invalid("no comparison to run"));
+    }
+    let versus = |p: u32, b: u32| Comparison {
+        positive: p,
+        negatives: vec![b],
+        negative_name: data.class_name(b).to_string(),
     };
-    match &cfg.against {
-        Against::AllPairs => Ok((0..n)
-            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
-            .map(|(a, b)| Comparison {
-                positive: a,
-                negatives: vec![b],
-                negative_name: data.class_name(b).to_string(),
-            })
-            .collect()),
-        Against::All => {
-            let p = positive()?;
-            Ok(vec![Comparison {
-                positive: p,
-                negatives: (0..n).filter(|&c| c != p).collect(),
-                negative_name: ALL.to_string(),
-            }])
-        }
-        Against::Classes(names) => {
-            let p = positive()?;
-            if names.is_empty() {
-                return Err(PawsError::invalid("--vs names no class"));
+    let mut out = Vec::new();
+    for spec in &cfg.comparisons {
+        match spec {
+            ComparisonSpec::AllPairs => {
+                for a in 0..n {
+                    out.extend((a + 1..n).map(|b| versus(a, b)));
+                }
             }
-            names
-                .iter()
-                .map(|name| {
+            ComparisonSpec::VersusAll(class) => {
+                let p = data.class_index(class)?;
+                out.push(Comparison {
+                    positive: p,
+                    negatives: (0..n).filter(|&c| c != p).collect(),
+                    negative_name: ALL.to_string(),
+                });
+            }
+            ComparisonSpec::Versus(class, others) => {
+                let p = data.class_index(class)?;
+                if others.is_empty() {
+                    return Err(PawsError::invalid(format!(
+                        "'{class}' is compared with no class"
+                    )));
+                }
+                for name in others {
                     let b = data.class_index(name)?;
                     if b == p {
                         return Err(PawsError::invalid(format!(
                             "'{name}' is compared with itself"
                         )));
                     }
-                    Ok(Comparison {
-                        positive: p,
-                        negatives: vec![b],
-                        negative_name: data.class_name(b).to_string(),
-                    })
-                })
-                .collect()
+                    out.push(versus(p, b));
+                }
+            }
         }
     }
+    Ok(out)
 }
 
 /// One model to train: its split and labels.

@@ -11,6 +11,8 @@
 //! The Spark engine calls the same functions through JNI, so both engines give the
 //! same weights by construction.
 
+pub mod atomic;
+pub mod blocks;
 pub mod dataset;
 pub mod error;
 pub mod eval;

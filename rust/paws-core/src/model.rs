@@ -5,7 +5,6 @@ use crate::error::{PawsError, Result};
 use crate::gradient::LossKind;
 use crate::sgd::SgdParams;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::Path;
 
 /// Weights and intercept apply to raw features (standardisation is folded in).
@@ -83,7 +82,7 @@ impl SavedModel {
     /// Writes the JSON atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).expect("a model serialises");
-        write_atomic(path, &json)
+        crate::atomic::write_atomic(path, &json)
     }
 
     pub fn load(path: &Path) -> Result<SavedModel> {
@@ -108,20 +107,4 @@ impl SavedModel {
         }
         Ok(m)
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| PawsError::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| PawsError::io(path, e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| PawsError::io(path, e))?;
-    tmp.persist(path)
-        .map_err(|e| PawsError::io(path, e.error))?;
-    Ok(())
 }

@@ -17,7 +17,6 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -81,24 +80,15 @@ pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
         ]))
         .build();
 
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| PawsError::io(dir, e))?;
-    {
-        let mut writer = ArrowWriter::try_new(tmp.as_file(), schema, Some(props))
-            .map_err(|e| pq_err(path, e))?;
+    let io_err = |e| PawsError::io(path, e);
+    crate::atomic::write_atomic_with(path, io_err, |temp| {
+        let file = std::fs::File::create(temp).map_err(io_err)?;
+        let mut writer =
+            ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| pq_err(path, e))?;
         writer.write(&batch).map_err(|e| pq_err(path, e))?;
         writer.close().map_err(|e| pq_err(path, e))?;
-    }
-    tmp.as_file().flush().map_err(|e| PawsError::io(path, e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| PawsError::io(path, e))?;
-    tmp.persist(path)
-        .map_err(|e| PawsError::io(path, e.error))?;
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Reads a feature Parquet file written by paws or by anyone following the layout.

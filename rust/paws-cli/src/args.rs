@@ -1,0 +1,151 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "paws",
+    version,
+    about = "Pet breed features and MLlib-exact linear models, in process"
+)]
+pub struct Cli {
+    /// Debug logging (RUST_LOG overrides).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Convert a legacy folder of <breed>_<n>.jpg.json feature files to Parquet.
+    Convert {
+        /// Folder of <breed>_<n>.jpg.json files, each a flat JSON array of floats.
+        folder: PathBuf,
+        /// Output Parquet file (written atomically).
+        output: PathBuf,
+        /// Extractor id recorded in the Parquet metadata.
+        #[arg(long, default_value = "vgg16-fc2")]
+        extractor: String,
+    },
+    /// Extract CNN features from a folder of photos into Parquet.
+    Extract(ExtractArgs),
+    /// Train and evaluate the breed models over a sweep of train splits.
+    Experiment(ExperimentArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExtractArgs {
+    /// Folder of photos named <breed>_<n>.<ext> (decoded by content, not extension).
+    pub images: PathBuf,
+    /// Output Parquet file (written atomically).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// ONNX model file [default: the EfficientNet-Lite0 model that scripts/fetch-model.sh caches].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Name of the model output that holds the features (e.g. fc2 for a VGG16 export).
+    #[arg(long, default_value = "features")]
+    pub feature_output: String,
+    /// Name of the output that holds the ImageNet logits ("none" if the model has none).
+    #[arg(long, default_value = "logits")]
+    pub logits_output: String,
+    /// Model id recorded in the Parquet metadata [default: from the model file].
+    #[arg(long)]
+    pub model_id: Option<String>,
+    /// Square input size of the model.
+    #[arg(long, default_value_t = 224)]
+    pub input_size: u32,
+    /// Fail on the first undecodable image instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelKind {
+    /// Linear SVM (SVMWithSGD, hinge loss).
+    Svm,
+    /// Logistic regression (LogisticRegressionWithSGD).
+    Logistic,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Updater {
+    /// Squared L2 (MLlib's default).
+    L2,
+    L1,
+    /// No regularisation (SimpleUpdater).
+    None,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scale {
+    /// Features as extracted, as MLlib trains them.
+    None,
+    /// (x - mean) / std per feature, statistics of each model's training rows.
+    Standard,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExperimentArgs {
+    /// Feature file (.parquet) or legacy folder of .jpg.json files
+    /// [default: the embedded Oxford-IIIT Pet sample].
+    #[arg(long)]
+    pub features: Option<PathBuf>,
+    /// The positive class (label 1).
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Comma-separated classes to compare with one by one, or "all" for every other class.
+    #[arg(long, value_delimiter = ',')]
+    pub vs: Vec<String>,
+    /// Every pair of classes in the data.
+    #[arg(long, conflicts_with_all = ["class", "vs"])]
+    pub all_pairs: bool,
+    /// Train splits: start:end:step (inclusive) or a comma list.
+    #[arg(long, default_value = "0.1:0.9:0.1")]
+    pub splits: String,
+    #[arg(long, default_value_t = 100)]
+    pub iterations: u32,
+    #[arg(long, value_enum, default_value_t = ModelKind::Svm)]
+    pub model: ModelKind,
+    /// Base seed of the per-model splits.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 1.0)]
+    pub step_size: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub reg_param: f64,
+    #[arg(long, value_enum, default_value_t = Updater::L2)]
+    pub updater: Updater,
+    #[arg(long, default_value_t = 1.0)]
+    pub mini_batch_fraction: f64,
+    /// MLlib's convergence tolerance (0 runs every iteration).
+    #[arg(long, default_value_t = 0.001)]
+    pub convergence_tol: f64,
+    /// Fit an intercept, the way MLlib's setIntercept(true) does.
+    #[arg(long)]
+    pub intercept: bool,
+    /// Feature scaling.
+    #[arg(long, value_enum, default_value_t = Scale::None)]
+    pub scale: Scale,
+    /// Weight rows so that both labels weigh the same (off: MLlib parity).
+    #[arg(long)]
+    pub class_weighting: bool,
+    /// Extractor id for a legacy JSON folder.
+    #[arg(long, default_value = "vgg16-fc2")]
+    pub extractor: String,
+    /// Output folder: results.csv/.json/.md, accuracy.png, models/, paws.log.
+    #[arg(short, long, default_value = "out")]
+    pub output: PathBuf,
+}
+
+impl Command {
+    /// Where the log is copied: the experiment's output folder.
+    pub fn log_file(&self) -> Option<PathBuf> {
+        match self {
+            Command::Experiment(a) => Some(a.output.join("paws.log")),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! `paws extract`: a folder of photos to a feature Parquet file.
+
+use crate::args::ExtractArgs;
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use paws_core::parquet_io::write_parquet;
+use paws_vision::{extract_folder, Extractor, ModelOptions};
+use std::time::Instant;
+
+pub fn run(args: ExtractArgs) -> Result<()> {
+    let model = args
+        .model
+        .clone()
+        .unwrap_or_else(paws_vision::default_model_path);
+    if !model.exists() {
+        bail!(
+            "model {} not found: run scripts/fetch-model.sh for the default EfficientNet-Lite0, or pass --model",
+            model.display()
+        );
+    }
+    let t = Instant::now();
+    let options = ModelOptions {
+        input_size: args.input_size,
+        features_output: args.feature_output.clone(),
+        logits_output: (!args.logits_output.eq_ignore_ascii_case("none"))
+            .then(|| args.logits_output.clone()),
+        model_id: args.model_id.clone(),
+    };
+    let extractor =
+        Extractor::load(&model, options).with_context(|| format!("loading {}", model.display()))?;
+    log::info!(
+        "model {} ({}, {} features) loaded in {:.3} s",
+        model.display(),
+        extractor.model_id(),
+        extractor.dim(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec} (eta {eta})")
+            .expect("template"),
+    );
+    let out = extract_folder(&args.images, &extractor, args.strict, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .with_context(|| format!("extracting {}", args.images.display()))?;
+    bar.finish_and_clear();
+    let secs = t.elapsed().as_secs_f64();
+    for (path, why) in &out.skipped {
+        log::warn!("skipped {}: {why}", path.display());
+    }
+    log::info!(
+        "extract: {} images in {:.2} s ({:.1} images/s), {} skipped",
+        out.dataset.len(),
+        secs,
+        out.dataset.len() as f64 / secs.max(1e-9),
+        out.skipped.len()
+    );
+    write_parquet(&args.output, &out.dataset)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    println!(
+        "wrote {} rows × {} features to {} ({} skipped)",
+        out.dataset.len(),
+        out.dataset.dim(),
+        args.output.display(),
+        out.skipped.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! One module per subcommand.
+
+mod convert;
+mod experiment;
+mod extract;
+
+use crate::args::Command;
+use anyhow::{Context, Result};
+use paws_core::{legacy, parquet_io, Dataset};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Convert {
+            folder,
+            output,
+            extractor,
+        } => convert::run(&folder, &output, &extractor),
+        Command::Extract(args) => extract::run(args),
+        Command::Experiment(args) => experiment::run(args),
+    }
+}
+
+/// The embedded sample's features, relative to the working directory or, for a binary
+/// run from elsewhere, to the source tree it was built from.
+pub fn embedded_features() -> PathBuf {
+    let rel = Path::new("examples/oxford-pets-sample/features.parquet");
+    if rel.exists() {
+        return rel.to_path_buf();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+/// Reads a Parquet file or a legacy JSON folder.
+pub fn load_features(path: &Path, legacy_extractor: &str) -> Result<Dataset> {
+    let t = Instant::now();
+    let data = if path.is_dir() {
+        legacy::read_folder(path, legacy_extractor)
+    } else {
+        parquet_io::read_parquet(path)
+    }
+    .with_context(|| format!("reading features from {}", path.display()))?;
+    log::info!(
+        "load: {} rows × {} features ({} classes, extractor {}) from {} in {:.3} s",
+        data.len(),
+        data.dim(),
+        data.classes().len(),
+        data.extractor().model,
+        path.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(data)
+}

@@ -1,0 +1,385 @@
+//! The `paws` binary end to end: outputs, exit codes and error messages.
+
+use paws_core::dataset::Extractor;
+use paws_core::model::SavedModel;
+use paws_core::parquet_io::write_parquet;
+use paws_core::Dataset;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn paws(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_paws"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run paws")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Three well-separated breeds with a few noisy dimensions, seeded.
+fn synthetic(dir: &Path) -> PathBuf {
+    let breeds = ["Bengal", "beagle", "pug"];
+    let (per, dim) = (40, 12);
+    let mut s: u64 = 0x9e3779b97f4a7c15;
+    let mut rnd = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let (mut f, mut images, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    for (b, breed) in breeds.iter().enumerate() {
+        for i in 0..per {
+            for j in 0..dim {
+                f.push(rnd() + if j % 3 == b { 1.5 } else { 0.0 });
+            }
+            images.push(format!("{breed}_{i}.jpg"));
+            labels.push(breed.to_string());
+        }
+    }
+    let d = Dataset::new(
+        dim,
+        f,
+        images,
+        labels,
+        Extractor {
+            model: "synthetic".into(),
+            dim,
+        },
+        "synthetic",
+    )
+    .unwrap();
+    let path = dir.join("features.parquet");
+    write_parquet(&path, &d).unwrap();
+    path
+}
+
+#[test]
+fn experiment_writes_table_plot_models_and_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic(dir.path());
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            features.to_str().unwrap(),
+            "--class",
+            "Bengal",
+            "--vs",
+            "beagle,pug",
+            "--splits",
+            "0.2:0.8:0.3",
+            "-o",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("out");
+    let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with(
+        "class1,class2,split,iterations,num_model,predict_pct,nb_train,nb_test,nb_correct"
+    ));
+    assert_eq!(lines.len(), 1 + 2 * 3, "{csv}");
+    assert!(
+        lines[1].starts_with("Bengal,beagle,0.2,100,1,"),
+        "{}",
+        lines[1]
+    );
+    // Stratified: 0.2 of 40 + 0.2 of 40 rows train, the rest test.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json[0]["nb_train"], 16);
+    assert_eq!(json[0]["nb_test"], 64);
+    assert_eq!(json[0]["engine"], "paws-cli");
+    // Separable data: the models are real classifiers.
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["predict_pct"].as_f64().unwrap() > 90.0),
+        "{json}"
+    );
+    assert!(std::fs::read(out.join("accuracy.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+    assert!(std::fs::read_to_string(out.join("results.md"))
+        .unwrap()
+        .contains("| Bengal | pug |"));
+    let log = std::fs::read_to_string(out.join("paws.log")).unwrap();
+    assert!(
+        log.contains("phases: split") && log.contains("load: 120 rows"),
+        "{log}"
+    );
+    for other in ["beagle", "pug"] {
+        let m = SavedModel::load(&out.join(format!("models/Bengal_vs_{other}.json"))).unwrap();
+        assert_eq!(m.feature_dim, 12);
+        assert_eq!(m.extractor.model, "synthetic");
+        assert_eq!(m.negative_classes, vec![other.to_string()]);
+        assert!(m.training.test_accuracy > 0.9);
+    }
+}
+
+#[test]
+fn one_against_all_and_all_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic(dir.path());
+    let f = features.to_str().unwrap();
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            f,
+            "--class",
+            "pug",
+            "--vs",
+            "all",
+            "--splits",
+            "0.5",
+            "-o",
+            "a",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = std::fs::read_to_string(dir.path().join("a/results.csv")).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("pug,All,0.5,"),
+        "{csv}"
+    );
+    assert!(dir.path().join("a/models/pug_vs_All.json").exists());
+
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            f,
+            "--all-pairs",
+            "--splits",
+            "0.5",
+            "--model",
+            "logistic",
+            "-o",
+            "b",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = std::fs::read_to_string(dir.path().join("b/results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3, "{csv}");
+}
+
+#[test]
+fn same_seed_same_table_other_seed_other_splits() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic(dir.path());
+    let f = features.to_str().unwrap();
+    let run = |seed: &str, out: &str| {
+        let o = paws(
+            &[
+                "experiment",
+                "--features",
+                f,
+                "--class",
+                "Bengal",
+                "--vs",
+                "beagle",
+                "--seed",
+                seed,
+                "-o",
+                out,
+            ],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(out).join("results.json")).unwrap(),
+        )
+        .unwrap();
+        let m = std::fs::read_to_string(dir.path().join(out).join("models/Bengal_vs_beagle.json"))
+            .unwrap();
+        let m: serde_json::Value = serde_json::from_str(&m).unwrap();
+        (
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["nb_correct"].as_u64().unwrap())
+                .collect::<Vec<_>>(),
+            m["model"]["weights"].clone(),
+        )
+    };
+    let (a, wa) = run("7", "s1");
+    let (b, wb) = run("7", "s2");
+    assert_eq!((a, wa.clone()), (b, wb));
+    let (_, wc) = run("8", "s3");
+    assert_ne!(wa, wc);
+}
+
+#[test]
+fn unknown_class_exits_non_zero_and_lists_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic(dir.path());
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            features.to_str().unwrap(),
+            "--class",
+            "Bengal",
+            "--vs",
+            "unicorn",
+            "-o",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("unknown class 'unicorn'") && t.contains("Bengal, beagle, pug"),
+        "{t}"
+    );
+    assert!(!dir.path().join("out/results.csv").exists());
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            features.to_str().unwrap(),
+            "--class",
+            "Persian",
+            "--vs",
+            "all",
+        ],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("'Persian' has no rows"), "{}", text(&o));
+}
+
+#[test]
+fn convert_reads_legacy_json_and_reports_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = dir.path().join("legacy");
+    std::fs::create_dir(&legacy).unwrap();
+    std::fs::write(legacy.join("Bengal_1.jpg.json"), "[1.0, 2.0]").unwrap();
+    std::fs::write(legacy.join("pug_1.jpg.json"), "[3.0, 4.0]").unwrap();
+    let o = paws(&["convert", "legacy", "f.parquet"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let d = paws_core::parquet_io::read_parquet(&dir.path().join("f.parquet")).unwrap();
+    assert_eq!(
+        (d.len(), d.dim(), d.extractor().model.as_str()),
+        (2, 2, "vgg16-fc2")
+    );
+
+    std::fs::write(legacy.join("pug_2.jpg.json"), "[3.0, NaN]").unwrap();
+    let o = paws(&["convert", "legacy", "g.parquet"], dir.path());
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("pug_2.jpg.json") && text(&o).contains("feature index 1"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.path().join("g.parquet").exists());
+}
+
+#[test]
+fn bad_arguments_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic(dir.path());
+    let f = features.to_str().unwrap();
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            f,
+            "--class",
+            "Bengal",
+            "--vs",
+            "pug",
+            "--splits",
+            "0.5:1.2:0.5",
+        ],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--splits") && text(&o).contains("1"),
+        "{}",
+        text(&o)
+    );
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            f,
+            "--class",
+            "Bengal",
+            "--vs",
+            "pug",
+            "--mini-batch-fraction",
+            "0",
+        ],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("miniBatchFraction"), "{}", text(&o));
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            "missing.parquet",
+            "--class",
+            "Bengal",
+            "--vs",
+            "pug",
+        ],
+        dir.path(),
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("missing.parquet"), "{}", text(&o));
+}
+
+#[test]
+fn the_main_job_runs_on_the_embedded_sample() {
+    let embedded = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/oxford-pets-sample/features.parquet");
+    assert!(
+        embedded.exists(),
+        "the embedded sample must be committed at {}",
+        embedded.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let o = paws(&["experiment", "-o", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/results.json")).unwrap(),
+    )
+    .unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 18);
+    assert!(rows[..9]
+        .iter()
+        .all(|r| r["class1"] == "Abyssinian" && r["class2"] == "Bengal"));
+    assert!(rows[9..]
+        .iter()
+        .all(|r| r["class1"] == "american_bulldog" && r["class2"] == "All"));
+    // EfficientNet features separate these breeds well above chance.
+    let mid = &rows[4];
+    assert!(mid["predict_pct"].as_f64().unwrap() > 80.0, "{mid}");
+    assert!(dir
+        .path()
+        .join("out/models/Abyssinian_vs_Bengal.json")
+        .exists());
+    assert!(dir
+        .path()
+        .join("out/models/american_bulldog_vs_All.json")
+        .exists());
+}

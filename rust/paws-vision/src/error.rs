@@ -1,0 +1,59 @@
+//! One error type for paws-vision. Every variant names the file it is about.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = VisionError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VisionError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file is not an image paws can read: unknown format, truncated or corrupt.
+    #[error("{path}: cannot decode image: {message}")]
+    Decode { path: PathBuf, message: String },
+
+    #[error("{path}: file name does not follow <breed>_<n>.<ext> (e.g. Bengal_12.jpg)")]
+    BadFileName { path: PathBuf },
+
+    #[error("{path}: no images could be extracted ({skipped} files skipped)")]
+    NoImages { path: PathBuf, skipped: usize },
+
+    /// The ONNX file cannot be read, is not a model this crate can run, or lacks an
+    /// output it was asked for.
+    #[error("{path}: cannot load ONNX model: {message}")]
+    Model { path: PathBuf, message: String },
+
+    #[error("{model}: inference failed on {image}: {message}")]
+    Inference {
+        model: PathBuf,
+        image: String,
+        message: String,
+    },
+
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    #[error(transparent)]
+    Core(#[from] paws_core::PawsError),
+}
+
+impl VisionError {
+    pub(crate) fn decode(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        VisionError::Decode {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn model(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+        VisionError::Model {
+            path: path.into(),
+            message: message.to_string(),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! A CNN feature extractor: an ONNX model run by tract as one optimised plan.
+//!
+//! The plan is built once for a fixed batch of 1 (on this hardware tract is fastest one
+//! image at a time) and shared: [`Extractor::run`] takes `&self`, so rayon workers run
+//! images concurrently through the same plan, each with its own scratch state.
+
+use crate::decode::decode_file;
+use crate::error::{Result, VisionError};
+use crate::preprocess::{preprocess, DEFAULT_INPUT_SIZE};
+use image::RgbImage;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+
+/// The ONNX `metadata_props` key holding the model id (written by
+/// `tools/convert_efficientnet_lite0.py`).
+pub const MODEL_ID_KEY: &str = "model_id";
+
+/// How to load a model. The defaults fit the converted EfficientNet-Lite0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelOptions {
+    /// The square input size `S`: the model takes `[1, 3, S, S]` float32 NCHW.
+    pub input_size: u32,
+    /// The name of the output that gives the features (a tensor or node name).
+    pub features_output: String,
+    /// The name of the ImageNet logits output, if the model has one to keep.
+    pub logits_output: Option<String>,
+    /// The model id recorded with the features; `None` takes the ONNX metadata
+    /// `model_id`, or else the file stem.
+    pub model_id: Option<String>,
+}
+
+impl Default for ModelOptions {
+    fn default() -> Self {
+        ModelOptions {
+            input_size: DEFAULT_INPUT_SIZE,
+            features_output: "features".into(),
+            logits_output: Some("logits".into()),
+            model_id: None,
+        }
+    }
+}
+
+/// What the network gives for one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub features: Vec<f32>,
+    /// Present when the extractor was loaded with a logits output.
+    pub logits: Option<Vec<f32>>,
+}
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// A loaded model, ready to run from many threads at once.
+#[derive(Debug, Clone)]
+pub struct Extractor {
+    plan: Plan,
+    path: PathBuf,
+    model_id: String,
+    input_size: u32,
+    dim: usize,
+    logits_dim: Option<usize>,
+}
+
+impl Extractor {
+    /// Loads, checks and optimises the ONNX model at `path`.
+    ///
+    /// Fails, naming the file, when the model cannot be parsed, does not accept
+    /// `[1, 3, S, S]` float32, or lacks a requested output.
+    pub fn load(path: &Path, options: ModelOptions) -> Result<Self> {
+        if options.input_size == 0 {
+            return Err(VisionError::model(path, "input size must be positive"));
+        }
+        if !path.is_file() {
+            return Err(VisionError::model(
+                path,
+                "no such file (run scripts/fetch-model.sh to fetch the default model)",
+            ));
+        }
+        let err = |e: TractError| VisionError::model(path, format!("{e:#}"));
+        let mut model = tract_onnx::onnx().model_for_path(path).map_err(err)?;
+        let metadata_id = model
+            .properties
+            .get(&format!("onnx.metadata_props.{MODEL_ID_KEY}"))
+            .and_then(|t| {
+                t.try_as_plain_ram()
+                    .ok()?
+                    .to_scalar::<String>()
+                    .ok()
+                    .cloned()
+            });
+        if model.input_outlets().map_err(err)?.len() != 1 {
+            return Err(VisionError::model(
+                path,
+                "the model must have exactly one input",
+            ));
+        }
+        let s = options.input_size as usize;
+        model
+            .set_input_fact(
+                0,
+                InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, s, s)),
+            )
+            .map_err(err)?;
+        let mut outputs = vec![options.features_output.clone()];
+        outputs.extend(options.logits_output.iter().cloned());
+        model.select_outputs_by_name(&outputs).map_err(|e| {
+            VisionError::model(
+                path,
+                format!(
+                    "output(s) {outputs:?} not found ({e:#}); set the output names in ModelOptions"
+                ),
+            )
+        })?;
+        let model = model
+            .into_optimized()
+            .map_err(|e| VisionError::model(path, format!("{e:#}")))?;
+        let width = |ix: usize| -> Result<usize> {
+            let fact = model.output_fact(ix).map_err(err)?;
+            let shape = fact.shape.as_concrete().ok_or_else(|| {
+                VisionError::model(path, format!("output '{}' has no fixed shape", outputs[ix]))
+            })?;
+            let n: usize = shape.iter().product();
+            if fact.datum_type != f32::datum_type() || n == 0 || shape.first() != Some(&1) {
+                return Err(VisionError::model(
+                    path,
+                    format!(
+                        "output '{}' is {:?} {shape:?}; expected float32 [1, d]",
+                        outputs[ix], fact.datum_type
+                    ),
+                ));
+            }
+            Ok(n)
+        };
+        let dim = width(0)?;
+        let logits_dim = match options.logits_output {
+            Some(_) => Some(width(1)?),
+            None => None,
+        };
+        let plan = model.into_runnable().map_err(err)?;
+        let model_id = options
+            .model_id
+            .or(metadata_id)
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| {
+                path.file_stem()
+                    .map_or_else(|| "unknown".into(), |s| s.to_string_lossy().into_owned())
+            });
+        log::info!(
+            "{}: model '{model_id}', input [1,3,{s},{s}], features {dim}, logits {logits_dim:?}",
+            path.display()
+        );
+        Ok(Extractor {
+            plan,
+            path: path.to_path_buf(),
+            model_id,
+            input_size: options.input_size,
+            dim,
+            logits_dim,
+        })
+    }
+
+    /// The model id recorded with extracted features.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    /// The feature dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The number of logits per image, when loaded with a logits output.
+    pub fn logits_dim(&self) -> Option<usize> {
+        self.logits_dim
+    }
+
+    /// The square input size `S`.
+    pub fn input_size(&self) -> u32 {
+        self.input_size
+    }
+
+    /// The model file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The provenance stored with a dataset of these features.
+    pub fn info(&self) -> paws_core::dataset::Extractor {
+        paws_core::dataset::Extractor {
+            model: self.model_id.clone(),
+            dim: self.dim,
+        }
+    }
+
+    /// Runs the network on one preprocessed image: `3 * S * S` NCHW values as made by
+    /// [`crate::preprocess::preprocess`]. `image` names the input in errors.
+    pub fn run(&self, input: &[f32], image: &str) -> Result<Output> {
+        let s = self.input_size as usize;
+        let fail = |message: String| VisionError::Inference {
+            model: self.path.clone(),
+            image: image.to_string(),
+            message,
+        };
+        if input.len() != 3 * s * s {
+            return Err(fail(format!(
+                "input has {} values, expected 3 x {s} x {s}",
+                input.len()
+            )));
+        }
+        let tensor =
+            Tensor::from_shape(&[1, 3, s, s], input).map_err(|e| fail(format!("{e:#}")))?;
+        let outputs = self
+            .plan
+            .run(tvec!(tensor.into_tvalue()))
+            .map_err(|e| fail(format!("{e:#}")))?;
+        let read = |ix: usize, len: usize| -> Result<Vec<f32>> {
+            let values = outputs[ix]
+                .try_as_plain_ram()
+                .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
+                .map_err(|e| fail(format!("{e:#}")))?;
+            if values.len() != len {
+                return Err(fail(format!(
+                    "output {ix} has {} values, expected {len}",
+                    values.len()
+                )));
+            }
+            Ok(values)
+        };
+        let features = read(0, self.dim)?;
+        let logits = match self.logits_dim {
+            Some(n) => Some(read(1, n)?),
+            None => None,
+        };
+        Ok(Output { features, logits })
+    }
+
+    /// Preprocesses and runs one decoded image.
+    pub fn run_image(&self, img: &RgbImage, image: &str) -> Result<Output> {
+        self.run(&preprocess(img, self.input_size), image)
+    }
+
+    /// Decodes, preprocesses and runs one image file.
+    pub fn run_file(&self, path: &Path) -> Result<Output> {
+        let img = decode_file(path)?;
+        self.run_image(&img, &path.display().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extractor_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Extractor>();
+    }
+
+    #[test]
+    fn missing_model_file_is_named() {
+        let err = Extractor::load(Path::new("/nonexistent/m.onnx"), ModelOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/m.onnx"), "{err}");
+        assert!(err.contains("fetch-model.sh"), "{err}");
+    }
+}

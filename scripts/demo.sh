@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: builds paws and runs the breed experiment on the
+# embedded Oxford-IIIT Pet sample (examples/oxford-pets-sample/features.parquet):
+# Abyssinian vs Bengal and american_bulldog vs all, 9 train splits each.
+#
+#   bash scripts/demo.sh [extra paws experiment arguments]
+#
+# Outputs go to out/: results.csv/.json/.md, accuracy.png, models/, paws.log.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+need_rust
+step "build" cargo build --release --locked -p paws-cli
+step "experiment" target/release/paws experiment -o out "$@"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the JNI library and runs the Spark shim's tests (Spark local[2], JUnit 5 through
+# Maven Surefire): parity with MLlib, model save/load, Rust panics and errors as Java
+# exceptions, bad shapes, label validation, the native loader.
+#
+#   bash scripts/test-spark.sh            # cargo build, then mvn verify
+#   MVN_ARGS="-o" bash scripts/test-spark.sh   # extra Maven arguments (here: offline)
+#
+# Needs cargo (see scripts/lib.sh), Java 17 and Maven 3.8+; Maven downloads Spark and
+# the plugins from Maven Central into ~/.m2 on the first run (about 300 MB), nothing
+# is installed by hand. Produces jvm-shim/target/paws-spark-<version>.jar with the
+# library inside. The cargo target directory follows CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+need_rust
+need_java_maven() {
+    local missing=()
+    command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+    command -v mvn >/dev/null 2>&1 || missing+=(maven)
+    if ((${#missing[@]})); then
+        if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+            step "apt-get install ${missing[*]}" bash -c \
+                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing[*]}"
+        else
+            echo "error: install ${missing[*]} (Java 17 and Maven 3.8+)" >&2
+            exit 1
+        fi
+    fi
+}
+need_java_maven
+
+target_dir=${CARGO_TARGET_DIR:-target}
+so="$(cd "$(dirname "$target_dir")" && pwd)/$(basename "$target_dir")/release/libpaws_jni.so"
+
+step "cargo build paws-jni" cargo build --release -p paws-jni --locked
+step "cargo fmt paws-jni" cargo fmt -p paws-jni -- --check
+step "cargo clippy paws-jni" cargo clippy --release -p paws-jni --locked -- -D warnings
+if command -v objdump >/dev/null 2>&1; then
+    step "glibc floor of $so" bash -c \
+        "objdump -T '$so' | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1"
+fi
+# -B: no colours or progress bars in logs; verify = compile, test, package the jar.
+# shellcheck disable=SC2086
+step "mvn verify" mvn -B -f jvm-shim/pom.xml ${MVN_ARGS:-} -Dpaws.native.so="$so" verify
+jar=$(ls jvm-shim/target/paws-spark-*.jar)
+step "jar holds the library" bash -c "unzip -l '$jar' | grep -q 'native/linux-x86_64/libpaws_jni.so'"
+echo "==> built $jar" >&2

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every paws test, on a fresh machine too: installs what is missing first.
+#
+#   bash scripts/test.sh
+#
+# Steps: the CNN model (scripts/fetch-model.sh, cached in ~/.cache/paws), formatting
+# and lint checks, then all Rust tests (unit, integration, CLI end to end, the
+# real-photo check) in the release profile, which also builds the `paws` binary.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+need_rust
+step "model" bash scripts/fetch-model.sh
+step "cargo fmt" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --release --workspace --all-targets --locked -- -D warnings
+# The real-photo check must run where the model was fetched: a missing model fails.
+export PAWS_REQUIRE_MODEL=1
+step "cargo test" cargo test --release --workspace --locked
