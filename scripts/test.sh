@@ -4,8 +4,9 @@
 #   bash scripts/test.sh
 #
 # Steps: the CNN model (scripts/fetch-model.sh, cached in ~/.cache/paws), formatting
-# and lint checks, then all Rust tests (unit, integration, CLI end to end, the
-# real-photo check) in the release profile, which also builds the `paws` binary.
+# and lint checks, all Rust tests (unit, integration, CLI end to end, the real-photo
+# check) in the release profile, which also builds the `paws` binary; then the Spark
+# shim's tests (scripts/test-spark.sh: the JNI library, Maven, Spark local mode).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -17,3 +18,4 @@ step "cargo clippy" cargo clippy --release --workspace --all-targets --locked --
 # The real-photo check must run where the model was fetched: a missing model fails.
 export PAWS_REQUIRE_MODEL=1
 step "cargo test" cargo test --release --workspace --locked
+step "spark" bash scripts/test-spark.sh

@@ -6,9 +6,11 @@
 //! ([`CHUNK_ROWS`] consecutive dataset rows) and add chunk partials with
 //! [`GradientSum`], so the sum is the same bit for bit however the work is spread.
 
+use crate::blocks::{add_chunk_gradient, chunk_ranges};
 use crate::exact_sum::GradientSum;
-use crate::gradient::{accumulate_rows, ChunkPartial, KernelWeights, LossKind};
+use crate::gradient::{KernelWeights, LossKind};
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Rows per chunk: a chunk's partial is summed in f64 in row order, then added to the
 /// exact sum. Part of the numeric contract between the engines: changing it changes
@@ -56,8 +58,8 @@ pub struct InMemorySource<'a> {
     labels: &'a [f64],
     /// Optional per-row weight (class weighting); MLlib's is 1.0.
     weights: Option<&'a [f64]>,
-    /// `rows[chunks[k].0 .. chunks[k].1]` lie in the same [`CHUNK_ROWS`] block.
-    chunks: Vec<(usize, usize)>,
+    /// Each range of `rows` lies in one [`CHUNK_ROWS`] block.
+    chunks: Vec<Range<usize>>,
 }
 
 impl<'a> InMemorySource<'a> {
@@ -79,15 +81,7 @@ impl<'a> InMemorySource<'a> {
             rows.windows(2).all(|p| p[0] < p[1]),
             "rows must be strictly ascending"
         );
-        let mut chunks = Vec::new();
-        let mut start = 0;
-        for i in 1..=rows.len() {
-            if i == rows.len() || rows[i] as usize / CHUNK_ROWS != rows[start] as usize / CHUNK_ROWS
-            {
-                chunks.push((start, i));
-                start = i;
-            }
-        }
+        let chunks = chunk_ranges(rows.len(), |i| rows[i] as u64);
         InMemorySource {
             loss,
             features,
@@ -120,22 +114,13 @@ impl GradientSource for InMemorySource<'_> {
             .par_iter()
             .fold(
                 || (GradientSum::zeros(dim + 1), vec![0.0; dim + 1]),
-                |(mut sum, mut buf), &(a, b)| {
-                    buf.iter_mut().for_each(|v| *v = 0.0);
-                    let mut part = ChunkPartial {
-                        grad: &mut buf,
-                        loss: 0.0,
-                        count: 0,
-                    };
-                    let rows = (a..b)
-                        .filter(|&i| in_mini_batch(iteration, self.rows[i] as u64, fraction))
-                        .map(|i| {
-                            let weight = self.weights.map_or(1.0, |w| w[i]);
-                            (self.row(self.rows[i]), self.labels[i], weight)
-                        });
-                    accumulate_rows(self.loss, rows, w, &mut part);
-                    let (loss, count) = (part.loss, part.count);
-                    sum.add_chunk(&buf, loss, count);
+                |(mut sum, mut buf), range| {
+                    let rows = range.clone().map(|i| {
+                        let r = self.rows[i];
+                        let weight = self.weights.map_or(1.0, |w| w[i]);
+                        (r as u64, self.row(r), self.labels[i], weight)
+                    });
+                    add_chunk_gradient(self.loss, rows, w, iteration, fraction, &mut buf, &mut sum);
                     (sum, buf)
                 },
             )

@@ -21,6 +21,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
 pub const ILLEGAL_ARGUMENT: &str = "java/lang/IllegalArgumentException";
@@ -82,6 +83,10 @@ thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// Panics so far, and how many of them print a backtrace.
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+const BACKTRACES: usize = 8;
+
 /// Installs (once per process) a panic hook that records the message and location for
 /// the exception, and writes them with a backtrace to stderr: on Spark that is the
 /// executor's log.
@@ -96,11 +101,18 @@ pub fn install_panic_hook() {
                 .unwrap_or_default();
             let thread = std::thread::current();
             let thread = thread.name().unwrap_or("<unnamed>");
-            let backtrace = std::backtrace::Backtrace::force_capture();
+            // A backtrace for the first panics of the process; then one line each, so
+            // that a task failing in a loop cannot flood the executor log.
+            let n = PANICS.fetch_add(1, Ordering::Relaxed);
+            let trace = if n < BACKTRACES {
+                format!("\n{}", std::backtrace::Backtrace::force_capture())
+            } else {
+                String::new()
+            };
             // Not eprintln!: a failing write must not panic inside the hook.
             let _ = writeln!(
                 std::io::stderr(),
-                "paws-jni: Rust panic in thread '{thread}'{at}: {msg}\n{backtrace}"
+                "paws-jni: Rust panic in thread '{thread}'{at}: {msg}{trace}"
             );
             let _ =
                 LAST_PANIC.try_with(|p| *p.borrow_mut() = Some(format!("Rust panic{at}: {msg}")));

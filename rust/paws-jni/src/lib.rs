@@ -304,11 +304,10 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdKernelWeights<'l>(
     h: jlong,
 ) -> jdoubleArray {
     guard::run(&mut env, "sgdKernelWeights", |env| {
-        let mut out = handles::with(h, |s| {
+        let out = handles::with(h, |s| {
             let k = s.kernel_weights();
             Ok(k.v.into_iter().chain([k.offset]).collect::<Vec<f64>>())
         })?;
-        out.shrink_to_fit();
         new_double_array(env, &out)
     })
 }

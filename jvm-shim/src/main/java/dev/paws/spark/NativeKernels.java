@@ -1,0 +1,167 @@
+package dev.paws.spark;
+
+/**
+ * The paws native kernels (the Rust crate {@code paws-jni}): every numeric step of
+ * training and evaluation runs here, the same code as the in-process {@code paws} CLI.
+ *
+ * <p>Errors: bad shapes, indices, handles and arguments throw
+ * {@link IllegalArgumentException}; I/O errors {@link java.io.IOException} (unchecked
+ * here, as JNI does not declare it); Rust panics and other Rust errors
+ * {@link PawsNativeException}. No input crashes the JVM.
+ *
+ * <p>Large arrays ({@code float[] rows}, {@code double[] labels}) are read in place
+ * (JNI critical regions, no copy back); do not modify them from another thread during
+ * a call.
+ *
+ * <p>Gradient sums are exact fixed-point numbers serialised as {@code long[]} words
+ * ({@code 2·(dim+1) + 4} of them: {@code Σ c·x}, {@code Σ c}, the loss, the count, an
+ * overflow flag). An all-zero array of that length is the empty sum. Sums can be merged
+ * in any order with the same result, bit for bit.
+ */
+public final class NativeKernels {
+    /** Linear SVM (MLlib's {@code HingeGradient}). */
+    public static final int LOSS_HINGE = 0;
+    /** Logistic regression (MLlib's binary {@code LogisticGradient}). */
+    public static final int LOSS_LOGISTIC = 1;
+    /** Rows per chunk of the numeric contract (paws_core::source::CHUNK_ROWS). */
+    public static final int CHUNK_ROWS = 256;
+
+    static {
+        NativeLoader.load();
+    }
+
+    private NativeKernels() {}
+
+    /** Makes sure the library is loaded in this JVM (it is on first use anyway). */
+    public static void ensureLoaded() {
+        NativeLoader.load();
+    }
+
+    /** Length of the {@code long[]} words of a gradient sum over {@code dim} features. */
+    public static int sumWords(int dim) {
+        return 2 * (dim + 1) + 4;
+    }
+
+    /** The crate version and chunk size of the loaded library. */
+    public static native String nativeVersion();
+
+    /**
+     * The exact gradient sum of one block of rows for one model.
+     *
+     * @param loss {@link #LOSS_HINGE} or {@link #LOSS_LOGISTIC}
+     * @param rows row-major features, {@code n·dim} values
+     * @param dim features per row
+     * @param labels {@code n} labels, 0 or 1
+     * @param rowWeights {@code n} row weights, or null for 1.0 (MLlib)
+     * @param firstRow global dataset index of the first row (rows are consecutive), or -1
+     *     with {@code rowIndex}
+     * @param rowIndex null, or the {@code n} strictly ascending global row indices
+     * @param kernelV {@code dim} weights applied to raw rows ({@link #sgdKernelWeights})
+     * @param offset added to every margin
+     * @param iteration the SGD iteration (from 1): seeds the mini-batch sample
+     * @param fraction the mini-batch fraction, in (0, 1]
+     * @return the sum's words
+     */
+    public static native long[] gradientBlock(
+            int loss,
+            float[] rows,
+            int dim,
+            double[] labels,
+            double[] rowWeights,
+            long firstRow,
+            long[] rowIndex,
+            double[] kernelV,
+            double offset,
+            int iteration,
+            double fraction);
+
+    /** The sum of two gradient sums (inputs unchanged). */
+    public static native long[] mergeSums(long[] a, long[] b);
+
+    /**
+     * A new driver-side SGD state (MLlib's {@code runMiniBatchSGD} loop); free it with
+     * {@link #sgdFree}.
+     *
+     * @param paramsJson {@code {"loss":"hinge"|"logistic","updater":"l2"|"l1"|"simple",
+     *     "step_size":..,"iterations":..,"reg_param":..,"mini_batch_fraction":..,
+     *     "convergence_tol":..}}
+     * @param scalingMean null, or per-feature means (with {@code scalingInvStd})
+     * @param scalingInvStd null, or per-feature inverse standard deviations
+     * @param initialWeights null (zeros, intercept 1.0 as MLlib), or model-space weights
+     *     with the intercept last
+     */
+    public static native long sgdCreate(
+            String paramsJson,
+            int dim,
+            boolean intercept,
+            double[] scalingMean,
+            double[] scalingInvStd,
+            double[] initialWeights);
+
+    /** Kernel weights for the next pass: {@code dim} values, then the offset. */
+    public static native double[] sgdKernelWeights(long handle);
+
+    /** The iteration (from 1) the next pass serves. */
+    public static native int sgdIteration(long handle);
+
+    /** True once MLlib's loop would stop (converged, or after the final loss pass). */
+    public static native boolean sgdIsDone(long handle);
+
+    public static native boolean sgdConverged(long handle);
+
+    /** Weight updates applied so far. */
+    public static native int sgdUpdates(long handle);
+
+    /** Applies one pass's gradient sum. */
+    public static native void sgdApply(long handle, long[] sumWords);
+
+    /** Model-space weights (intercept last when fitted). */
+    public static native double[] sgdWeights(long handle);
+
+    /** MLlib's stochastic loss history. */
+    public static native double[] sgdLossHistory(long handle);
+
+    /** Weights on raw features ({@code dim} values), then the intercept. */
+    public static native double[] sgdRawModel(long handle);
+
+    /** Frees the state; false if the handle was not live (never throws for that). */
+    public static native boolean sgdFree(long handle);
+
+    /** SGD states not yet freed. */
+    public static native int sgdLiveHandles();
+
+    /**
+     * MLlib's {@code predict} per row: 0.0/1.0, or with a NaN threshold the score (the
+     * margin for hinge, the probability for logistic).
+     */
+    public static native double[] predictBlock(
+            int loss, float[] rows, int dim, double[] weights, double intercept, double threshold);
+
+    /** {@code {tp, fp, tn, fn}} of the model on the rows. */
+    public static native long[] confusionBlock(
+            int loss,
+            float[] rows,
+            int dim,
+            double[] labels,
+            double[] weights,
+            double intercept,
+            double threshold);
+
+    /**
+     * Trains in process (the paws CLI's engine) on one matrix, rows numbered from 0;
+     * returns {@code dim} raw weights, then the intercept.
+     */
+    public static native double[] trainLocal(
+            String paramsJson,
+            float[] rows,
+            int dim,
+            double[] labels,
+            boolean intercept,
+            double[] initialWeights);
+
+    /** Test hook: panics in Rust with this message. */
+    public static native void debugPanic(String message);
+
+    /** Test hook: a Rust error of kind "invalid", "io" or anything else. */
+    public static native void debugError(String kind, String message);
+}

@@ -1,0 +1,76 @@
+package dev.paws.spark
+
+import org.apache.spark.api.java.JavaRDD
+import org.apache.spark.mllib.classification.SVMModel
+import org.apache.spark.mllib.linalg.Vector
+import org.apache.spark.mllib.regression.LabeledPoint
+import org.apache.spark.rdd.RDD
+
+/**
+ * A drop-in for MLlib's `SVMWithSGD` (hinge loss, `SquaredL2Updater`): the same
+ * parameters and defaults (stepSize 1.0, numIterations 100, regParam 0.01,
+ * miniBatchFraction 1.0, convergenceTol 0.001), the numerics in the paws native core.
+ */
+class NativeSVMWithSGD
+  extends NativeGLMWithSGD[SVMModel](NativeKernels.LOSS_HINGE, "SVM") {
+
+  def this(stepSize: Double, numIterations: Int, regParam: Double, miniBatchFraction: Double) = {
+    this()
+    setStepSize(stepSize).setNumIterations(numIterations).setRegParam(regParam)
+      .setMiniBatchFraction(miniBatchFraction)
+  }
+
+  override protected def createModel(weights: Vector, intercept: Double): SVMModel =
+    new SVMModel(weights, intercept)
+}
+
+/** The `SVMWithSGD.train` overloads, plus Java-friendly ones taking a `JavaRDD`. */
+object NativeSVMWithSGD {
+  def train(
+      input: RDD[LabeledPoint],
+      numIterations: Int,
+      stepSize: Double,
+      regParam: Double,
+      miniBatchFraction: Double,
+      initialWeights: Vector): SVMModel =
+    new NativeSVMWithSGD(stepSize, numIterations, regParam, miniBatchFraction)
+      .run(input, initialWeights)
+
+  def train(
+      input: RDD[LabeledPoint],
+      numIterations: Int,
+      stepSize: Double,
+      regParam: Double,
+      miniBatchFraction: Double): SVMModel =
+    new NativeSVMWithSGD(stepSize, numIterations, regParam, miniBatchFraction).run(input)
+
+  def train(
+      input: RDD[LabeledPoint],
+      numIterations: Int,
+      stepSize: Double,
+      regParam: Double): SVMModel =
+    train(input, numIterations, stepSize, regParam, 1.0)
+
+  def train(input: RDD[LabeledPoint], numIterations: Int): SVMModel =
+    train(input, numIterations, 1.0, 0.01, 1.0)
+
+  def train(
+      input: JavaRDD[LabeledPoint],
+      numIterations: Int,
+      stepSize: Double,
+      regParam: Double,
+      miniBatchFraction: Double,
+      initialWeights: Vector): SVMModel =
+    train(input.rdd, numIterations, stepSize, regParam, miniBatchFraction, initialWeights)
+
+  def train(
+      input: JavaRDD[LabeledPoint],
+      numIterations: Int,
+      stepSize: Double,
+      regParam: Double,
+      miniBatchFraction: Double): SVMModel =
+    train(input.rdd, numIterations, stepSize, regParam, miniBatchFraction)
+
+  def train(input: JavaRDD[LabeledPoint], numIterations: Int): SVMModel =
+    train(input.rdd, numIterations)
+}

@@ -1,0 +1,69 @@
+package dev.paws.spark
+
+import java.io.File
+import java.nio.charset.StandardCharsets
+import java.nio.file.{Files, Paths}
+import java.util.concurrent.TimeUnit
+
+import org.junit.jupiter.api.Assertions._
+import org.junit.jupiter.api.Test
+
+/** The loader: the jar resource, an explicit path, and a failure that says why. */
+class NativeLoaderTest {
+
+  private def runJava(props: String*): (Int, String) = {
+    val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString
+    // Our classes only: the loader must work without Spark on the classpath.
+    val cp = Paths.get(classOf[NativeLoader].getProtectionDomain.getCodeSource.getLocation.toURI)
+    val cmd = Seq(java) ++ props ++ Seq("-cp", cp.toString, "dev.paws.spark.NativeInfo")
+    val out = File.createTempFile("paws-native-info", ".txt")
+    val p = new ProcessBuilder(cmd: _*).redirectErrorStream(true).redirectOutput(out).start()
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM finished")
+    val text = new String(Files.readAllBytes(out.toPath), StandardCharsets.UTF_8)
+    out.delete()
+    (p.exitValue(), text)
+  }
+
+  @Test
+  def loadsFromTheJarResource(): Unit = {
+    NativeKernels.ensureLoaded()
+    val from = NativeLoader.loadedFrom()
+    assertNotNull(from)
+    assertEquals("native/linux-x86_64/libpaws_jni.so", NativeLoader.resourceName())
+    assertNotNull(getClass.getClassLoader.getResource(NativeLoader.resourceName()))
+    if (System.getProperty(NativeLoader.LIB_PROPERTY) == null) {
+      assertTrue(from.contains("paws-native-") && from.endsWith(".so"), from)
+    }
+    assertTrue(NativeLoader.glibcVersion().matches("\\d+\\.\\d+.*"), NativeLoader.glibcVersion())
+    val needs = NativeLoader.requiredGlibc(Paths.get(from))
+    assertTrue(needs != null && needs.startsWith("GLIBC_2."), String.valueOf(needs))
+    println(s"NATIVE loaded from $from; glibc ${NativeLoader.glibcVersion()}; library needs $needs")
+  }
+
+  @Test
+  def explicitPathIsHonouredInAFreshJvm(): Unit = {
+    NativeKernels.ensureLoaded()
+    val lib = NativeLoader.loadedFrom()
+    val (code, out) = runJava(s"-D${NativeLoader.LIB_PROPERTY}=$lib")
+    assertEquals(0, code, out)
+    assertTrue(out.contains(s"loaded from: $lib"), out)
+    assertTrue(out.contains("version: paws-jni "), out)
+  }
+
+  @Test
+  def failureNamesOsArchGlibcAndPath(): Unit = {
+    val (code, out) = runJava(s"-D${NativeLoader.LIB_PROPERTY}=/nonexistent/libpaws_jni.so")
+    assertEquals(1, code, out)
+    for (part <- Seq("path tried: /nonexistent/libpaws_jni.so", "system property paws.native.lib",
+        "os.name=Linux", "os.arch=amd64", "glibc=")) {
+      assertTrue(out.contains(part), s"'$part' missing from: $out")
+    }
+    // A file that is not a library: the JVM's own error, with the same context.
+    val junk = File.createTempFile("libjunk", ".so")
+    Files.write(junk.toPath, "not an ELF file".getBytes(StandardCharsets.UTF_8))
+    val (code2, out2) = runJava(s"-D${NativeLoader.LIB_PROPERTY}=${junk.getPath}")
+    junk.delete()
+    assertEquals(1, code2, out2)
+    assertTrue(out2.contains(junk.getPath) && out2.contains("glibc="), out2)
+  }
+}

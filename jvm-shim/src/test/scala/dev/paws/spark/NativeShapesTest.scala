@@ -1,0 +1,159 @@
+package dev.paws.spark
+
+import java.util.Random
+
+import org.junit.jupiter.api.Assertions._
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.function.Executable
+
+/** Every length, index and handle is checked: bad input is an exception, never a crash. */
+class NativeShapesTest {
+  import NativeKernels._
+
+  private def exec(f: => Any): Executable = new Executable { def execute(): Unit = f }
+
+  private def iae(expect: String)(f: => Any): Unit = {
+    val e = assertThrows(classOf[IllegalArgumentException], exec(f))
+    assertTrue(e.getMessage.contains(expect), s"'${e.getMessage}' should contain '$expect'")
+  }
+
+  private val dim = 3
+  private val rows = Array[Float](1, 2, 3, -1, 0.5f, 0.5f, 0, 0, 1, 2, 2, 2)
+  private val labels = Array(1.0, 0.0, 1.0, 0.0)
+  private val v = Array(0.1, -0.2, 0.3)
+  private val svm = """{"loss":"hinge","updater":"l2","step_size":1.0,"iterations":5,"reg_param":0.01,"mini_batch_fraction":1.0,"convergence_tol":0.001}"""
+
+  private def grad(
+      loss: Int = LOSS_HINGE,
+      rows: Array[Float] = rows,
+      dim: Int = dim,
+      labels: Array[Double] = labels,
+      weights: Array[Double] = null,
+      first: Long = 0,
+      index: Array[Long] = null,
+      v: Array[Double] = v,
+      offset: Double = 0.0,
+      iteration: Int = 1,
+      fraction: Double = 1.0): Array[Long] =
+    gradientBlock(loss, rows, dim, labels, weights, first, index, v, offset, iteration, fraction)
+
+  @Test
+  def goodBlockGivesASum(): Unit = {
+    val s = grad()
+    assertEquals(sumWords(dim), s.length)
+    assertEquals(4L, s(s.length - 2), "count")
+    assertEquals(0L, s(s.length - 1), "no overflow")
+    // The same rows listed by global index, and merged from two halves in either order.
+    val listed = grad(first = -1, index = Array(0L, 1, 2, 3))
+    assertArrayEquals(s, listed)
+    val a = grad(rows = rows.take(6), labels = labels.take(2))
+    val b = grad(rows = rows.drop(6), labels = labels.drop(2), first = 2)
+    assertArrayEquals(s, mergeSums(a, b))
+    assertArrayEquals(s, mergeSums(b, a))
+    assertArrayEquals(s, mergeSums(new Array[Long](s.length), s))
+  }
+
+  @Test
+  def badGradientShapesAreIllegalArguments(): Unit = {
+    iae("labels has 3 values for 4 rows")(grad(labels = labels.take(3)))
+    iae("labels has 5 values for 4 rows")(grad(labels = labels :+ 1.0))
+    iae("not a multiple of dim 5")(grad(dim = 5))
+    iae("dim must be positive")(grad(dim = 0))
+    iae("dim must be positive")(grad(dim = -3))
+    iae("rows must not be null")(grad(rows = null))
+    iae("labels must not be null")(grad(labels = null))
+    iae("kernelV must not be null")(grad(v = null))
+    iae("kernelV has 2 values for dim 3")(grad(v = v.take(2)))
+    iae("loss must be 0 (hinge) or 1 (logistic)")(grad(loss = 7))
+    iae("iteration must be >= 0")(grad(iteration = -1))
+    iae("miniBatchFraction")(grad(fraction = 0.0))
+    iae("miniBatchFraction")(grad(fraction = 1.5))
+    iae("miniBatchFraction")(grad(fraction = Double.NaN))
+    iae("offset must be finite")(grad(offset = Double.NaN))
+    iae("firstRow must be >= 0")(grad(first = -5))
+    iae("rowIndex has 2 values for 4 rows")(grad(first = -1, index = Array(0L, 1)))
+    iae("firstRow must be -1")(grad(first = 0, index = Array(0L, 1, 2, 3)))
+    iae("strictly ascending")(grad(first = -1, index = Array(0L, 2, 2, 3)))
+    iae("negative")(grad(first = -1, index = Array(-4L, 1, 2, 3)))
+    iae("overflows")(grad(first = Long.MaxValue - 1))
+    iae("label 2")(grad(labels = Array(1.0, 2.0, 0.0, 1.0)))
+    iae("label NaN")(grad(labels = Array(1.0, Double.NaN, 0.0, 1.0)))
+    iae("rowWeights has 3 values for 4 rows")(grad(weights = Array(1.0, 1.0, 1.0)))
+    iae("row weight -1")(grad(weights = Array(1.0, -1.0, 1.0, 1.0)))
+  }
+
+  @Test
+  def badSumsAndHandlesAreIllegalArguments(): Unit = {
+    val s = grad()
+    iae("different lengths")(mergeSums(s, s.take(s.length - 2)))
+    iae("not a gradient sum")(mergeSums(Array(1L, 2L, 3L), Array(1L, 2L, 3L)))
+    iae("a must not be null")(mergeSums(null, s))
+
+    val live = sgdLiveHandles()
+    iae("paramsJson")(sgdCreate("{not json", dim, false, null, null, null))
+    iae("paramsJson")(sgdCreate(svm.replace("hinge", "huber"), dim, false, null, null, null))
+    iae("stepSize must be positive")(sgdCreate(svm.replace("\"step_size\":1.0", "\"step_size\":-1"), dim, false, null, null, null))
+    iae("paramsJson must not be null")(sgdCreate(null, dim, false, null, null, null))
+    iae("initial weights have 3 values, the model needs 4")(sgdCreate(svm, dim, true, null, null, v))
+    iae("both be null or both given")(sgdCreate(svm, dim, false, v, null, null))
+    iae("dim must be positive")(sgdCreate(svm, 0, false, null, null, null))
+    assertEquals(live, sgdLiveHandles(), "failed creates leave nothing behind")
+
+    val h = sgdCreate(svm, dim, false, null, null, null)
+    try {
+      assertEquals(1, sgdIteration(h))
+      assertArrayEquals(Array(0.0, 0.0, 0.0, 0.0), sgdKernelWeights(h))
+      iae("gradient sum has 2 values, expected 4")(sgdApply(h, new Array[Long](sumWords(1))))
+      iae("not a gradient sum")(sgdApply(h, Array(1L)))
+      iae("sumWords must not be null")(sgdApply(h, null))
+      sgdApply(h, s)
+      assertEquals(2, sgdIteration(h))
+      assertEquals(1, sgdUpdates(h))
+      assertEquals(1, sgdLossHistory(h).length)
+      assertEquals(dim + 1, sgdRawModel(h).length)
+    } finally assertTrue(sgdFree(h))
+    assertFalse(sgdFree(h), "a second free is a no-op")
+    iae(s"unknown SGD handle $h")(sgdIteration(h))
+    iae("unknown SGD handle 0")(sgdWeights(0L))
+    iae("unknown SGD handle -7")(sgdApply(-7L, s))
+    assertEquals(live, sgdLiveHandles())
+  }
+
+  @Test
+  def badEvaluationShapesAreIllegalArguments(): Unit = {
+    val w = Array(1.0, 1.0, -1.0)
+    assertArrayEquals(Array(0.0, 0.0, 0.0, 1.0), predictBlock(LOSS_HINGE, rows, dim, w, 0.0, 0.0))
+    // NaN threshold: the raw margins.
+    assertArrayEquals(Array(0.0, -1.0, -1.0, 2.0), predictBlock(LOSS_HINGE, rows, dim, w, 0.0, Double.NaN), 1e-7)
+    // Margins + 0.1 predict 1, 0, 0, 1 against labels 1, 0, 1, 0: one of each.
+    assertArrayEquals(Array(1L, 1L, 1L, 1L), confusionBlock(LOSS_HINGE, rows, dim, labels, w, 0.1, 0.0))
+    iae("weights has 2 values for dim 3")(predictBlock(LOSS_HINGE, rows, dim, w.take(2), 0.0, 0.0))
+    iae("not a multiple of dim 5")(predictBlock(LOSS_HINGE, rows, 5, w, 0.0, 0.0))
+    iae("labels has 2 values for 4 rows")(confusionBlock(LOSS_HINGE, rows, dim, labels.take(2), w, 0.0, 0.0))
+    iae("threshold must not be NaN")(confusionBlock(LOSS_LOGISTIC, rows, dim, labels, w, 0.0, Double.NaN))
+    iae("weights must not be null")(predictBlock(LOSS_LOGISTIC, rows, dim, null, 0.0, 0.5))
+  }
+
+  @Test
+  def randomGarbageNeverCrashesTheJvm(): Unit = {
+    val r = new Random(11)
+    def arr(n: Int) = if (r.nextInt(10) == 0) null else Array.fill(n)(r.nextFloat())
+    def darr(n: Int) = if (r.nextInt(10) == 0) null else Array.fill(n)(r.nextInt(3).toDouble)
+    var ok = 0
+    var rejected = 0
+    for (_ <- 0 until 3000) {
+      val d = r.nextInt(6) - 1
+      val n = r.nextInt(5)
+      try {
+        gradientBlock(r.nextInt(3), arr(n * math.max(d, 1) + r.nextInt(2)), d, darr(n + r.nextInt(2) - 1),
+          if (r.nextBoolean()) null else darr(n), r.nextInt(600) - 2,
+          if (r.nextBoolean()) null else Array.fill(n)(r.nextInt(9).toLong),
+          darr(math.max(d, 0)), r.nextGaussian(), r.nextInt(4) - 1, r.nextDouble() * 1.2)
+        ok += 1
+      } catch {
+        case _: IllegalArgumentException => rejected += 1
+      }
+    }
+    assertTrue(ok > 0 && rejected > 0, s"ok $ok rejected $rejected")
+  }
+}
