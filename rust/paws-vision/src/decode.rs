@@ -61,7 +61,7 @@ pub fn decode_bytes(bytes: &[u8], name: &Path) -> Result<RgbImage> {
 /// are allowed.
 fn check_jpeg_complete(b: &[u8]) -> std::result::Result<(), String> {
     const TRUNCATED: &str = "truncated JPEG: the file ends before the image data is complete";
-    if b.len() < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+    if b.len() < 2 || b[0] != 0xFF || b[1] != 0xD8 {
         return Err("not a JPEG stream (no start-of-image marker)".into());
     }
     let mut i = 2;

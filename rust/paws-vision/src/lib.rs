@@ -2,8 +2,8 @@
 //!
 //! - [`decode`]: decoding by content (a `.jpg` may be a GIF or PNG) and any colour type
 //!   to RGB8, with truncated JPEGs rejected;
-//! - [`preprocess`]: resize the short side to 256, centre-crop 224, `(x/255 - 0.5)/0.5`,
-//!   NCHW `f32`;
+//! - [`preprocess`](mod@preprocess): resize the short side to 256, centre-crop 224,
+//!   `(x/255 - 0.5)/0.5`, NCHW `f32`;
 //! - [`extractor`]: an ONNX model (by default EfficientNet-Lite0 from
 //!   `scripts/fetch-model.sh`) run by tract-onnx as one plan shared by all threads;
 //! - [`folder`]: a folder of `<breed>_<n>.jpg` photos to a [`paws_core::Dataset`], in

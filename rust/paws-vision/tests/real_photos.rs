@@ -9,8 +9,17 @@
 mod common;
 
 use paws_vision::{default_model_path, extract_folder, Extractor, ModelOptions};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// Writes to the real stderr, bypassing the test harness's capture, so that skips and
+/// measurements show in a plain `cargo test` run.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 /// ImageNet-1k classes 281..=285 are domestic cats, 151..=268 dogs.
 const CAT_CLASSES: std::ops::RangeInclusive<usize> = 281..=285;
@@ -28,7 +37,7 @@ fn model_or_skip(test: &str) -> Option<PathBuf> {
     if std::env::var("PAWS_REQUIRE_MODEL").as_deref() == Ok("1") {
         panic!("{msg}; PAWS_REQUIRE_MODEL=1 requires it");
     }
-    eprintln!("SKIPPED: {msg}");
+    say!("SKIPPED: {msg}");
     None
 }
 
@@ -52,7 +61,7 @@ fn efficientnet_recognises_cats_and_dogs_in_the_sample() {
     };
     let images = common::shared_dir().join("data/oxford-pets-sample/images");
     if !images.is_dir() {
-        eprintln!(
+        say!(
             "SKIPPED: real photos: {} not found (the sample data lives beside the repository)",
             images.display()
         );
@@ -60,7 +69,7 @@ fn efficientnet_recognises_cats_and_dogs_in_the_sample() {
     }
     let t = Instant::now();
     let ex = Extractor::load(&model, ModelOptions::default()).unwrap();
-    eprintln!("model loaded in {:.2} s", t.elapsed().as_secs_f64());
+    say!("model loaded in {:.2} s", t.elapsed().as_secs_f64());
     assert_eq!(ex.model_id(), "efficientnet-lite0-imagenet");
     assert_eq!((ex.dim(), ex.logits_dim()), (1280, Some(1000)));
 
@@ -70,7 +79,7 @@ fn efficientnet_recognises_cats_and_dogs_in_the_sample() {
     let ds = &out.dataset;
     assert_eq!(ds.len(), 600, "skipped: {:?}", out.skipped);
     assert!(out.skipped.is_empty());
-    eprintln!(
+    say!(
         "extracted {} photos in {secs:.1} s: {:.1} images/s on {} rayon threads",
         ds.len(),
         ds.len() as f64 / secs,
@@ -84,7 +93,7 @@ fn efficientnet_recognises_cats_and_dogs_in_the_sample() {
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
             (l.min(v), h.max(v))
         });
-    eprintln!("feature range [{lo}, {hi}]");
+    say!("feature range [{lo}, {hi}]");
     assert!(
         lo >= 0.0 && hi <= 6.0,
         "features outside [0, 6]: [{lo}, {hi}]"
@@ -106,7 +115,7 @@ fn efficientnet_recognises_cats_and_dogs_in_the_sample() {
     }
     let cat_rate = cat_ok as f64 / cats as f64;
     let dog_rate = dog_ok as f64 / dogs as f64;
-    eprintln!(
+    say!(
         "ImageNet top-1: cats {cat_ok}/{cats} = {:.1} % in 281..=285, dogs {dog_ok}/{dogs} = {:.1} % in 151..=268",
         100.0 * cat_rate,
         100.0 * dog_rate
