@@ -21,6 +21,7 @@ pub mod experiment;
 pub mod gradient;
 pub mod legacy;
 pub mod model;
+#[cfg(feature = "parquet")]
 pub mod parquet_io;
 pub mod results;
 pub mod sgd;
