@@ -168,3 +168,33 @@ pub fn read_optional_doubles(
         read_doubles(env, array, what).map(Some)
     }
 }
+
+/// Copies a `String[]` (no null elements) into a `Vec`.
+pub fn read_strings(
+    env: &mut JNIEnv,
+    array: &jni::objects::JObjectArray,
+    what: &str,
+) -> Result<Vec<String>> {
+    if array.is_null() {
+        return invalid(format!("{what} must not be null"));
+    }
+    let n = env.get_array_length(array)?;
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let element = env.get_object_array_element(array, i)?;
+        if element.is_null() {
+            return invalid(format!("{what}[{i}] is null"));
+        }
+        let s = jni::objects::JString::from(element);
+        let text: String = env.get_string(&s)?.into();
+        env.delete_local_ref(s)?;
+        out.push(text);
+    }
+    Ok(out)
+}
+
+pub fn new_float_array(env: &mut JNIEnv, values: &[f32]) -> Result<sys::jfloatArray> {
+    let a = env.new_float_array(java_len(values.len())?)?;
+    env.set_float_array_region(&a, 0, values)?;
+    Ok(a.into_raw())
+}

@@ -11,8 +11,11 @@
 //! exceptions with the message, never as a crashed JVM.
 
 mod arrays;
+mod experiment;
+mod experiment_jni;
 mod guard;
 mod handles;
+mod selected;
 
 use arrays::{length, new_double_array, new_long_array, optional_length, pin_optional, Critical};
 use guard::{invalid, Error, Result};
@@ -624,4 +627,208 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_debugError<'l>(
         };
         Err(Error::from(e))
     })
+}
+
+/// The selection arguments of the `*Selected` kernels: lengths first (nothing pinned).
+struct SelectionLengths {
+    values: usize,
+    rows: usize,
+    labels: Option<usize>,
+    weights: Option<usize>,
+}
+
+fn selection_lengths(
+    env: &JNIEnv,
+    rows: &JFloatArray,
+    dim: usize,
+    sel_rows: &JLongArray,
+    sel_labels: Option<&JDoubleArray>,
+    sel_weights: Option<&JDoubleArray>,
+) -> Result<SelectionLengths> {
+    let values = length(env, rows, "rows")?;
+    block_rows(values, dim, None)?;
+    Ok(SelectionLengths {
+        values,
+        rows: length(env, sel_rows, "selRows")?,
+        labels: sel_labels
+            .map(|l| length(env, l, "selLabels"))
+            .transpose()?,
+        weights: match sel_weights {
+            Some(w) => optional_length(env, w, "selWeights")?,
+            None => None,
+        },
+    })
+}
+
+/// `long[] gradientSelected(int loss, float[] rows, int dim, long firstRow,
+/// long[] selRows, double[] selLabels, double[] selWeights, double[] kernelV,
+/// double offset, int iteration, double fraction)`
+///
+/// The exact gradient sum of one model over the rows of a cached block (global rows
+/// `firstRow, firstRow + 1, …`) that its selection holds: `selRows` is the model's whole
+/// training set (strictly ascending global rows), `selLabels` their labels (0/1),
+/// `selWeights` null or their weights. Rows of the selection outside the block are
+/// ignored, so every block of the dataset gets the same broadcast arrays. The block must
+/// hold whole chunks (`CHUNK_ROWS`) for the sum to be the in-process engine's.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_gradientSelected<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    loss: jint,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    sel_rows: JLongArray<'l>,
+    sel_labels: JDoubleArray<'l>,
+    sel_weights: JDoubleArray<'l>,
+    kernel_v: JDoubleArray<'l>,
+    offset: jdouble,
+    iteration: jint,
+    fraction: jdouble,
+) -> jlongArray {
+    guard::run(&mut env, "gradientSelected", |env| {
+        let kind = loss_kind(loss)?;
+        let dim = positive(dim, "dim")?;
+        let iteration = u32::try_from(iteration)
+            .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?;
+        let n = selection_lengths(
+            env,
+            &rows,
+            dim,
+            &sel_rows,
+            Some(&sel_labels),
+            Some(&sel_weights),
+        )?;
+        let v = arrays::read_doubles(env, &kernel_v, "kernelV")?;
+        if !offset.is_finite() {
+            return invalid(format!("offset must be finite, got {offset}"));
+        }
+        let w = KernelWeights { v, offset };
+        let sum = {
+            // Safety: all lengths were read above; no JNI call until the guards drop.
+            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
+            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
+            let wt = unsafe { pin_optional(env, &sel_weights, n.weights)? };
+            let sel = selected::Selection {
+                rows: &r,
+                labels: l.as_deref().unwrap_or_default(),
+                weights: wt.as_deref(),
+            };
+            selected::gradient(kind, &x, dim, first_row, &sel, &w, iteration, fraction)?
+        };
+        new_long_array(env, &sum.to_words())
+    })
+}
+
+/// `long[] confusionSelected(int loss, float[] rows, int dim, long firstRow,
+/// long[] selRows, double[] selLabels, double[] weights, double intercept,
+/// double threshold)`: `{tp, fp, tn, fn}` of the model on the selected rows of the
+/// block (see `gradientSelected`).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_confusionSelected<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    loss: jint,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    sel_rows: JLongArray<'l>,
+    sel_labels: JDoubleArray<'l>,
+    weights: JDoubleArray<'l>,
+    intercept: jdouble,
+    threshold: jdouble,
+) -> jlongArray {
+    guard::run(&mut env, "confusionSelected", |env| {
+        let dim = positive(dim, "dim")?;
+        if threshold.is_nan() {
+            return invalid("threshold must not be NaN for a confusion matrix");
+        }
+        let n = selection_lengths(env, &rows, dim, &sel_rows, Some(&sel_labels), None)?;
+        let model = model_arg(env, loss, &weights, intercept, threshold, dim)?;
+        let c = {
+            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
+            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
+            let sel = selected::Selection {
+                rows: &r,
+                labels: l.as_deref().unwrap_or_default(),
+                weights: None,
+            };
+            selected::confusion(&model, &x, dim, first_row, &sel)?
+        };
+        let counts = [c.tp, c.fp, c.tn, c.fn_].map(|v| v as i64);
+        new_long_array(env, &counts)
+    })
+}
+
+/// `long[] momentsSelected(float[] rows, int dim, long firstRow, long[] selRows,
+/// double[] center)`: per-feature moments of the selected rows of the block, as exact
+/// sum words (merge with `mergeSums`): `Σ x` with a null `center`, else
+/// `Σ (x - center)²`. Finish with `meanOfMoments` / `invStdOfMoments`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_momentsSelected<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    sel_rows: JLongArray<'l>,
+    center: JDoubleArray<'l>,
+) -> jlongArray {
+    guard::run(&mut env, "momentsSelected", |env| {
+        let dim = positive(dim, "dim")?;
+        let n = selection_lengths(env, &rows, dim, &sel_rows, None, None)?;
+        let center = arrays::read_optional_doubles(env, &center, "center")?;
+        let sum = {
+            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
+            selected::moments(&x, dim, first_row, &r, center.as_deref())?
+        };
+        new_long_array(env, &sum.to_words())
+    })
+}
+
+/// `double[] meanOfMoments(long[] words)`: the per-feature mean from merged
+/// `momentsSelected` sums without a center.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_meanOfMoments<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    words: JLongArray<'l>,
+) -> jdoubleArray {
+    guard::run(&mut env, "meanOfMoments", |env| {
+        let sum = moments_arg(env, &words)?;
+        new_double_array(env, &selected::mean_of(&sum))
+    })
+}
+
+/// `double[] invStdOfMoments(long[] words)`: per-feature inverse sample standard
+/// deviations (0 for a constant feature) from merged `momentsSelected` sums around the
+/// mean.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_invStdOfMoments<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    words: JLongArray<'l>,
+) -> jdoubleArray {
+    guard::run(&mut env, "invStdOfMoments", |env| {
+        let sum = moments_arg(env, &words)?;
+        new_double_array(env, &selected::inv_std_of(&sum))
+    })
+}
+
+fn moments_arg(env: &JNIEnv, words: &JLongArray) -> Result<GradientSum> {
+    let n = length(env, words, "words")?;
+    let mut w = vec![0i64; n];
+    env.get_long_array_region(words, 0, &mut w)?;
+    let sum = sum_of_words(&w, "words")?;
+    if sum.overflowed() {
+        return Err(Error::Native(
+            "moments overflowed (a feature value is too large)".into(),
+        ));
+    }
+    Ok(sum)
 }

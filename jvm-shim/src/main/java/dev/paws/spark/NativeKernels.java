@@ -159,6 +159,60 @@ public final class NativeKernels {
             boolean intercept,
             double[] initialWeights);
 
+    /**
+     * The exact gradient sum of one model over the rows of a block that the model's
+     * selection holds (the breed experiment: one cached copy of the data, many models).
+     *
+     * @param firstRow global index of the block's first row (its rows are consecutive); the
+     *     block must hold whole chunks of {@link #CHUNK_ROWS} rows
+     * @param selRows the model's whole training set: strictly ascending global rows (rows
+     *     outside the block are skipped)
+     * @param selLabels 0/1 per selected row
+     * @param selWeights null, or a weight per selected row
+     * @return the sum's words, merged with {@link #mergeSums}
+     */
+    public static native long[] gradientSelected(
+            int loss,
+            float[] rows,
+            int dim,
+            long firstRow,
+            long[] selRows,
+            double[] selLabels,
+            double[] selWeights,
+            double[] kernelV,
+            double offset,
+            int iteration,
+            double fraction);
+
+    /** {@code {tp, fp, tn, fn}} of the model on the selected rows of the block. */
+    public static native long[] confusionSelected(
+            int loss,
+            float[] rows,
+            int dim,
+            long firstRow,
+            long[] selRows,
+            double[] selLabels,
+            double[] weights,
+            double intercept,
+            double threshold);
+
+    /**
+     * Per-feature moments of the selected rows of a block as exact sum words ({@code
+     * 2·dim + 4} of them; merge with {@link #mergeSums}): {@code Σ x} with a null
+     * {@code center}, {@code Σ (x - center)²} otherwise.
+     */
+    public static native long[] momentsSelected(
+            float[] rows, int dim, long firstRow, long[] selRows, double[] center);
+
+    /** The mean from merged {@link #momentsSelected} sums without a center. */
+    public static native double[] meanOfMoments(long[] words);
+
+    /**
+     * Inverse sample standard deviations (0 for a constant feature) from merged
+     * {@link #momentsSelected} sums around the mean.
+     */
+    public static native double[] invStdOfMoments(long[] words);
+
     /** Test hook: panics in Rust with this message. */
     public static native void debugPanic(String message);
 

@@ -135,6 +135,61 @@ class NativeShapesTest {
   }
 
   @Test
+  def selectedKernelsCheckTheirSelection(): Unit = {
+    // Rows 10..13 of the dataset; the model's selection lists rows 5, 11 and 13 (5 lies in
+    // another block and is skipped).
+    val sel = Array(5L, 11L, 13L)
+    val y = Array(1.0, 0.0, 1.0)
+    def gs(rows: Array[Long] = sel, labels: Array[Double] = y, weights: Array[Double] = null,
+        first: Long = 10): Array[Long] =
+      gradientSelected(LOSS_HINGE, this.rows, dim, first, rows, labels, weights, v, 0.0, 1, 1.0)
+    val s = gs()
+    assertEquals(2L, s(s.length - 2), "two selected rows in the block")
+    // Equal to the block kernel over the same two rows.
+    val picked = Array[Float](-1, 0.5f, 0.5f, 2, 2, 2)
+    assertArrayEquals(gradientBlock(LOSS_HINGE, picked, dim, Array(0.0, 1.0), null, -1, Array(11L, 13L),
+      v, 0.0, 1, 1.0), s)
+    assertEquals(0L, gs(first = 100)(s.length - 2), "no selected row in a far block")
+    iae("selLabels has 2 values for 3 selected rows")(gs(labels = y.take(2)))
+    iae("selWeights has 1 values")(gs(weights = Array(1.0)))
+    iae("strictly ascending")(gs(rows = Array(5L, 13L, 11L)))
+    iae("label 3")(gs(labels = Array(1.0, 3.0, 1.0)))
+    iae("firstRow must be >= 0")(gs(first = -1))
+    iae("selRows must not be null")(gs(rows = null))
+    iae("selLabels must not be null")(gs(labels = null))
+    val w = Array(1.0, 1.0, -1.0)
+    // Margins of rows 11 and 13: -1 and 2: predictions 0 and 1 against labels 0 and 1.
+    assertArrayEquals(Array(1L, 0L, 1L, 0L), confusionSelected(LOSS_HINGE, rows, dim, 10, sel, y, w, 0.0, 0.0))
+    iae("threshold must not be NaN")(confusionSelected(LOSS_HINGE, rows, dim, 10, sel, y, w, 0.0, Double.NaN))
+    iae("weights has 2 values for dim 3")(confusionSelected(LOSS_HINGE, rows, dim, 10, sel, y, w.take(2), 0.0, 0.0))
+    // Moments: mean of rows 11 and 13, then the inverse standard deviations.
+    val m = meanOfMoments(momentsSelected(rows, dim, 10, sel, null))
+    assertArrayEquals(Array(0.5, 1.25, 1.25), m, 1e-15)
+    val inv = invStdOfMoments(momentsSelected(rows, dim, 10, sel, m))
+    assertArrayEquals(Array(1 / math.sqrt(4.5), 1 / math.sqrt(1.125), 1 / math.sqrt(1.125)), inv, 1e-15)
+    iae("center has 2 values for dim 3")(momentsSelected(rows, dim, 10, sel, m.take(2)))
+    iae("not a gradient sum")(meanOfMoments(Array(1L)))
+
+    // Experiment sessions are handles like SGD states.
+    iae("unknown experiment handle 0")(NativeExperiment.info(0L))
+    iae("unknown experiment handle -3")(NativeExperiment.trainRows(-3L, 0))
+    val h = NativeExperiment.create(Array("--class", "A", "--vs", "B", "--splits", "0.5"))
+    try {
+      iae("no dataset yet")(NativeExperiment.trainRows(h, 0))
+      NativeExperiment.setData(h, Array("A_1.jpg", "B_1.jpg", "A_2.jpg", "B_2.jpg"),
+        Array("A", "B", "A", "B"), 2, "x", "test")
+      assertEquals(2, NativeExperiment.trainRows(h, 0).length, "one row of each class")
+      assertEquals(2, NativeExperiment.testRows(h, 0).length)
+      iae("task 1 out of range")(NativeExperiment.trainRows(h, 1))
+      iae("images[1] is null")(NativeExperiment.setData(h, Array("a", null), Array("A", "B"), 2, "x", "t"))
+      iae("scaling statistics given")(NativeExperiment.sgdCreate(h, 0, Array(0.0, 0.0), Array(1.0, 1.0)))
+      iae("unknown SGD handle 0")(NativeExperiment.finish(h, 0, 0L, Array(0L, 0L, 0L, 0L), 0.0))
+      iae("task 0 has no result yet")(NativeExperiment.writeReport(h, "/nonexistent"))
+    } finally assertTrue(NativeExperiment.free(h))
+    assertFalse(NativeExperiment.free(h))
+  }
+
+  @Test
   def randomGarbageNeverCrashesTheJvm(): Unit = {
     val r = new Random(11)
     def arr(n: Int) = if (r.nextInt(10) == 0) null else Array.fill(n)(r.nextFloat())

@@ -1,0 +1,267 @@
+package dev.paws.spark
+
+import java.net.URI
+
+import scala.collection.JavaConverters._
+
+import com.fasterxml.jackson.databind.ObjectMapper
+import org.apache.hadoop.fs.{Path => HPath}
+import org.apache.parquet.hadoop.ParquetFileReader
+import org.apache.parquet.hadoop.util.HadoopInputFile
+import org.apache.spark.{Partitioner, SparkContext}
+import org.apache.spark.rdd.RDD
+import org.apache.spark.sql.SparkSession
+import org.apache.spark.sql.functions.col
+import org.apache.spark.storage.StorageLevel
+
+/**
+ * The experiment's dataset in Spark: the row index (image names and breeds, in the row
+ * order `paws experiment` reads) on the driver, the features cached by Spark as
+ * [[RowBlock]]s of whole `CHUNK_ROWS` chunks, ready for the `*Selected` kernels.
+ *
+ * @param inputPartitions partitions of the input read (Parquet splits, or groups of
+ *     legacy files): never one per file
+ */
+final case class ExperimentData(
+    images: Array[String],
+    breeds: Array[String],
+    dim: Int,
+    extractor: String,
+    sourceName: String,
+    blocks: RDD[RowBlock],
+    inputPartitions: Int) {
+  def numRows: Int = images.length
+}
+
+object ExperimentData {
+  private val C = NativeKernels.CHUNK_ROWS.toLong
+  private val MetaModel = "paws.extractor.model"
+  private val MetaDim = "paws.extractor.dim"
+
+  /** Spark conf: partitions of the cached blocks (default: the default parallelism). */
+  val BlockPartitionsConf = "spark.paws.blocks.partitions"
+  /** Spark conf: minimum partitions when reading a legacy JSON folder. */
+  val LegacyPartitionsConf = "spark.paws.legacy.minPartitions"
+
+  private def bad(msg: String) = new IllegalArgumentException(msg)
+
+  /**
+   * Reads a Parquet file or folder with Spark's reader: columns `image` (string),
+   * `label` (string: the breed) and `features` (a list of float32), as
+   * `paws_core::parquet_io` reads them; the extractor from the footer's
+   * `paws.extractor.model`. Rows are ordered by file path, then by row within the
+   * file (`_metadata.row_index`): for one file, the file's order, the CLI's.
+   */
+  def parquet(spark: SparkSession, path: String, level: StorageLevel): ExperimentData = {
+    val df = spark.read.parquet(path)
+    val names = df.schema.fieldNames
+    for (c <- Seq("image", "label", "features") if !names.contains(c)) {
+      throw bad(s"$path: column '$c': missing; found columns: ${names.mkString(", ")}")
+    }
+    for (c <- Seq("image", "label")) {
+      val t = df.schema(c).dataType.simpleString
+      if (t != "string") throw bad(s"$path: column '$c': expected utf8, found $t")
+    }
+    val ft = df.schema("features").dataType.simpleString
+    if (ft != "array<float>") {
+      throw bad(s"$path: column 'features': expected a list of float32, found $ft")
+    }
+    val file = col("_metadata.file_path")
+    val rowIndex = col("_metadata.row_index")
+
+    // The index: a small job that reads only the two string columns.
+    val index = df.select(file, rowIndex, col("image"), col("label")).collect()
+      .map(r => (r.getString(0), r.getLong(1), r.getString(2), r.getString(3)))
+      .sortBy(r => (r._1, r._2))
+    if (index.isEmpty) throw bad(s"$path: column 'features': the file has no rows")
+    // Row numbers within each file are 0..n-1: the file's start is its global offset.
+    val starts = scala.collection.mutable.LinkedHashMap[String, Long]()
+    var k = 0
+    while (k < index.length) {
+      val (f, r, image, label) = index(k)
+      if (!starts.contains(f)) starts(f) = k.toLong
+      if (r != k - starts(f)) {
+        throw new IllegalStateException(s"$f: row index $r where ${k - starts(f)} was expected")
+      }
+      if (image == null) throw bad(s"$path: column 'image': row $k is null")
+      if (label == null) throw bad(s"$path: column 'label': row $k is null")
+      k += 1
+    }
+    val images = index.map(_._3)
+    val breeds = index.map(_._4)
+    val n = index.length.toLong
+
+    val sc = spark.sparkContext
+    val meta = footerMetadata(spark, starts.head._1)
+    val first = df.select(col("features")).head()
+    if (first.isNullAt(0)) throw bad(s"$path: column 'features': row 0: features are null")
+    val dim = first.getSeq[Any](0).length
+    meta.get(MetaDim).foreach { declared =>
+      if (declared != dim.toString) {
+        throw bad(s"$path: column 'features': metadata $MetaDim=$declared, rows have $dim values")
+      }
+    }
+    val extractor = meta.getOrElse(MetaModel, "unknown")
+
+    val startsB = sc.broadcast(starts.toMap)
+    val features = df.select(file, rowIndex, col("image"), col("features"))
+    val rows = features.queryExecution.toRdd.mapPartitions { it =>
+      val st = startsB.value
+      it.map { r =>
+        val g = st(r.getUTF8String(0).toString) + r.getLong(1)
+        val image = r.getUTF8String(2).toString
+        if (r.isNullAt(3)) throw bad(s"$path: column 'features': row $g: features are null")
+        val a = r.getArray(3)
+        if (a.numElements() != dim) {
+          throw bad(s"$path: column 'features': row $g (image $image): expected $dim values, " +
+            s"found ${a.numElements()}")
+        }
+        var j = 0
+        while (j < dim) {
+          if (a.isNullAt(j)) throw bad(s"$path: column 'features': row $g (image $image): value $j is null")
+          j += 1
+        }
+        val x = a.toFloatArray()
+        checkFinite(x, s"$path: feature value at row $g (image $image)")
+        (g, x)
+      }
+    }
+    val blocks = toBlocks(sc, rows, n, dim, level, s"$path ($n rows x $dim, float32)")
+    ExperimentData(images, breeds, dim, extractor, path, blocks, rows.getNumPartitions)
+  }
+
+  /** The footer's key/value metadata of one Parquet file. */
+  private def footerMetadata(spark: SparkSession, file: String): Map[String, String] = {
+    val conf = spark.sessionState.newHadoopConf()
+    val reader = ParquetFileReader.open(HadoopInputFile.fromPath(new HPath(new URI(file)), conf))
+    try {
+      reader.getFooter.getFileMetaData.getKeyValueMetaData.asScala.toMap
+    } finally {
+      reader.close()
+    }
+  }
+
+  private def checkFinite(x: Array[Float], where: => String): Unit = {
+    var j = 0
+    while (j < x.length) {
+      val v = x(j)
+      if (v.isNaN || v.isInfinite) {
+        throw bad(s"$where, feature index $j is $v; features must be finite")
+      }
+      j += 1
+    }
+  }
+
+  /**
+   * Reads a legacy folder of `<breed>_<n>.jpg.json` files (each a flat JSON array of
+   * floats), as `paws_core::legacy::read_folder` does: the files sorted by name, the
+   * first file's length fixing the dimension. The files are read with `binaryFiles`,
+   * which packs many small files into each partition (at least
+   * `spark.paws.legacy.minPartitions`, default the default parallelism), parsed once by
+   * the native parser and cached as float32 blocks: never one task per file, never
+   * read again per iteration.
+   */
+  def legacy(spark: SparkSession, path: String, extractor: String, level: StorageLevel): ExperimentData = {
+    val sc = spark.sparkContext
+    val dir = new HPath(path)
+    val fs = dir.getFileSystem(sc.hadoopConfiguration)
+    val pattern = new HPath(dir, "*.json")
+    val statuses = Option(fs.globStatus(pattern)).getOrElse(Array.empty).filter(_.isFile)
+    if (statuses.isEmpty) {
+      throw bad(s"$path: no feature files (expected <breed>_<n>.jpg.json)")
+    }
+    val index = new ObjectMapper().readTree(NativeExperiment.legacyIndex(statuses.map(_.getPath.getName)))
+    def strings(key: String) = index.get(key).elements().asScala.map(_.asText()).toArray
+    val files = strings("files")
+    val images = strings("images")
+    val breeds = strings("breeds")
+    val n = files.length.toLong
+    // The first file in order fixes the dimension, as in the CLI.
+    val firstPath = new HPath(dir, files(0))
+    val firstBytes = {
+      val in = fs.open(firstPath)
+      try in.readAllBytes() finally in.close()
+    }
+    val dim = NativeExperiment.parseLegacyFile(firstPath.toString, firstBytes).length
+    val order = sc.broadcast(files.zipWithIndex.map { case (f, i) => f -> i.toLong }.toMap)
+    val minPartitions = sc.getConf.getInt(LegacyPartitionsConf, math.max(sc.defaultParallelism, 2))
+    val input = sc.binaryFiles(pattern.toString, minPartitions)
+    val rows = input.map { case (p, stream) =>
+      val name = new HPath(p).getName
+      val g = order.value.getOrElse(name,
+        throw new IllegalStateException(s"$p appeared after the folder was listed"))
+      val x = NativeExperiment.parseLegacyFile(p, stream.toArray())
+      if (x.length != dim) {
+        throw bad(s"$p: wrong feature dimension: expected $dim, found ${x.length}")
+      }
+      (g, x)
+    }
+    val blocks = toBlocks(sc, rows, n, dim, level, s"$path ($n files x $dim, float32)")
+    ExperimentData(images, breeds, dim, extractor, path, blocks, input.getNumPartitions)
+  }
+
+  /** Consecutive ranges of chunks per partition, so partition p holds rows in order. */
+  private final class ChunkRanges(chunks: Long, parts: Int) extends Partitioner {
+    override def numPartitions: Int = parts
+    override def getPartition(key: Any): Int = (key.asInstanceOf[Long] * parts / chunks).toInt
+  }
+
+  /**
+   * Rows keyed by their global index (0 until n, each once) as cached blocks of whole
+   * chunks: one shuffle groups each chunk's rows, which are then laid out in order. Each
+   * block is one chunk, so a kernel over a model's rows sums exactly what the
+   * in-process engine sums.
+   */
+  def toBlocks(
+      sc: SparkContext,
+      rows: RDD[(Long, Array[Float])],
+      n: Long,
+      dim: Int,
+      level: StorageLevel,
+      name: String): RDD[RowBlock] = {
+    val chunks = (n + C - 1) / C
+    val parts = math.max(1L, math.min(chunks,
+      sc.getConf.getInt(BlockPartitionsConf, sc.defaultParallelism).toLong)).toInt
+    val chunk = C
+    val blocks = rows
+      .map { case (g, x) =>
+        if (g < 0 || g >= n) throw new IllegalStateException(s"row index $g outside 0..${n - 1}")
+        (g / chunk, (g, x))
+      }
+      .groupByKey(new ChunkRanges(chunks, parts))
+      .mapPartitions({ it =>
+        it.toArray.sortBy(_._1).iterator.map { case (c, members) =>
+          val sorted = members.toArray.sortBy(_._1)
+          val start = c * chunk
+          val len = (math.min(start + chunk, n) - start).toInt
+          if (sorted.length != len || sorted.indices.exists(i => sorted(i)._1 != start + i)) {
+            val seen = sorted.map(_._1).toSet
+            val missing = (start until start + len).find(r => !seen.contains(r))
+            throw new IllegalStateException(
+              s"chunk $c holds ${sorted.length} rows, expected $len" +
+                missing.map(r => s" (row $r is missing)").getOrElse(" (a row is duplicated)") +
+                ": is the input deterministic?")
+          }
+          val flat = new Array[Float](len * dim)
+          var i = 0
+          while (i < len) {
+            System.arraycopy(sorted(i)._2, 0, flat, i * dim, dim)
+            i += 1
+          }
+          new RowBlock(start, dim, flat, new Array[Double](len))
+        }
+      }, preservesPartitioning = true)
+      .setName(s"paws experiment blocks: $name")
+      .persist(level)
+    val total = try blocks.map(_.numRows.toLong).fold(0L)(_ + _) catch {
+      case e: Throwable =>
+        blocks.unpersist(blocking = false)
+        throw e
+    }
+    if (total != n) {
+      blocks.unpersist(blocking = false)
+      throw new IllegalStateException(s"blocks hold $total rows, the input has $n")
+    }
+    blocks
+  }
+}

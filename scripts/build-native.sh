@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds the shipped JNI library, libpaws_jni.so, for an old glibc, and prints its path
+# (the only line on stdout; progress goes to stderr).
+#
+#   bash scripts/build-native.sh               # -> <target>/x86_64-unknown-linux-gnu/release/libpaws_jni.so
+#   so=$(bash scripts/build-native.sh)         # as scripts/test-spark.sh uses it
+#
+# Why: a plain `cargo build` links against this machine's glibc (Debian: 2.36) and the
+# library then needs GLIBC_2.34 symbols, so `System.load` fails on EMR 6 (Amazon Linux
+# 2, glibc 2.26) with "GLIBC_2.34 not found". `cargo zigbuild --target
+# x86_64-unknown-linux-gnu.2.17` links with zig's linker against glibc 2.17 stubs, so
+# the library needs at most what 2.17 had and loads on EMR 6, EMR 7 (AL2023, 2.34) and
+# any newer Linux. The code is compiled for the baseline x86-64 CPU (no
+# target-cpu=native: executors may run on older CPUs than the build machine).
+#
+# Tools (installed once, idempotently, into ${PAWS_CACHE:-~/.cache/paws}/zig-venv):
+# `ziglang` (zig as a PyPI wheel) and `cargo-zigbuild`, both from PyPI. The Rust target
+# is the host's own, so rustup downloads nothing.
+#
+# Environment:
+#   CARGO_TARGET_DIR   cargo's target directory (default: target/ of the repository)
+#   PAWS_CACHE         where the venv lives (default ~/.cache/paws)
+#   PAWS_GLIBC         glibc version to link against (default 2.17)
+#   PAWS_GLIBC_MAX     the floor the result must not exceed (default 2.26); the build
+#                      fails if objdump shows a newer GLIBC_x.y symbol version
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+# step() prints on stderr, but the commands it runs print on stdout; stdout is kept for
+# the path alone.
+exec 3>&1 1>&2
+
+need_rust
+
+cache=${PAWS_CACHE:-$HOME/.cache/paws}
+venv=$cache/zig-venv
+glibc=${PAWS_GLIBC:-2.17}
+glibc_max=${PAWS_GLIBC_MAX:-2.26}
+zigbuild_version=0.24.1
+ziglang_version=0.15.2
+# Pinned to the versions this was measured with; bump both together (a zig release can
+# change its command line, which cargo-zigbuild follows).
+stamp=$venv/.paws-installed-$zigbuild_version-$ziglang_version
+
+if [[ ! -f $stamp ]]; then
+    python=$(command -v python3 || true)
+    if [[ -z $python ]]; then
+        echo "error: python3 (3.8+, with venv) is needed to install ziglang and cargo-zigbuild from PyPI" >&2
+        exit 1
+    fi
+    if [[ ! -x $venv/bin/python ]]; then
+        step "create $venv" "$python" -m venv "$venv"
+    fi
+    step "pip install ziglang cargo-zigbuild" "$venv/bin/python" -m pip install -q \
+        "ziglang==$ziglang_version" "cargo-zigbuild==$zigbuild_version"
+    touch "$stamp"
+fi
+export PATH="$venv/bin:$PATH"
+# cargo-zigbuild finds zig through `python -m ziglang` when no `zig` is on PATH; say so
+# explicitly, so an unrelated zig elsewhere on PATH is not picked up.
+export CARGO_ZIGBUILD_ZIG_PATH="$venv/bin/python -m ziglang"
+# zig keeps a cache of compiled glibc stubs and compiler-rt; keep it with the venv.
+export ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$cache/zig-cache}
+
+target=x86_64-unknown-linux-gnu
+target_dir=${CARGO_TARGET_DIR:-target}
+mkdir -p "$target_dir"
+target_dir=$(cd "$target_dir" && pwd)
+so=$target_dir/$target/release/libpaws_jni.so
+
+# RUSTFLAGS stays whatever the caller set (never target-cpu=native); an explicit
+# --target also keeps host RUSTFLAGS away from build scripts.
+step "cargo zigbuild paws-jni (glibc $glibc)" \
+    cargo zigbuild --release --locked -p paws-jni --target "$target.$glibc"
+
+if [[ ! -f $so ]]; then
+    echo "error: cargo zigbuild finished but $so is missing" >&2
+    exit 1
+fi
+if command -v objdump >/dev/null 2>&1; then
+    floor=$(objdump -T "$so" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+    echo "==> glibc floor of $so: ${floor:-none}" >&2
+    if [[ -n $floor ]] && [[ $(printf '%s\n%s\n' "${floor#GLIBC_}" "$glibc_max" | sort -V | tail -1) != "$glibc_max" ]]; then
+        echo "error: $so needs $floor, newer than GLIBC_$glibc_max (EMR 6 / Amazon Linux 2)" >&2
+        exit 1
+    fi
+else
+    echo "warning: objdump not found (binutils): glibc floor not checked" >&2
+fi
+echo "$so" >&3
