@@ -1,0 +1,234 @@
+"""A standalone Spark cluster (a master and 2 workers on 127.0.0.1, started and stopped
+by the `standalone` fixture) runs ClusterSmokeJob: native SVM training with MLlib
+parity, in client and cluster deploy mode; a driver that fails in cluster mode; an
+executor killed in the middle of training.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from clusterlib import (
+    JAVA17_OPTIONS,
+    NATIVE_TASK_LINE,
+    SMOKE_CLASS,
+    check_native_ran_in_executors,
+    check_weights,
+    cmdline,
+    common_conf,
+    grep_files,
+    load_outputs,
+    log,
+    smoke_args,
+    submission_id,
+    tail,
+    wait_for,
+)
+
+
+def check_worker_logs(standalone, app_id: str, min_workers: int = 2) -> None:
+    """The executors' own logs (stderr in each worker's directory) show native gradient tasks."""
+    files = standalone.executor_stderr(app_id)
+    assert files, f"no executor logs for {app_id} under {standalone.worker_dirs}"
+    hits = grep_files(files, NATIVE_TASK_LINE)
+    workers = {d for d in standalone.worker_dirs for h in hits if str(h).startswith(str(d) + "/")}
+    assert len(workers) >= min_workers, (
+        f"'{NATIVE_TASK_LINE}' found in {len(workers)} workers' executor logs ({hits}), expected {min_workers}"
+    )
+    log(f"executor logs with native gradient tasks: {[str(h.relative_to(standalone.root)) for h in hits]}")
+
+
+def cluster_mode_args() -> list[str]:
+    return [
+        "--deploy-mode",
+        "cluster",
+        "--conf",
+        f"spark.driver.extraJavaOptions={JAVA17_OPTIONS}",
+        "--conf",
+        "spark.driver.cores=1",
+    ]
+
+
+def test_client_mode(standalone, jar, tmp_path):
+    out = tmp_path / "out"
+    r = standalone.submit(
+        ["--deploy-mode", "client", *common_conf(), "--class", SMOKE_CLASS, str(jar), *smoke_args(out)],
+        "client.log",
+    )
+    assert r.returncode == 0, r.explain()
+    weights, proof = load_outputs(out)
+    assert proof["deploy_mode"] == "client" and proof["master"] == standalone.url
+    check_weights(weights)
+    check_native_ran_in_executors(proof, min_executors=2, cwd_root=standalone.root)
+    check_worker_logs(standalone, proof["app_id"])
+    app = wait_for("the application to be completed", lambda: standalone.app(proof["app_id"]), 30)
+    assert app["state"] == "FINISHED", app
+
+
+def test_cluster_mode(standalone, jar, tmp_path):
+    out = tmp_path / "out"
+    r = standalone.submit(
+        [
+            *cluster_mode_args(),
+            "--conf",
+            "spark.standalone.submit.waitAppCompletion=false",
+            *common_conf(),
+            "--class",
+            SMOKE_CLASS,
+            str(jar),
+            *smoke_args(out),
+        ],
+        "cluster.log",
+    )
+    assert r.returncode == 0, r.explain()
+    driver_id = submission_id(r.output)
+    driver = standalone.wait_driver_final(driver_id)
+    stderr = standalone.driver_stderr(driver_id)
+    assert driver["state"] == "FINISHED", (
+        f"driver {driver}; its stderr:\n{tail(stderr, 80) if stderr else '-'}"
+    )
+    assert stderr is not None, f"no driver directory for {driver_id} in the workers"
+    assert "paws-smoke: wrote" in stderr.read_text(errors="replace")
+    weights, proof = load_outputs(out)
+    assert proof["deploy_mode"] == "cluster"
+    # The driver ran in a worker (its own JVM, in the worker's directory), not in spark-submit.
+    check_weights(weights)
+    check_native_ran_in_executors(proof, min_executors=2, cwd_root=standalone.root)
+    check_worker_logs(standalone, proof["app_id"])
+
+
+def test_cluster_mode_failed_driver_is_detected(standalone, jar, tmp_path):
+    """spark-submit exits 0 although the driver failed: the master's driver state tells."""
+    out = tmp_path / "out"
+    r = standalone.submit(
+        [
+            *cluster_mode_args(),
+            "--conf",
+            "spark.standalone.submit.waitAppCompletion=true",
+            *common_conf(),
+            "--class",
+            SMOKE_CLASS,
+            str(jar),
+            *smoke_args(out, "--fail", "bad-label", "--mllib", "false"),
+        ],
+        "cluster-fail.log",
+    )
+    driver_id = submission_id(r.output)
+    driver = standalone.wait_driver_final(driver_id)
+    log(
+        f"failing job: spark-submit exited {r.returncode}, the master reports driver {driver_id} {driver['state']}"
+    )
+    assert r.returncode == 0, "Spark changed: spark-submit now reports the failure itself\n" + r.explain()
+    assert driver["state"] == "FAILED", driver
+    stderr = standalone.driver_stderr(driver_id)
+    assert stderr is not None and "Input validation failed" in stderr.read_text(errors="replace"), (
+        tail(stderr, 80) if stderr else "no driver stderr"
+    )
+    assert not (out / "weights.json").exists()
+
+
+def test_executor_loss_recomputes_from_lineage(standalone, jar, tmp_path):
+    """kill -9 one executor at iteration 20: Spark recomputes its cached blocks from lineage and
+    the weights equal those of the undisturbed run, bit for bit."""
+    out = tmp_path / "out"
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    pause_at = 20
+    # Spark's defaults for task retries (spark.task.maxFailures=4), as on EMR.
+    args = [
+        "--master",
+        standalone.url,
+        "--deploy-mode",
+        "client",
+        *common_conf(),
+        "--class",
+        SMOKE_CLASS,
+        str(jar),
+        *smoke_args(out, "--mllib", "false", "--pause-at", str(pause_at), "--control-dir", str(ctl)),
+    ]
+    log_path = standalone.root / "executor-loss.log"
+    log(f"spark-submit {' '.join(args)}")
+    t0 = time.monotonic()
+    with open(log_path, "w") as logf:
+        proc = subprocess.Popen(
+            [str(standalone.spark_home / "bin" / "spark-submit"), *args],
+            env=standalone.env,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            markers = wait_for(
+                f"an executor to reach iteration {pause_at}",
+                lambda: sorted(ctl.glob("paused-*")),
+                300,
+                alive=lambda: proc.poll() is None,
+            )
+            # Give the other executor a moment to reach the pause too: the whole job then waits.
+            try:
+                markers = wait_for(
+                    "both executors to pause",
+                    lambda: len(list(ctl.glob("paused-*"))) >= 2 and sorted(ctl.glob("paused-*")),
+                    15,
+                )
+            except AssertionError:
+                log(f"only {markers} paused; going on")
+            # Kill the paused executor holding the most cached input partitions.
+            held = {}
+            for line in (ctl / "locations.tsv").read_text().splitlines():
+                partition, executor, _ = line.split("\t")
+                held.setdefault(executor, []).append(int(partition))
+            victim = max(markers, key=lambda m: len(held.get(m.name[len("paused-") :], [])))
+            executor = victim.name[len("paused-") :]
+            pid = int(victim.read_text().strip())
+            cmd = cmdline(pid)
+            assert "CoarseGrainedExecutorBackend" in cmd, f"pid {pid} from {victim} is not an executor: {cmd}"
+            assert f"--executor-id {executor}" in cmd, cmd
+            log(
+                f"kill -9 executor {executor} (pid {pid}) at iteration {pause_at}; it holds input partitions "
+                f"{held.get(executor, [])} and their blocks (cached input by executor: {held})"
+            )
+            os.kill(pid, signal.SIGKILL)
+            wait_for(
+                f"pid {pid} to die",
+                lambda: (
+                    not os.path.exists(f"/proc/{pid}") or "CoarseGrainedExecutorBackend" not in cmdline(pid)
+                ),
+                30,
+            )
+            (ctl / "resume").write_text("")
+            rc = proc.wait(timeout=420)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    log(f"spark-submit exited {rc} in {time.monotonic() - t0:.1f} s (log {log_path})")
+    assert rc == 0, f"exit {rc}:\n{tail(log_path, 80)}"
+
+    weights, proof = load_outputs(out)
+    check_weights(weights)
+    undisturbed, disturbed = weights["native"], weights["disturbed"]
+    assert disturbed["passes"] == undisturbed["passes"] and disturbed["passes"] > pause_at
+    assert disturbed["weights_bits"] == undisturbed["weights_bits"], (
+        "weights after the executor loss differ from the undisturbed run"
+    )
+    assert disturbed["intercept"] == undisturbed["intercept"]
+    # An executor was really lost, and the lost partitions were computed again from lineage.
+    assert proof["executors_removed"] >= 1, proof
+    assert proof["executors_added"] >= 3, proof  # 2 at start, then the master's replacement
+    assert any("ExecutorLostFailure" in r for r in proof["failed_task_reasons"]), proof["failed_task_reasons"]
+    assert proof["partitions_generated"] > proof["partitions"], (
+        f"the input was generated {proof['partitions_generated']} times for {proof['partitions']} partitions: "
+        "nothing was recomputed"
+    )
+    log(
+        f"executor loss: removed {proof['executors_removed']} ({proof['removed_reasons']}), "
+        f"{proof['failed_tasks']} failed tasks ({proof['failed_task_reasons']}); input partitions generated "
+        f"{proof['partitions_generated']} times for {proof['partitions']} "
+        f"({proof['partitions_generated_in_disturbed_training']} during the disturbed training); "
+        f"{disturbed['passes']} passes, weights bit-identical"
+    )
+    check_native_ran_in_executors(proof, min_executors=1, cwd_root=standalone.root)
