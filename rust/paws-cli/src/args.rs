@@ -1,6 +1,11 @@
 //! Command-line arguments.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use paws_core::experiment::{self, ComparisonSpec, ExperimentConfig};
+use paws_core::gradient::LossKind;
+use paws_core::sgd::SgdParams;
+use paws_core::updater::UpdaterKind;
+use paws_core::PawsError;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -147,5 +152,66 @@ impl Command {
             Command::Experiment(a) => Some(a.output.join("paws.log")),
             _ => None,
         }
+    }
+}
+
+/// With no data or class arguments: the README's main job on the embedded sample.
+pub fn default_comparisons() -> Vec<ComparisonSpec> {
+    vec![
+        ComparisonSpec::Versus("Abyssinian".into(), vec!["Bengal".into()]),
+        ComparisonSpec::VersusAll("american_bulldog".into()),
+    ]
+}
+
+impl ExperimentArgs {
+    /// The experiment these arguments ask for, validated. Shared by `paws experiment`
+    /// and Spark's `PetBreedExperiment` (which compiles this file), so both engines
+    /// read the same arguments the same way.
+    pub fn config(&self) -> paws_core::Result<ExperimentConfig> {
+        let comparisons = if self.all_pairs {
+            vec![ComparisonSpec::AllPairs]
+        } else {
+            match (&self.class, self.vs.as_slice()) {
+                (None, []) if self.features.is_none() => default_comparisons(),
+                (None, _) => {
+                    return Err(PawsError::invalid("--class is required (or --all-pairs)"))
+                }
+                (Some(_), []) => {
+                    return Err(PawsError::invalid(
+                        "--vs is required with --class: a class list, or all",
+                    ))
+                }
+                (Some(c), [all]) if all.eq_ignore_ascii_case("all") => {
+                    vec![ComparisonSpec::VersusAll(c.clone())]
+                }
+                (Some(c), vs) => vec![ComparisonSpec::Versus(c.clone(), vs.to_vec())],
+            }
+        };
+        let cfg = ExperimentConfig {
+            comparisons,
+            splits: experiment::parse_splits(&self.splits)?,
+            sgd: SgdParams {
+                loss: match self.model {
+                    ModelKind::Svm => LossKind::Hinge,
+                    ModelKind::Logistic => LossKind::Logistic,
+                },
+                updater: match self.updater {
+                    Updater::L2 => UpdaterKind::L2,
+                    Updater::L1 => UpdaterKind::L1,
+                    Updater::None => UpdaterKind::Simple,
+                },
+                step_size: self.step_size,
+                iterations: self.iterations,
+                reg_param: self.reg_param,
+                mini_batch_fraction: self.mini_batch_fraction,
+                convergence_tol: self.convergence_tol,
+            },
+            intercept: self.intercept,
+            standardize: self.scale == Scale::Standard,
+            class_weighting: self.class_weighting,
+            seed: self.seed,
+        };
+        cfg.sgd.validate()?;
+        Ok(cfg)
     }
 }

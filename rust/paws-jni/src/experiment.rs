@@ -15,15 +15,12 @@ use crate::guard::{invalid, Error, Result};
 use crate::handles::Handles;
 use paws_core::dataset::Extractor;
 use paws_core::eval::Confusion;
-use paws_core::experiment::{
-    self, Comparison, ComparisonSpec, ExperimentConfig, ModelTask, Outcome,
-};
+use paws_core::experiment::{self, Comparison, ExperimentConfig, ModelTask, Outcome};
 use paws_core::gradient::LossKind;
 use paws_core::model::{LinearModel, SavedModel};
 use paws_core::results::ResultRow;
-use paws_core::sgd::{Sgd, SgdParams, Trained};
+use paws_core::sgd::{Sgd, Trained};
 use paws_core::standardize::{FeatureMap, Scaling};
-use paws_core::updater::UpdaterKind;
 use paws_core::{legacy, Dataset, PawsError};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -36,7 +33,7 @@ use std::time::Duration;
 #[path = "../../paws-cli/src/args.rs"]
 mod cli_args;
 
-use cli_args::{Cli, Command, ExperimentArgs, ModelKind, Scale, Updater};
+use cli_args::{Cli, Command, ExperimentArgs};
 
 /// The engine name in the table and the saved models.
 pub const ENGINE: &str = "paws-spark";
@@ -71,60 +68,6 @@ pub fn parse(args: &[String]) -> Result<std::result::Result<ExperimentArgs, Stri
             _ => invalid(e.render().to_string().trim_end().to_string()),
         },
     }
-}
-
-/// With no data or class arguments: the README's main job on the embedded sample
-/// (paws-cli's `default_comparisons`).
-fn default_comparisons() -> Vec<ComparisonSpec> {
-    vec![
-        ComparisonSpec::Versus("Abyssinian".into(), vec!["Bengal".into()]),
-        ComparisonSpec::VersusAll("american_bulldog".into()),
-    ]
-}
-
-/// The configuration from the arguments: paws-cli's `config` (commands/experiment.rs),
-/// message for message. PetBreedExperimentTest compares the whole table with the CLI's,
-/// so a drift between the two shows there.
-fn config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
-    let comparisons = if args.all_pairs {
-        vec![ComparisonSpec::AllPairs]
-    } else {
-        match (&args.class, args.vs.as_slice()) {
-            (None, []) if args.features.is_none() => default_comparisons(),
-            (None, _) => return invalid("--class is required (or --all-pairs)"),
-            (Some(_), []) => return invalid("--vs is required with --class: a class list, or all"),
-            (Some(c), [all]) if all.eq_ignore_ascii_case("all") => {
-                vec![ComparisonSpec::VersusAll(c.clone())]
-            }
-            (Some(c), vs) => vec![ComparisonSpec::Versus(c.clone(), vs.to_vec())],
-        }
-    };
-    let cfg = ExperimentConfig {
-        comparisons,
-        splits: experiment::parse_splits(&args.splits).map_err(user)?,
-        sgd: SgdParams {
-            loss: match args.model {
-                ModelKind::Svm => LossKind::Hinge,
-                ModelKind::Logistic => LossKind::Logistic,
-            },
-            updater: match args.updater {
-                Updater::L2 => UpdaterKind::L2,
-                Updater::L1 => UpdaterKind::L1,
-                Updater::None => UpdaterKind::Simple,
-            },
-            step_size: args.step_size,
-            iterations: args.iterations,
-            reg_param: args.reg_param,
-            mini_batch_fraction: args.mini_batch_fraction,
-            convergence_tol: args.convergence_tol,
-        },
-        intercept: args.intercept,
-        standardize: args.scale == Scale::Standard,
-        class_weighting: args.class_weighting,
-        seed: args.seed,
-    };
-    cfg.sgd.validate().map_err(user)?;
-    Ok(cfg)
 }
 
 /// The embedded sample's features, as paws-cli's `embedded_features` finds them:
@@ -190,7 +133,7 @@ pub fn create(args: &[String]) -> Result<i64> {
         Ok(a) => a,
         Err(_) => return invalid("--help and --version are not runs: call usage() first"),
     };
-    let cfg = config(&args)?;
+    let cfg = args.config().map_err(user)?;
     let features = args.features.clone().unwrap_or_else(embedded_features);
     Ok(SESSIONS.insert(Session {
         args,
@@ -506,7 +449,7 @@ pub fn run_in_process(args: &[String], out_dir: &Path, given: Option<GivenRows>)
         Ok(a) => a,
         Err(_) => return invalid("--help and --version are not runs"),
     };
-    let cfg = config(&args)?;
+    let cfg = args.config().map_err(user)?;
     let path = args.features.clone().unwrap_or_else(embedded_features);
     let data = match given {
         Some(g) => Dataset::new(
@@ -573,6 +516,9 @@ pub fn parse_legacy_file(name: &str, bytes: &[u8]) -> Result<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cli_args::default_comparisons;
+    use paws_core::experiment::ComparisonSpec;
+    use paws_core::sgd::SgdParams;
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
@@ -583,7 +529,7 @@ mod tests {
         let a = parse(&s(&["--class", "Bengal", "--vs", "all", "--splits", "0.5"]))
             .unwrap()
             .unwrap();
-        let cfg = config(&a).unwrap();
+        let cfg = a.config().unwrap();
         assert_eq!(
             cfg.comparisons,
             vec![ComparisonSpec::VersusAll("Bengal".into())]
@@ -591,14 +537,14 @@ mod tests {
         assert_eq!(cfg.splits, vec![0.5]);
         assert_eq!(cfg.sgd, SgdParams::default());
         // Defaults: the README's job.
-        let cfg = config(&parse(&[]).unwrap().unwrap()).unwrap();
+        let cfg = parse(&[]).unwrap().unwrap().config().unwrap();
         assert_eq!(cfg.comparisons, default_comparisons());
         assert_eq!(cfg.splits.len(), 9);
         // Errors carry clap's or the CLI's message.
         let e = format!("{:?}", parse(&s(&["--model", "tree"])).unwrap_err());
         assert!(e.contains("invalid value 'tree'"), "{e}");
         let a = parse(&s(&["--features", "x.parquet"])).unwrap().unwrap();
-        assert!(format!("{:?}", config(&a).unwrap_err()).contains("--class is required"));
+        assert!(format!("{:?}", a.config().unwrap_err()).contains("--class is required"));
         assert!(usage(&s(&["--help"]))
             .unwrap()
             .unwrap()

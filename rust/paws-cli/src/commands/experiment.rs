@@ -1,68 +1,16 @@
 //! `paws experiment`: the breed experiment in process, with its table, models and plot.
 
-use crate::args::{ExperimentArgs, ModelKind, Scale, Updater};
-use anyhow::{bail, Context, Result};
+use crate::args::ExperimentArgs;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use paws_core::experiment::{self, ComparisonSpec, ExperimentConfig};
-use paws_core::gradient::LossKind;
-use paws_core::sgd::SgdParams;
-use paws_core::updater::UpdaterKind;
+use paws_core::experiment;
 use std::time::Instant;
 
 pub const ENGINE: &str = "paws-cli";
 
-/// With no data or class arguments: the README's main job on the embedded sample.
-fn default_comparisons() -> Vec<ComparisonSpec> {
-    vec![
-        ComparisonSpec::Versus("Abyssinian".into(), vec!["Bengal".into()]),
-        ComparisonSpec::VersusAll("american_bulldog".into()),
-    ]
-}
-
-fn config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
-    let comparisons = if args.all_pairs {
-        vec![ComparisonSpec::AllPairs]
-    } else {
-        match (&args.class, args.vs.as_slice()) {
-            (None, []) if args.features.is_none() => default_comparisons(),
-            (None, _) => bail!("--class is required (or --all-pairs)"),
-            (Some(_), []) => bail!("--vs is required with --class: a class list, or all"),
-            (Some(c), [all]) if all.eq_ignore_ascii_case("all") => {
-                vec![ComparisonSpec::VersusAll(c.clone())]
-            }
-            (Some(c), vs) => vec![ComparisonSpec::Versus(c.clone(), vs.to_vec())],
-        }
-    };
-    Ok(ExperimentConfig {
-        comparisons,
-        splits: experiment::parse_splits(&args.splits)?,
-        sgd: SgdParams {
-            loss: match args.model {
-                ModelKind::Svm => LossKind::Hinge,
-                ModelKind::Logistic => LossKind::Logistic,
-            },
-            updater: match args.updater {
-                Updater::L2 => UpdaterKind::L2,
-                Updater::L1 => UpdaterKind::L1,
-                Updater::None => UpdaterKind::Simple,
-            },
-            step_size: args.step_size,
-            iterations: args.iterations,
-            reg_param: args.reg_param,
-            mini_batch_fraction: args.mini_batch_fraction,
-            convergence_tol: args.convergence_tol,
-        },
-        intercept: args.intercept,
-        standardize: args.scale == Scale::Standard,
-        class_weighting: args.class_weighting,
-        seed: args.seed,
-    })
-}
-
 pub fn run(args: ExperimentArgs) -> Result<()> {
     let total = Instant::now();
-    let cfg = config(&args)?;
-    cfg.sgd.validate()?;
+    let cfg = args.config()?;
     let path = args
         .features
         .clone()
