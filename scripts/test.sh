@@ -6,7 +6,9 @@
 # Steps: the CNN model (scripts/fetch-model.sh, cached in ~/.cache/paws), formatting
 # and lint checks, all Rust tests (unit, integration, CLI end to end, the real-photo
 # check) in the release profile, which also builds the `paws` binary; then the Spark
-# shim's tests (scripts/test-spark.sh: the JNI library, Maven, Spark local mode).
+# shim's tests (scripts/test-spark.sh: the JNI library, Maven, Spark local mode); then
+# the cluster tests (scripts/test-cluster.sh: a standalone cluster on 127.0.0.1 and
+# spark-submit in YARN cluster mode on MiniYARNCluster, with pyspark from PyPI).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -19,3 +21,4 @@ step "cargo clippy" cargo clippy --release --workspace --all-targets --locked --
 export PAWS_REQUIRE_MODEL=1
 step "cargo test" cargo test --release --workspace --locked
 step "spark" bash scripts/test-spark.sh
+step "spark clusters" bash scripts/test-cluster.sh

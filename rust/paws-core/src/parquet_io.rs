@@ -91,8 +91,139 @@ pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
     })
 }
 
-/// Reads a feature Parquet file written by paws or by anyone following the layout.
+/// Spark's copy of the schema in every Parquet footer it writes, with column metadata.
+const SPARK_ROW_METADATA: &str = "org.apache.spark.sql.parquet.row.metadata";
+
+/// Whether `dir` is a Parquet dataset folder (Spark's output: part files, `_SUCCESS`)
+/// rather than a legacy folder of JSON features: it holds a visible `*.parquet` file.
+pub fn is_parquet_folder(dir: &Path) -> bool {
+    parquet_parts(dir).is_ok_and(|parts| !parts.is_empty())
+}
+
+/// The visible `*.parquet` files of a dataset folder, in name order (Spark numbers its
+/// part files in the order of the rows).
+fn parquet_parts(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let io_err = |e| PawsError::io(dir, e);
+    let mut parts = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let hidden = name.starts_with('.') || name.starts_with('_');
+        if !hidden && name.ends_with(".parquet") && entry.path().is_file() {
+            parts.push(entry.path());
+        }
+    }
+    parts.sort();
+    Ok(parts)
+}
+
+/// One Parquet file's rows.
+struct Part {
+    images: Vec<String>,
+    breeds: Vec<String>,
+    features: Vec<f32>,
+    /// None for a part without rows.
+    dim: Option<usize>,
+    model: Option<String>,
+}
+
+/// Reads a feature Parquet file written by paws or by anyone following the layout, or
+/// a folder of part files as Spark writes it (`ExtractFeatures`), in part-name order.
+///
+/// The extractor comes from the footer (`paws.extractor.model`), else from the
+/// `features` column's metadata that Spark keeps in the footer.
 pub fn read_parquet(path: &Path) -> Result<Dataset> {
+    let files = if path.is_dir() {
+        let parts = parquet_parts(path)?;
+        if parts.is_empty() {
+            return Err(column_err(
+                path,
+                "features",
+                "the folder has no .parquet files",
+            ));
+        }
+        parts
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut all: Option<Part> = None;
+    for file in &files {
+        let part = read_part(file)?;
+        if part.dim.is_none() {
+            continue;
+        }
+        let Some(acc) = all.as_mut() else {
+            all = Some(part);
+            continue;
+        };
+        if part.dim != acc.dim {
+            return Err(column_err(
+                file,
+                "features",
+                format!(
+                    "rows have {} values, earlier parts {}",
+                    part.dim.unwrap_or_default(),
+                    acc.dim.unwrap_or_default()
+                ),
+            ));
+        }
+        if part.model != acc.model {
+            return Err(column_err(
+                file,
+                "features",
+                format!(
+                    "extractor {:?} differs from earlier parts' {:?}",
+                    part.model, acc.model
+                ),
+            ));
+        }
+        acc.images.extend(part.images);
+        acc.breeds.extend(part.breeds);
+        acc.features.extend(part.features);
+    }
+    let Some((all, dim)) = all.and_then(|a| a.dim.map(|d| (a, d))) else {
+        return Err(column_err(path, "features", "the file has no rows"));
+    };
+    let extractor = Extractor {
+        model: all.model.unwrap_or_else(|| "unknown".into()),
+        dim,
+    };
+    Dataset::new(
+        dim,
+        all.features,
+        all.images,
+        all.breeds,
+        extractor,
+        path.display().to_string(),
+    )
+}
+
+/// The `features` column's metadata from Spark's schema copy, if any.
+fn spark_column_metadata(meta: &HashMap<String, String>) -> HashMap<String, String> {
+    let Some(json) = meta.get(SPARK_ROW_METADATA) else {
+        return HashMap::new();
+    };
+    let Ok(schema) = serde_json::from_str::<serde_json::Value>(json) else {
+        return HashMap::new();
+    };
+    let fields = schema["fields"].as_array().cloned().unwrap_or_default();
+    fields
+        .iter()
+        .find(|f| f["name"] == "features")
+        .and_then(|f| f["metadata"].as_object())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn read_part(path: &Path) -> Result<Part> {
     let file = std::fs::File::open(path).map_err(|e| PawsError::io(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| pq_err(path, e))?;
     let meta: HashMap<String, String> = builder
@@ -105,6 +236,10 @@ pub fn read_parquet(path: &Path) -> Result<Dataset> {
                 .collect()
         })
         .unwrap_or_default();
+    let mut meta = meta;
+    for (k, v) in spark_column_metadata(&meta) {
+        meta.entry(k).or_insert(v);
+    }
     let schema = builder.schema().clone();
     for name in ["image", "label", "features"] {
         if schema.field_with_name(name).is_err() {
@@ -173,9 +308,15 @@ pub fn read_parquet(path: &Path) -> Result<Dataset> {
             features.extend_from_slice(row.values());
         }
     }
-    let dim = match dim {
-        Some(d) => d,
-        None => return Err(column_err(path, "features", "the file has no rows")),
+    // An empty part (Spark may write one) has no dimension; the whole must have rows.
+    let Some(dim) = dim else {
+        return Ok(Part {
+            images,
+            breeds,
+            features,
+            dim: None,
+            model: meta.get(META_MODEL).cloned(),
+        });
     };
     if let Some(declared) = meta.get(META_DIM) {
         if declared != &dim.to_string() {
@@ -186,21 +327,13 @@ pub fn read_parquet(path: &Path) -> Result<Dataset> {
             ));
         }
     }
-    let extractor = Extractor {
-        model: meta
-            .get(META_MODEL)
-            .cloned()
-            .unwrap_or_else(|| "unknown".into()),
-        dim,
-    };
-    Dataset::new(
-        dim,
-        features,
+    Ok(Part {
         images,
         breeds,
-        extractor,
-        path.display().to_string(),
-    )
+        features,
+        dim: Some(dim),
+        model: meta.get(META_MODEL).cloned(),
+    })
 }
 
 /// Row `i` of a list column as a float32 array.
@@ -225,4 +358,22 @@ fn list_row(col: &ArrayRef, i: usize) -> Result<Float32Array, String> {
         .downcast_ref::<Float32Array>()
         .cloned()
         .ok_or_else(|| format!("expected float32 values, found {}", values.data_type()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extractor_from_spark_column_metadata() {
+        // The footer entry Spark 3.5 writes for NativeFeatureExtractor's schema.
+        let json = r#"{"type":"struct","fields":[{"name":"image","type":"string","nullable":false,"metadata":{}},{"name":"label","type":"string","nullable":false,"metadata":{}},{"name":"features","type":{"type":"array","elementType":"float","containsNull":false},"nullable":false,"metadata":{"paws.extractor.model":"efficientnet-lite0-imagenet","paws.extractor.dim":"1280"}}]}"#;
+        let meta = HashMap::from([(SPARK_ROW_METADATA.to_string(), json.to_string())]);
+        let m = spark_column_metadata(&meta);
+        assert_eq!(m[META_MODEL], "efficientnet-lite0-imagenet");
+        assert_eq!(m[META_DIM], "1280");
+        assert!(spark_column_metadata(&HashMap::new()).is_empty());
+        let junk = HashMap::from([(SPARK_ROW_METADATA.to_string(), "{".to_string())]);
+        assert!(spark_column_metadata(&junk).is_empty());
+    }
 }

@@ -209,3 +209,62 @@ fn writing_into_a_missing_folder_fails_and_leaves_nothing() {
     assert!(e.contains("no/such/dir"), "{e}");
     assert!(!path.exists());
 }
+
+/// Rows `range` of `d` as a dataset of their own (a Spark part file).
+fn slice(d: &Dataset, range: std::ops::Range<usize>, model: &str) -> Dataset {
+    Dataset::new(
+        d.dim(),
+        range.clone().flat_map(|i| d.row(i).to_vec()).collect(),
+        d.images()[range.clone()].to_vec(),
+        range.map(|i| d.breed(i).to_string()).collect(),
+        Extractor {
+            model: model.into(),
+            dim: d.dim(),
+        },
+        "part",
+    )
+    .unwrap()
+}
+
+#[test]
+fn parquet_folder_of_part_files_reads_in_part_order() {
+    // Spark's layout: part files numbered in row order, _SUCCESS, hidden .crc files.
+    let d = sample();
+    let model = &d.extractor().model;
+    let dir = tempfile::tempdir().unwrap();
+    let n = d.len();
+    write_parquet(
+        &dir.path().join("part-00001-x.snappy.parquet"),
+        &slice(&d, 1..n, model),
+    )
+    .unwrap();
+    write_parquet(
+        &dir.path().join("part-00000-x.snappy.parquet"),
+        &slice(&d, 0..1, model),
+    )
+    .unwrap();
+    write(dir.path(), "_SUCCESS", "");
+    write(dir.path(), ".part-00000-x.snappy.parquet.crc", "crc");
+    assert!(paws_core::parquet_io::is_parquet_folder(dir.path()));
+    let back = read_parquet(dir.path()).unwrap();
+    assert_eq!(back.features(), d.features());
+    assert_eq!(back.images(), d.images());
+    assert_eq!(back.labels(), d.labels());
+    assert_eq!(back.extractor(), d.extractor());
+
+    // Parts of two extractors are refused, naming the part.
+    write_parquet(
+        &dir.path().join("part-00002-x.snappy.parquet"),
+        &slice(&d, 0..1, "vgg16-fc2"),
+    )
+    .unwrap();
+    let e = read_parquet(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("part-00002") && e.contains("vgg16-fc2"), "{e}");
+
+    // A legacy JSON folder is not a Parquet folder; an empty folder has no parts.
+    let legacy = tempfile::tempdir().unwrap();
+    write(legacy.path(), "Bengal_1.jpg.json", "[1, 2]");
+    assert!(!paws_core::parquet_io::is_parquet_folder(legacy.path()));
+    let e = read_parquet(legacy.path()).unwrap_err().to_string();
+    assert!(e.contains("no .parquet files"), "{e}");
+}

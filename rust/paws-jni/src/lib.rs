@@ -13,6 +13,7 @@
 mod arrays;
 mod experiment;
 mod experiment_jni;
+mod extract_jni;
 mod guard;
 mod handles;
 mod selected;

@@ -68,17 +68,37 @@ impl Extractor {
     /// Fails, naming the file, when the model cannot be parsed, does not accept
     /// `[1, 3, S, S]` float32, or lacks a requested output.
     pub fn load(path: &Path, options: ModelOptions) -> Result<Self> {
-        if options.input_size == 0 {
-            return Err(VisionError::model(path, "input size must be positive"));
-        }
         if !path.is_file() {
             return Err(VisionError::model(
                 path,
                 "no such file (run scripts/fetch-model.sh to fetch the default model)",
             ));
         }
+        let model = tract_onnx::onnx()
+            .model_for_path(path)
+            .map_err(|e| VisionError::model(path, format!("{e:#}")))?;
+        Self::prepare(model, path, options)
+    }
+
+    /// Loads a model held in memory, as Spark executors get it (a broadcast of the file
+    /// read once by the driver from any Hadoop path). `name` stands for the file in
+    /// errors and, without a model id, gives the id (its stem).
+    pub fn load_bytes(bytes: &[u8], name: &Path, options: ModelOptions) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(VisionError::model(name, "the model file is empty"));
+        }
+        let model = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(bytes))
+            .map_err(|e| VisionError::model(name, format!("{e:#}")))?;
+        Self::prepare(model, name, options)
+    }
+
+    /// Checks, fixes the input shape of, and optimises a parsed model.
+    fn prepare(mut model: InferenceModel, path: &Path, options: ModelOptions) -> Result<Self> {
+        if options.input_size == 0 {
+            return Err(VisionError::model(path, "input size must be positive"));
+        }
         let err = |e: TractError| VisionError::model(path, format!("{e:#}"));
-        let mut model = tract_onnx::onnx().model_for_path(path).map_err(err)?;
         let metadata_id = model
             .properties
             .get(&format!("onnx.metadata_props.{MODEL_ID_KEY}"))
@@ -238,6 +258,13 @@ impl Extractor {
     /// Preprocesses and runs one decoded image.
     pub fn run_image(&self, img: &RgbImage, image: &str) -> Result<Output> {
         self.run(&preprocess(img, self.input_size), image)
+    }
+
+    /// Decodes, preprocesses and runs one encoded image held in memory; `name` (its
+    /// file or URI) is used in errors.
+    pub fn run_bytes(&self, bytes: &[u8], name: &str) -> Result<Output> {
+        let img = crate::decode::decode_bytes(bytes, Path::new(name))?;
+        self.run_image(&img, name)
     }
 
     /// Decodes, preprocesses and runs one image file.

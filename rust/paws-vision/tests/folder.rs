@@ -265,3 +265,47 @@ fn extraction_is_deterministic() {
         ["Sphynx_0.jpg", "Sphynx_1.jpg", "Sphynx_10.jpg"]
     );
 }
+
+#[test]
+fn model_and_images_from_memory_match_files() {
+    // Spark executors get the model as broadcast bytes and photos as byte arrays.
+    let options = ModelOptions {
+        input_size: 32,
+        ..ModelOptions::default()
+    };
+    let bytes = std::fs::read(tiny_model()).unwrap();
+    let from_bytes = Extractor::load_bytes(&bytes, Path::new("s3://b/tiny.onnx"), options).unwrap();
+    let from_file = tiny(true);
+    assert_eq!(from_bytes.model_id(), from_file.model_id());
+    assert_eq!(from_bytes.dim(), from_file.dim());
+
+    let dir = messy_folder();
+    let photo = dir.path().join("beagle_1.jpg");
+    let encoded = std::fs::read(&photo).unwrap();
+    assert_eq!(
+        from_bytes
+            .run_bytes(&encoded, "s3://b/beagle_1.jpg")
+            .unwrap(),
+        from_file.run_file(&photo).unwrap()
+    );
+
+    let truncated = std::fs::read(dir.path().join("Bengal_3.jpg")).unwrap();
+    let msg = from_bytes
+        .run_bytes(&truncated, "s3://b/Bengal_3.jpg")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("s3://b/Bengal_3.jpg") && msg.contains("truncated"),
+        "{msg}"
+    );
+
+    for bad in [&b""[..], b"not protobuf"] {
+        let msg = Extractor::load_bytes(bad, Path::new("s3://b/m.onnx"), ModelOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("s3://b/m.onnx") && msg.contains("cannot load ONNX model"),
+            "{msg}"
+        );
+    }
+}

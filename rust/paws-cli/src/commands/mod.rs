@@ -34,10 +34,11 @@ pub fn embedded_features() -> PathBuf {
         .join(rel)
 }
 
-/// Reads a Parquet file or a legacy JSON folder.
+/// Reads a Parquet file, a Parquet folder of part files (Spark's output) or a legacy
+/// JSON folder.
 pub fn load_features(path: &Path, legacy_extractor: &str) -> Result<Dataset> {
     let t = Instant::now();
-    let data = if path.is_dir() {
+    let data = if path.is_dir() && !parquet_io::is_parquet_folder(path) {
         legacy::read_folder(path, legacy_extractor)
     } else {
         parquet_io::read_parquet(path)

@@ -213,6 +213,40 @@ public final class NativeKernels {
      */
     public static native double[] invStdOfMoments(long[] words);
 
+    // --- Feature extraction (rust/paws-jni/src/extract_jni.rs) ----------------------
+
+    /**
+     * Loads an ONNX model from its bytes (float32 {@code [1, 3, S, S]} NCHW input) and
+     * returns a handle usable from many threads at once; {@code name} (its path) names
+     * it in errors; {@code modelId} may be null (ONNX metadata {@code model_id}, else
+     * the file stem). A model that cannot be read throws {@link IllegalArgumentException}.
+     */
+    public static native long extractorOpen(
+            byte[] model, String name, int inputSize, String featuresOutput, String modelId);
+
+    /** The feature dimension of an extractor. */
+    public static native int extractorDim(long handle);
+
+    /** The model id recorded with an extractor's features. */
+    public static native String extractorModelId(long handle);
+
+    /**
+     * The features of one encoded photo (JPEG, PNG, GIF, BMP, WebP or TIFF, decoded by
+     * content; resize 256, centre crop S, {@code (x/255 - 0.5)/0.5}), exactly as
+     * {@code paws extract} computes them. A photo that cannot be decoded (truncated,
+     * corrupt, unknown format) throws {@link IllegalArgumentException} naming {@code name}.
+     */
+    public static native float[] extractImage(long handle, byte[] image, String name);
+
+    /** Frees an extractor; false when the handle was not live. */
+    public static native boolean extractorClose(long handle);
+
+    /**
+     * The breed of an Oxford-IIIT Pet file name ({@code Bengal_12.jpg} gives
+     * {@code Bengal}), or null when the name is not {@code <breed>_<n>.<ext>}.
+     */
+    public static native String breedOfFileName(String fileName);
+
     /** Test hook: panics in Rust with this message. */
     public static native void debugPanic(String message);
 

@@ -92,7 +92,11 @@ object ExperimentData {
     val n = index.length.toLong
 
     val sc = spark.sparkContext
-    val meta = footerMetadata(spark, starts.head._1)
+    // `paws extract` writes the extractor into the footer; Spark (ExtractFeatures) into
+    // the `features` column's metadata.
+    val columnMeta = df.schema("features").metadata
+    val meta = footerMetadata(spark, starts.head._1) ++
+      Seq(MetaModel, MetaDim).filter(columnMeta.contains).map(k => k -> columnMeta.getString(k))
     val first = df.select(col("features")).head()
     if (first.isNullAt(0)) throw bad(s"$path: column 'features': row 0: features are null")
     val dim = first.getSeq[Any](0).length

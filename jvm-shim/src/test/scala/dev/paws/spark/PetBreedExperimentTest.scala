@@ -1,11 +1,9 @@
 package dev.paws.spark
 
-import java.io.File
 import java.net.URI
 import java.nio.charset.StandardCharsets
 import java.nio.file.{Files, Path => JPath, Paths}
 import java.util.Random
-import java.util.concurrent.TimeUnit
 
 import scala.collection.JavaConverters._
 
@@ -36,7 +34,7 @@ class PetBreedExperimentTest {
     SparkSession.builder().getOrCreate()
   }
 
-  private val repo: JPath = Paths.get(System.getProperty("user.dir")).getParent
+  private val repo: JPath = TestCli.repo
   private val sample: JPath = repo.resolve("examples/oxford-pets-sample/features.parquet")
 
   private def tempDir(name: String): JPath = {
@@ -93,28 +91,11 @@ class PetBreedExperimentTest {
     }
   }
 
-  /** The `paws` binary, if one is built (see the class comment). */
-  private def cliBinary: Option[File] = {
-    val prop = System.getProperty("paws.cli", "")
-    if (prop == "none") return None
-    val candidates = (if (prop.nonEmpty) Seq(prop) else Nil) ++
-      sys.env.get("CARGO_TARGET_DIR").map(d => s"$d/release/paws").toSeq ++
-      Seq(repo.resolve("target/release/paws").toString)
-    candidates.map(new File(_)).find(f => f.isFile && f.canExecute)
-  }
+  private def cliBinary = TestCli.binary
 
   /** Runs `paws experiment args -o out` from the repository root; None without a binary. */
-  private def runCli(args: Seq[String], out: JPath): Option[JPath] = cliBinary.map { bin =>
-    val log = Files.createTempFile(Paths.get(System.getProperty("java.io.tmpdir")), "paws-cli", ".log")
-    val cmd = Seq(bin.getPath, "experiment") ++ args ++ Seq("-o", out.toString)
-    val p = new ProcessBuilder(cmd: _*).directory(repo.toFile).redirectErrorStream(true)
-      .redirectOutput(log.toFile).start()
-    assertTrue(p.waitFor(600, TimeUnit.SECONDS), "paws experiment finished")
-    assertEquals(0, p.exitValue(), s"${cmd.mkString(" ")}:\n${read(log)}")
-    println(s"CLI ${bin.getPath} (built ${java.time.Instant.ofEpochMilli(bin.lastModified())}) ran: " +
-      cmd.drop(1).mkString(" "))
-    out
-  }
+  private def runCli(args: Seq[String], out: JPath): Option[JPath] =
+    TestCli.run(Seq("experiment") ++ args ++ Seq("-o", out.toString)).map(_ => out)
 
   /** The sample's rows in file order, read without PetBreedExperiment's reader. */
   private def sampleRows(): (Array[String], Array[String], Array[Float], Int, String) = {

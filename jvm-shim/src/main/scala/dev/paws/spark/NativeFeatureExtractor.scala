@@ -1,0 +1,182 @@
+package dev.paws.spark
+
+import java.util.concurrent.ConcurrentHashMap
+
+import org.apache.hadoop.fs.{Path => HPath}
+import org.apache.hadoop.io.IOUtils
+import org.apache.spark.broadcast.Broadcast
+import org.apache.spark.sql.{DataFrame, Row, SparkSession}
+import org.apache.spark.sql.functions.col
+import org.apache.spark.sql.types._
+import org.apache.spark.storage.StorageLevel
+
+/**
+ * CNN features of photos on Spark: `paws extract` with the photos and the model on any
+ * Hadoop path (`file:`, `hdfs:`, `s3a:`, `s3:` on EMR).
+ *
+ * {{{
+ * val out = NativeFeatureExtractor.extract(spark, "s3://bucket/images",
+ *   NativeFeatureExtractor.Options(model = "s3://bucket/models/efficientnet-lite0.onnx"))
+ * out.features.write.parquet("s3://bucket/features.parquet")
+ * }}}
+ *
+ * Photos are read with Spark's `binaryFile` source, which packs many small files into
+ * one task (not a task per photo). The model file is read once by the driver and
+ * broadcast; each executor JVM loads it once (a native extractor shared by its task
+ * threads) and runs the same decoder, preprocessing and tract plan as `paws extract`,
+ * so a photo gives the same features, bit for bit, on both engines.
+ *
+ * The result has the columns of `paws extract`'s Parquet: `image` (the file name),
+ * `label` (the breed from the name, `Bengal_12.jpg` is a `Bengal`) and `features`
+ * (`array<float>`), sorted by image name as the CLI sorts files. The extractor's model
+ * id and dimension are in the `features` column's metadata (`paws.extractor.model`,
+ * `paws.extractor.dim`), which Spark keeps in the Parquet footer, where
+ * `PetBreedExperiment` and `paws experiment` find them.
+ */
+object NativeFeatureExtractor {
+  val MetaModel = "paws.extractor.model"
+  val MetaDim = "paws.extractor.dim"
+
+  /**
+   * @param model          the ONNX model (float32 `[1, 3, S, S]` NCHW input), any Hadoop path
+   * @param featuresOutput the model output holding the features (`fc2` for a VGG16 export)
+   * @param modelId        recorded with the features; null: the ONNX metadata, else the file stem
+   * @param inputSize      the square input size `S`
+   * @param strict         fail on the first photo that cannot be used instead of skipping it
+   */
+  final case class Options(
+      model: String,
+      featuresOutput: String = "features",
+      modelId: String = null,
+      inputSize: Int = 224,
+      strict: Boolean = false)
+
+  /**
+   * @param features the extracted rows (cached with the level given to [[extract]])
+   * @param skipped  files not extracted, with the reason, sorted by path
+   * @param modelId  the extractor's model id
+   * @param dim      the feature dimension
+   */
+  final case class Result(
+      features: DataFrame,
+      skipped: Seq[(String, String)],
+      modelId: String,
+      dim: Int)
+
+  /** One photo's outcome: features, or the reason it was not used. */
+  private final case class Extracted(
+      path: String,
+      image: String,
+      label: String,
+      features: Array[Float],
+      error: String)
+
+  /**
+   * Extracts every photo directly in `images` (hidden files and files starting with `_`
+   * are ignored, as Spark ignores them). Fails when the model cannot be loaded, when no
+   * photo could be extracted, or, with `strict`, on the first unusable photo in path
+   * order (the message names it).
+   */
+  def extract(
+      spark: SparkSession,
+      images: String,
+      options: Options,
+      level: StorageLevel = StorageLevel.MEMORY_AND_DISK): Result = {
+    require(options.model != null, "options.model (the ONNX model path) must be given")
+    val sc = spark.sparkContext
+    val modelBytes = readFile(spark, options.model)
+    // Fail on the driver, with the model's name, before any task is scheduled.
+    val probe = NativeKernels.extractorOpen(
+      modelBytes, options.model, options.inputSize, options.featuresOutput, options.modelId)
+    val (modelId, dim) =
+      try {
+        (NativeKernels.extractorModelId(probe), NativeKernels.extractorDim(probe))
+      } finally {
+        NativeKernels.extractorClose(probe)
+      }
+
+    val model = sc.broadcast(modelBytes)
+    val spec = ExtractorSpec(options.model, options.inputSize, options.featuresOutput, options.modelId)
+    val photos = spark.read.format("binaryFile").load(images).select(col("path"), col("content"))
+    val extracted = photos.rdd.mapPartitions { it =>
+      val handle = ExtractorCache.handle(model, spec)
+      it.map { row =>
+        val path = row.getString(0)
+        val image = new HPath(path).getName
+        val label = NativeKernels.breedOfFileName(image)
+        if (label == null) {
+          Extracted(path, image, null, null,
+            s"$path: file name does not follow <breed>_<n>.<ext> (e.g. Bengal_12.jpg)")
+        } else {
+          try {
+            Extracted(path, image, label, NativeKernels.extractImage(handle, row.getAs[Array[Byte]](1), path), null)
+          } catch {
+            case e: IllegalArgumentException => Extracted(path, image, label, null, e.getMessage)
+          }
+        }
+      }
+    }.persist(level)
+    extracted.setName(s"paws: features of $images ($modelId)")
+
+    val failures = extracted.filter(_.error != null).map(e => (e.path, e.error)).collect().sortBy(_._1)
+    if (options.strict && failures.nonEmpty) {
+      extracted.unpersist()
+      throw new IllegalArgumentException(failures.head._2)
+    }
+    val good = extracted.filter(_.error == null)
+    if (good.isEmpty()) {
+      extracted.unpersist()
+      throw new IllegalArgumentException(
+        s"$images: no images could be extracted (${failures.length} files skipped)")
+    }
+
+    val meta = new MetadataBuilder().putString(MetaModel, modelId).putString(MetaDim, dim.toString).build()
+    val schema = StructType(Seq(
+      StructField("image", StringType, nullable = false),
+      StructField("label", StringType, nullable = false),
+      StructField("features", ArrayType(FloatType, containsNull = false), nullable = false, meta)))
+    val rows = good.map(e => Row(e.image, e.label, e.features))
+    val features = spark.createDataFrame(rows, schema).sort(col("image"))
+    Result(features, failures.toSeq, modelId, dim)
+  }
+
+  /**
+   * Writes `result.features` as Parquet at `out` (a folder of part files, committed by
+   * Spark's output committer: readers never see a partial result), overwriting it.
+   */
+  def write(result: Result, out: String): Unit =
+    result.features.write.mode("overwrite").parquet(out)
+
+  private def readFile(spark: SparkSession, path: String): Array[Byte] = {
+    val p = new HPath(path)
+    val fs = p.getFileSystem(spark.sparkContext.hadoopConfiguration)
+    val len = fs.getFileStatus(p).getLen
+    if (len > Int.MaxValue - 8) throw new IllegalArgumentException(s"$path: $len bytes is too large a model")
+    val bytes = new Array[Byte](len.toInt)
+    val in = fs.open(p)
+    try IOUtils.readFully(in, bytes, 0, bytes.length)
+    finally in.close()
+    bytes
+  }
+}
+
+/** What identifies a loaded extractor in an executor JVM. */
+private[spark] final case class ExtractorSpec(
+    name: String,
+    inputSize: Int,
+    featuresOutput: String,
+    modelId: String)
+
+/**
+ * The native extractors of this JVM, one per broadcast model: loaded by the first task
+ * that needs one and kept for the JVM's life (a model is tens of MB; executors of one
+ * application rarely see more than one), shared by concurrent tasks.
+ */
+private[spark] object ExtractorCache {
+  private val handles = new ConcurrentHashMap[(Long, ExtractorSpec), java.lang.Long]()
+
+  def handle(model: Broadcast[Array[Byte]], spec: ExtractorSpec): Long =
+    handles.computeIfAbsent((model.id, spec), _ =>
+      java.lang.Long.valueOf(NativeKernels.extractorOpen(
+        model.value, spec.name, spec.inputSize, spec.featuresOutput, spec.modelId)))
+}
