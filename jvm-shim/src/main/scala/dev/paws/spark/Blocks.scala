@@ -1,6 +1,6 @@
 package dev.paws.spark
 
-import org.apache.spark.{HashPartitioner, SparkException}
+import org.apache.spark.{Partitioner, SparkException}
 import org.apache.spark.mllib.linalg.DenseVector
 import org.apache.spark.mllib.regression.LabeledPoint
 import org.apache.spark.rdd.RDD
@@ -62,12 +62,14 @@ object Blocks {
     val blocks = if (straddling == 0) {
       whole
     } else {
-      val parts = math.max(1, math.min(input.getNumPartitions, straddling))
+      // Each straddling chunk joins the partition that holds its first row: the cached
+      // blocks keep the input's partition count, so treeAggregate over them has MLlib's
+      // shape (a union would add partitions, and with them a shuffle stage per pass).
       val merged = pieces(input, startsB, counts, n, dim, keepComplete = false)
         .map(b => (b.chunk, b))
-        .groupByKey(new HashPartitioner(parts))
+        .groupByKey(new ChunkOwner(startsB, counts))
         .map { case (_, ps) => ps.toArray.sortBy(_.firstRow).reduceLeft(_ append _) }
-      whole.union(merged)
+      whole.zipPartitions(merged)((a, b) => a ++ b)
     }
     blocks.setName(s"paws blocks ($n rows x $dim, float32)").persist(storageLevel)
     val total = blocks.map(_.numRows.toLong).fold(0L)(_ + _)
@@ -168,6 +170,22 @@ object Blocks {
         "are rounded: results differ from MLlib's (float64) in the last digits")
     }
     dim
+  }
+
+  /** Sends chunk `c` to the non-empty input partition that holds row `c · CHUNK_ROWS`. */
+  private final class ChunkOwner(starts: Array[Long], counts: Array[Long]) extends Partitioner {
+    private val firstRows = starts.indices.filter(counts(_) > 0).map(p => (starts(p), p)).toArray
+    override def numPartitions: Int = starts.length
+    override def getPartition(key: Any): Int = {
+      val row = key.asInstanceOf[Long] * C
+      var lo = 0
+      var hi = firstRows.length - 1
+      while (lo < hi) { // the last non-empty partition starting at or before `row`
+        val mid = (lo + hi + 1) >>> 1
+        if (firstRows(mid)._1 <= row) lo = mid else hi = mid - 1
+      }
+      firstRows(lo)._2
+    }
   }
 
   /** Number of chunks split between partitions. */

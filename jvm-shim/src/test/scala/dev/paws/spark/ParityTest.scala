@@ -7,6 +7,7 @@ import org.apache.spark.mllib.linalg.{Vector, Vectors}
 import org.apache.spark.mllib.optimization.{GradientDescent, HingeGradient, LogisticGradient, SquaredL2Updater}
 import org.apache.spark.mllib.regression.{GeneralizedLinearModel, LabeledPoint}
 import org.apache.spark.scheduler.{SparkListener, SparkListenerJobStart}
+import org.apache.spark.storage.StorageLevel
 import org.junit.jupiter.api.Assertions._
 import org.junit.jupiter.api.Test
 
@@ -147,6 +148,27 @@ class ParityTest {
       val local = NativeKernels.trainLocal(alg.paramsJson, rows, 50, labels,
         true, null)
       assertArrayEquals(local, runs.head, s"$loss fraction $fraction: Spark vs in-process")
+    }
+  }
+
+  @Test
+  def cachedBlocksKeepTheInputPartitions(): Unit = {
+    // Straddling chunks join a partition of the input instead of adding partitions (and,
+    // with them, a treeAggregate shuffle stage per pass); empty partitions are fine.
+    for ((rows, parts) <- Seq((600, 7), (600, 1), (300, 16), (1000, 3))) {
+      val r = rdd(data.take(rows), parts)
+      val prepared = Blocks.fromLabeledPoints(r, validateLabels = true, StorageLevel.MEMORY_ONLY)
+      try {
+        assertEquals(parts, prepared.blocks.getNumPartitions, s"$rows rows in $parts partitions")
+        val chunks = prepared.blocks.map(b => (b.firstRow, b.numRows)).collect().sortBy(_._1)
+        val C = NativeKernels.CHUNK_ROWS
+        val expected = (0 until math.min(rows, data.length) by C)
+          .map(s => (s.toLong, math.min(C, math.min(rows, data.length) - s))).toSeq
+        assertEquals(expected, chunks.toSeq, "each chunk whole, once")
+      } finally {
+        prepared.blocks.unpersist()
+        r.unpersist()
+      }
     }
   }
 
