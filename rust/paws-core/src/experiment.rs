@@ -2,6 +2,7 @@
 //! over a sweep of train splits; one seeded stratified split and one model per
 //! (comparison, split); the accuracy table and the best model of each comparison.
 
+use crate::batch::{self, BatchModel};
 use crate::dataset::Dataset;
 use crate::error::{PawsError, Result};
 use crate::eval::{evaluate, Confusion};
@@ -231,6 +232,17 @@ pub struct Outcome {
     pub eval_time: Duration,
 }
 
+/// The feature map a task's model trains with (intercept, own scaling statistics).
+pub fn feature_map(data: &Dataset, cfg: &ExperimentConfig, task: &ModelTask) -> FeatureMap {
+    FeatureMap {
+        dim: data.dim(),
+        intercept: cfg.intercept,
+        scaling: cfg
+            .standardize
+            .then(|| Scaling::fit(data.features(), data.dim(), &task.train_rows)),
+    }
+}
+
 /// Trains one model in process and evaluates it on its test rows.
 pub fn train_and_evaluate(
     data: &Dataset,
@@ -238,13 +250,7 @@ pub fn train_and_evaluate(
     task: &ModelTask,
 ) -> Result<Outcome> {
     let t0 = Instant::now();
-    let map = FeatureMap {
-        dim: data.dim(),
-        intercept: cfg.intercept,
-        scaling: cfg
-            .standardize
-            .then(|| Scaling::fit(data.features(), data.dim(), &task.train_rows)),
-    };
+    let map = feature_map(data, cfg, task);
     let source = InMemorySource::new(
         cfg.sgd.loss,
         data.features(),
@@ -254,6 +260,57 @@ pub fn train_and_evaluate(
         task.train_weights.as_deref(),
     );
     let trained = train(&source, cfg.sgd.clone(), map.clone(), None)?;
+    Ok(evaluate_trained(
+        data,
+        cfg,
+        task,
+        &map,
+        trained,
+        t0.elapsed(),
+    ))
+}
+
+/// Models trained together per pass: bounds the per-thread gradient sums a pass holds
+/// (`MAX_BATCH × (dim + 1)` 16-byte numbers per worker).
+pub const MAX_BATCH: usize = 512;
+
+/// Trains tasks together ([`batch::train_many`]: one pass over the data per iteration
+/// for the whole batch; the same weights as [`train_and_evaluate`], bit for bit) and
+/// evaluates each. A task's `train_time` is its share of the batch's training time.
+pub fn train_and_evaluate_many(
+    data: &Dataset,
+    cfg: &ExperimentConfig,
+    tasks: &[ModelTask],
+) -> Result<Vec<Outcome>> {
+    let t0 = Instant::now();
+    let maps: Vec<FeatureMap> = tasks.iter().map(|t| feature_map(data, cfg, t)).collect();
+    let models: Vec<BatchModel> = tasks
+        .iter()
+        .map(|t| BatchModel {
+            rows: &t.train_rows,
+            labels: &t.train_labels,
+            weights: t.train_weights.as_deref(),
+        })
+        .collect();
+    let trained = batch::train_many(data.features(), data.dim(), &models, &cfg.sgd, maps.clone())?;
+    let share = t0.elapsed() / tasks.len().max(1) as u32;
+    Ok(tasks
+        .iter()
+        .zip(maps)
+        .zip(trained)
+        .map(|((task, map), trained)| evaluate_trained(data, cfg, task, &map, trained, share))
+        .collect())
+}
+
+/// The raw-space model of a trained task, evaluated on its test rows.
+fn evaluate_trained(
+    data: &Dataset,
+    cfg: &ExperimentConfig,
+    task: &ModelTask,
+    map: &FeatureMap,
+    trained: Trained,
+    train_time: Duration,
+) -> Outcome {
     let (weights, intercept) = map.raw_model(&trained.weights);
     let model = LinearModel {
         kind: cfg.sgd.loss,
@@ -261,7 +318,6 @@ pub fn train_and_evaluate(
         intercept,
         threshold: LinearModel::default_threshold(cfg.sgd.loss),
     };
-    let train_time = t0.elapsed();
     let t1 = Instant::now();
     let confusion = evaluate(
         &model,
@@ -270,13 +326,13 @@ pub fn train_and_evaluate(
         &task.test_rows,
         &task.test_labels,
     );
-    Ok(Outcome {
+    Outcome {
         model,
         trained,
         confusion,
         train_time,
         eval_time: t1.elapsed(),
-    })
+    }
 }
 
 /// The table row of a trained model.
@@ -383,9 +439,13 @@ pub fn run(
     };
     let mut rows = Vec::with_capacity(tasks.len());
     let mut best: Vec<Option<(f64, u64, SavedModel)>> = vec![None; comps.len()];
-    for (i, task) in tasks.iter().enumerate() {
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for batch in tasks.chunks(MAX_BATCH) {
+        outcomes.extend(train_and_evaluate_many(data, cfg, batch)?);
+        progress(outcomes.len(), tasks.len());
+    }
+    for (task, out) in tasks.iter().zip(outcomes) {
         let comp = &comps[task.comparison];
-        let out = train_and_evaluate(data, cfg, task)?;
         times.train += out.train_time;
         times.evaluate += out.eval_time;
         let row = result_row(
@@ -418,7 +478,6 @@ pub fn run(
             ));
         }
         rows.push(row);
-        progress(i + 1, tasks.len());
     }
     Ok(ExperimentOutput {
         rows,

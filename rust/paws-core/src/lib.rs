@@ -6,12 +6,16 @@
 //!   updaters, reproduced operation for operation;
 //! - [`source`]: the data access behind one SGD iteration ([`source::GradientSource`]),
 //!   implemented in process here and by Spark partitions in the JVM shim;
+//! - [`batch`], [`batch_kernel`]: a whole sweep of models per pass over the data, with
+//!   GEMM-shaped kernels that give the one-model results bit for bit;
 //! - [`split`], [`eval`], [`model`], [`experiment`], [`results`]: the breed experiment.
 //!
 //! The Spark engine calls the same functions through JNI, so both engines give the
 //! same weights by construction.
 
 pub mod atomic;
+pub mod batch;
+pub mod batch_kernel;
 pub mod blocks;
 pub mod dataset;
 pub mod error;

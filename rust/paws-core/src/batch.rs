@@ -1,0 +1,344 @@
+//! Training a whole sweep with one pass over the data per SGD iteration.
+//!
+//! A sweep (comparisons × splits) is K models on one dataset. Each keeps its own rows,
+//! labels, row weights, weights and MLlib state ([`Sgd`]); all of them advance one
+//! iteration per pass, so one pass over the rows serves every model that is not done.
+//! Per chunk of [`CHUNK_ROWS`] dataset rows, the models with rows in it are grouped by
+//! the span of rows they select there (in data ordered by breed, a one-vs-one model
+//! only spans its two breeds' rows, so it never reads other breeds' rows), and each
+//! group runs the GEMM-shaped [`batch_kernel`](crate::batch_kernel).
+//!
+//! The per-chunk partials are exactly the one-model kernel's (see `batch_kernel`), and
+//! they are added with the same [`GradientSum`], so every model's weights are those of
+//! [`sgd::train`](crate::sgd::train) over an [`InMemorySource`](crate::source::InMemorySource)
+//! bit for bit, whatever the batch, the threads or the SIMD path.
+
+use crate::batch_kernel::{gradients, margins, Simd};
+use crate::error::{PawsError, Result};
+use crate::exact_sum::GradientSum;
+use crate::gradient::{coefficient, KernelWeights, LossKind};
+use crate::sgd::{Sgd, SgdParams, Trained};
+use crate::source::{in_mini_batch, CHUNK_ROWS};
+use crate::standardize::FeatureMap;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// One model's training rows in the dataset.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchModel<'a> {
+    /// Dataset rows, strictly ascending.
+    pub rows: &'a [u32],
+    /// Label (0 or 1) of each row.
+    pub labels: &'a [f64],
+    /// Optional weight of each row (class weighting); MLlib's is 1.0.
+    pub weights: Option<&'a [f64]>,
+}
+
+/// One model's rows inside one chunk: the range of its `rows` that falls there.
+#[derive(Debug, Clone)]
+struct Member {
+    model: usize,
+    range: Range<usize>,
+}
+
+/// For every chunk of the dataset, the models with rows in it.
+#[derive(Debug, Clone)]
+pub struct BatchPlan {
+    chunks: Vec<(usize, Vec<Member>)>,
+}
+
+impl BatchPlan {
+    pub fn new(models: &[BatchModel]) -> Result<Self> {
+        let mut by_chunk: std::collections::BTreeMap<usize, Vec<Member>> = Default::default();
+        for (k, m) in models.iter().enumerate() {
+            if m.labels.len() != m.rows.len() || m.weights.is_some_and(|w| w.len() != m.rows.len())
+            {
+                return Err(PawsError::invalid(format!(
+                    "model {k}: {} rows, {} labels, {:?} weights",
+                    m.rows.len(),
+                    m.labels.len(),
+                    m.weights.map(<[f64]>::len)
+                )));
+            }
+            if !m.rows.windows(2).all(|p| p[0] < p[1]) {
+                return Err(PawsError::invalid(format!(
+                    "model {k}: rows must be strictly ascending"
+                )));
+            }
+            let mut start = 0;
+            while start < m.rows.len() {
+                let chunk = m.rows[start] as usize / CHUNK_ROWS;
+                let end = start
+                    + m.rows[start..].partition_point(|&r| (r as usize) / CHUNK_ROWS == chunk);
+                by_chunk.entry(chunk).or_default().push(Member {
+                    model: k,
+                    range: start..end,
+                });
+                start = end;
+            }
+        }
+        Ok(BatchPlan {
+            chunks: by_chunk.into_iter().collect(),
+        })
+    }
+}
+
+/// A model's rows of one chunk, after mini-batch sampling: (chunk offset, label, weight).
+type Selected = Vec<(u32, f64, f64)>;
+
+/// Reusable buffers of one worker.
+#[derive(Default)]
+struct Scratch {
+    margins: Vec<f64>,
+    coef: Vec<f64>,
+    grads: Vec<Vec<f64>>,
+}
+
+/// Adds one chunk's partial of every model in `members` to `sums` (by model index).
+///
+/// `x` holds the chunk's rows (`first`, `first + 1`, …) row-major. Models whose
+/// kernel weights are `None` (done) are skipped.
+#[allow(clippy::too_many_arguments)]
+fn add_chunk(
+    kind: LossKind,
+    simd: Simd,
+    x: &[f32],
+    first: u64,
+    dim: usize,
+    models: &[BatchModel],
+    members: &[Member],
+    kw: &[Option<KernelWeights>],
+    iteration: u32,
+    fraction: f64,
+    scratch: &mut Scratch,
+    sums: &mut [Option<GradientSum>],
+) {
+    // Each model's selected rows in this chunk and their span.
+    let mut selected: Vec<(usize, Selected)> = Vec::with_capacity(members.len());
+    for mem in members {
+        if kw[mem.model].is_none() {
+            continue;
+        }
+        let m = &models[mem.model];
+        let sel: Selected = mem
+            .range
+            .clone()
+            .filter(|&i| in_mini_batch(iteration, m.rows[i] as u64, fraction))
+            .map(|i| {
+                let off = (m.rows[i] as u64 - first) as u32;
+                (off, m.labels[i], m.weights.map_or(1.0, |w| w[i]))
+            })
+            .collect();
+        // A chunk without sampled rows adds nothing (the one-model kernel adds zeros).
+        if !sel.is_empty() {
+            selected.push((mem.model, sel));
+        }
+    }
+    let span = |s: &Selected| (s[0].0, s[s.len() - 1].0);
+    selected.sort_by_key(|(model, s)| (span(s), *model));
+
+    let mut g0 = 0;
+    while g0 < selected.len() {
+        let (lo, hi) = span(&selected[g0].1);
+        let g1 = g0 + selected[g0..].partition_point(|(_, s)| span(s) == (lo, hi));
+        let group = &selected[g0..g1];
+        let n = group.len();
+        let len = (hi - lo + 1) as usize;
+        let xs = &x[lo as usize * dim..(hi as usize + 1) * dim];
+
+        let vs: Vec<&[f64]> = group
+            .iter()
+            .map(|(k, _)| kw[*k].as_ref().expect("active").v.as_slice())
+            .collect();
+        scratch.margins.clear();
+        scratch.margins.resize(len * n, 0.0);
+        margins(simd, xs, dim, &vs, &mut scratch.margins, n);
+
+        scratch.coef.clear();
+        scratch.coef.resize(len * n, 0.0);
+        let mut totals = Vec::with_capacity(n);
+        for (j, (k, sel)) in group.iter().enumerate() {
+            let offset = kw[*k].as_ref().expect("active").offset;
+            let (mut loss, mut coef_sum) = (0.0, 0.0);
+            for &(off, y, weight) in sel {
+                let at = (off - lo) as usize * n + j;
+                let (c, l) = coefficient(kind, scratch.margins[at] + offset, y);
+                let (c, l) = (c * weight, l * weight);
+                scratch.coef[at] = c;
+                if c != 0.0 {
+                    coef_sum += c;
+                }
+                loss += l;
+            }
+            totals.push((loss, coef_sum, sel.len() as u64));
+        }
+
+        if scratch.grads.len() < n {
+            scratch.grads.resize_with(n, Vec::new);
+        }
+        for g in &mut scratch.grads[..n] {
+            g.resize(dim + 1, 0.0);
+        }
+        let mut refs: Vec<&mut [f64]> = scratch.grads[..n]
+            .iter_mut()
+            .map(|g| g.as_mut_slice())
+            .collect();
+        gradients(simd, xs, dim, &scratch.coef, n, &mut refs);
+        for (j, (k, _)) in group.iter().enumerate() {
+            let (loss, coef_sum, count) = totals[j];
+            let g = &mut scratch.grads[j];
+            g[dim] = coef_sum;
+            sums[*k]
+                .get_or_insert_with(|| GradientSum::zeros(dim + 1))
+                .add_chunk(g, loss, count);
+        }
+        g0 = g1;
+    }
+}
+
+/// One pass: the gradient sums of every active model (`kw[k]` is `Some`), by model.
+#[allow(clippy::too_many_arguments)]
+pub fn gradient_sums(
+    simd: Simd,
+    kind: LossKind,
+    features: &[f32],
+    dim: usize,
+    models: &[BatchModel],
+    plan: &BatchPlan,
+    kw: &[Option<KernelWeights>],
+    iteration: u32,
+    fraction: f64,
+) -> Vec<Option<GradientSum>> {
+    let n_rows = features.len() / dim;
+    let k = models.len();
+    plan.chunks
+        .par_iter()
+        .fold(
+            || (vec![None; k], Scratch::default()),
+            |(mut sums, mut scratch), (chunk, members)| {
+                let first = chunk * CHUNK_ROWS;
+                let end = (first + CHUNK_ROWS).min(n_rows);
+                let x = &features[first * dim..end * dim];
+                add_chunk(
+                    kind,
+                    simd,
+                    x,
+                    first as u64,
+                    dim,
+                    models,
+                    members,
+                    kw,
+                    iteration,
+                    fraction,
+                    &mut scratch,
+                    &mut sums,
+                );
+                (sums, scratch)
+            },
+        )
+        .map(|(sums, _)| sums)
+        .reduce(
+            || vec![None; k],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    match (x.as_mut(), y) {
+                        (Some(x), Some(y)) => x.merge(&y),
+                        (None, y) => *x = y,
+                        (_, None) => {}
+                    }
+                }
+                a
+            },
+        )
+}
+
+/// Trains every model with MLlib's loop, one pass over the data per iteration for all.
+///
+/// `maps[k]` is model k's feature map (intercept, scaling). Equal, bit for bit, to
+/// `sgd::train` of each model alone over an `InMemorySource` of its rows.
+pub fn train_many(
+    features: &[f32],
+    dim: usize,
+    models: &[BatchModel],
+    params: &SgdParams,
+    maps: Vec<FeatureMap>,
+) -> Result<Vec<Trained>> {
+    train_many_with(Simd::detect(), features, dim, models, params, maps)
+}
+
+/// [`train_many`] on a chosen SIMD path (tests and benchmarks).
+pub fn train_many_with(
+    simd: Simd,
+    features: &[f32],
+    dim: usize,
+    models: &[BatchModel],
+    params: &SgdParams,
+    maps: Vec<FeatureMap>,
+) -> Result<Vec<Trained>> {
+    if maps.len() != models.len() {
+        return Err(PawsError::invalid(format!(
+            "{} maps for {} models",
+            maps.len(),
+            models.len()
+        )));
+    }
+    if let Some(m) = maps.iter().find(|m| m.dim != dim) {
+        return Err(PawsError::invalid(format!(
+            "data has {dim} features, a model {}",
+            m.dim
+        )));
+    }
+    let plan = BatchPlan::new(models)?;
+    let mut sgds: Vec<Sgd> = maps
+        .into_iter()
+        .map(|map| Sgd::new(params.clone(), map, None))
+        .collect::<Result<_>>()?;
+    let empty: Vec<bool> = models.iter().map(|m| m.rows.is_empty()).collect();
+    if empty.iter().any(|&e| e) {
+        log::warn!("no training rows for some models: they keep the initial weights");
+    }
+    loop {
+        let kw: Vec<Option<KernelWeights>> = sgds
+            .iter()
+            .zip(&empty)
+            .map(|(s, &e)| (!e && !s.is_done()).then(|| s.kernel_weights()))
+            .collect();
+        if kw.iter().all(Option::is_none) {
+            break;
+        }
+        let iteration = sgds
+            .iter()
+            .zip(&kw)
+            .find_map(|(s, w)| w.as_ref().map(|_| s.iteration()))
+            .expect("an active model");
+        let mut sums = gradient_sums(
+            simd,
+            params.loss,
+            features,
+            dim,
+            models,
+            &plan,
+            &kw,
+            iteration,
+            params.mini_batch_fraction,
+        );
+        for (k, sgd) in sgds.iter_mut().enumerate() {
+            if kw[k].is_some() {
+                debug_assert_eq!(sgd.iteration(), iteration);
+                let sum = sums[k]
+                    .take()
+                    .unwrap_or_else(|| GradientSum::zeros(dim + 1));
+                sgd.apply(&sum)?;
+            }
+        }
+    }
+    Ok(sgds
+        .into_iter()
+        .map(|s| Trained {
+            weights: s.weights().to_vec(),
+            loss_history: s.loss_history().to_vec(),
+            updates: s.updates(),
+            converged: s.converged(),
+        })
+        .collect())
+}

@@ -1,0 +1,412 @@
+//! The batched chunk kernel: one chunk of rows, many models, GEMM-shaped.
+//!
+//! A sweep trains K models on one dataset (pairs × splits, classes × splits). Per SGD
+//! iteration each model needs, per chunk, `Σ c·x` over its selected rows, where `c`
+//! comes from the margin `v·x + offset`. Done model by model, every model streams the
+//! rows again and does a matrix-vector product; done together, the margins of a chunk
+//! are the matrix product `X·Vᵀ` and the gradients `Cᵀ·X`: the rows are read once per
+//! tile and reused from registers and cache by many models.
+//!
+//! Exactness. Every number is computed with the same operations in the same order as
+//! the one-model kernel ([`crate::gradient::accumulate_rows`]):
+//! - a margin is [`crate::gradient::dot`]: four lane sums over `p mod 4`, each a
+//!   sequence of `mul` then `add` in f64, combined as `(s0 + s1) + (s2 + s3)`, then the
+//!   tail, then `+ offset`;
+//! - a gradient entry is `g[p] += c·x[p]` (`mul` then `add`) over the model's rows in
+//!   ascending order.
+//!
+//! Tiling only changes which independent sums run side by side, never the order within
+//! one sum, and Rust never fuses a `mul` and an `add` into an FMA. So the kernel gives
+//! the one-model results bit for bit whatever the tile sizes, the SIMD width the
+//! compiler picks (AVX-512, AVX2, SSE2, NEON) or the other models in the batch. Rows a
+//! model does not select inside a tile are computed and masked (coefficient 0): adding
+//! `0·x` only changes the sign of a zero, which the fixed-point sum does not see.
+//!
+//! SIMD: the same generic code is compiled for AVX-512 and AVX2 and chosen at run time
+//! (`PAWS_SIMD=generic|avx2|avx512` forces one, for tests and benchmarks); the shipped
+//! library is built for the baseline CPU.
+
+/// Rows per margin tile.
+const MR: usize = 4;
+/// Models per margin tile.
+const MM: usize = 4;
+/// Models per gradient tile.
+const GM: usize = 8;
+/// Features per gradient tile (16 f32 = one 64-byte cache line of a row).
+const GP: usize = 16;
+/// Rows per gradient row block (kept in L2 while all model tiles pass over it).
+const GR: usize = 32;
+
+/// Which compiled copy of the kernels runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Simd {
+    Generic,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    /// The best this CPU supports, unless `PAWS_SIMD` names another.
+    pub fn detect() -> Simd {
+        static CHOSEN: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let forced = std::env::var("PAWS_SIMD").ok();
+            let best = Simd::available()
+                .into_iter()
+                .last()
+                .unwrap_or(Simd::Generic);
+            match forced.as_deref() {
+                None | Some("") => best,
+                Some(name) => Simd::available()
+                    .into_iter()
+                    .find(|s| s.name() == name)
+                    .unwrap_or_else(|| {
+                        log::warn!(
+                            "PAWS_SIMD={name} is not available here; using {}",
+                            best.name()
+                        );
+                        best
+                    }),
+            }
+        })
+    }
+
+    /// Every variant this CPU can run, slowest first.
+    pub fn available() -> Vec<Simd> {
+        #[allow(unused_mut)]
+        let mut v = vec![Simd::Generic];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") {
+                v.push(Simd::Avx2);
+            }
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
+                v.push(Simd::Avx512);
+            }
+        }
+        v
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Simd::Generic => "generic",
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => "avx512",
+        }
+    }
+}
+
+/// `out[r·stride + m] = dot(x_r, v_m)` (without offsets) for rows `x` (`len × dim`,
+/// row-major) and models `v`.
+pub fn margins(simd: Simd, x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
+    let rows = x.len() / dim;
+    assert_eq!(x.len(), rows * dim, "rows length");
+    assert!(v.iter().all(|m| m.len() == dim), "model length");
+    assert!(stride >= v.len() && out.len() >= rows.saturating_sub(1) * stride + v.len());
+    match simd {
+        Simd::Generic => margins_impl(x, dim, v, out, stride),
+        // Safety: the variant is only chosen (Simd::available) when the CPU has it.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { margins_avx2(x, dim, v, out, stride) },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { margins_avx512(x, dim, v, out, stride) },
+    }
+}
+
+/// `g_m[p] = Σ_r coef[r·stride + m]·x_r[p]` over rows in order (`g_m` is overwritten),
+/// for the models `0..g.len()`.
+pub fn gradients(
+    simd: Simd,
+    x: &[f32],
+    dim: usize,
+    coef: &[f64],
+    stride: usize,
+    g: &mut [&mut [f64]],
+) {
+    let rows = x.len() / dim;
+    assert_eq!(x.len(), rows * dim, "rows length");
+    assert!(g.iter().all(|m| m.len() >= dim), "gradient length");
+    assert!(stride >= g.len() && coef.len() >= rows.saturating_sub(1) * stride + g.len());
+    match simd {
+        Simd::Generic => gradients_impl(x, dim, coef, stride, g),
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { gradients_avx2(x, dim, coef, stride, g) },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { gradients_avx512(x, dim, coef, stride, g) },
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn margins_avx2(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
+    margins_impl(x, dim, v, out, stride)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx2")]
+unsafe fn margins_avx512(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
+    margins_impl(x, dim, v, out, stride)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn gradients_avx2(x: &[f32], dim: usize, coef: &[f64], stride: usize, g: &mut [&mut [f64]]) {
+    gradients_impl(x, dim, coef, stride, g)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx2")]
+unsafe fn gradients_avx512(
+    x: &[f32],
+    dim: usize,
+    coef: &[f64],
+    stride: usize,
+    g: &mut [&mut [f64]],
+) {
+    gradients_impl(x, dim, coef, stride, g)
+}
+
+#[inline(always)]
+fn margins_impl(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
+    let rows = x.len() / dim;
+    let mut r = 0;
+    while r < rows {
+        let nr = (rows - r).min(MR);
+        let mut m = 0;
+        while m < v.len() {
+            let nm = (v.len() - m).min(MM);
+            if nr == MR && nm == MM {
+                let xs: [&[f32]; MR] =
+                    std::array::from_fn(|i| &x[(r + i) * dim..(r + i + 1) * dim]);
+                let vs: [&[f64]; MM] = std::array::from_fn(|j| v[m + j]);
+                let t = dot_tile::<MR, MM>(xs, vs, dim);
+                for (i, row) in t.iter().enumerate() {
+                    out[(r + i) * stride + m..(r + i) * stride + m + MM].copy_from_slice(row);
+                }
+            } else {
+                for i in 0..nr {
+                    for j in 0..nm {
+                        let xs = [&x[(r + i) * dim..(r + i + 1) * dim]];
+                        out[(r + i) * stride + m + j] = dot_tile::<1, 1>(xs, [v[m + j]], dim)[0][0];
+                    }
+                }
+            }
+            m += nm;
+        }
+        r += nr;
+    }
+}
+
+/// `R × M` dot products in `gradient::dot`'s order.
+#[inline(always)]
+fn dot_tile<const R: usize, const M: usize>(
+    x: [&[f32]; R],
+    v: [&[f64]; M],
+    dim: usize,
+) -> [[f64; M]; R] {
+    let q = dim / 4;
+    for xr in &x {
+        assert!(xr.len() >= dim);
+    }
+    for vm in &v {
+        assert!(vm.len() >= dim);
+    }
+    let mut acc = [[[0f64; 4]; M]; R];
+    for b in 0..q {
+        let p = 4 * b;
+        let xs: [[f64; 4]; R] = std::array::from_fn(|i| {
+            let s = &x[i][p..p + 4];
+            [s[0] as f64, s[1] as f64, s[2] as f64, s[3] as f64]
+        });
+        for j in 0..M {
+            let s = &v[j][p..p + 4];
+            let vj = [s[0], s[1], s[2], s[3]];
+            for i in 0..R {
+                for l in 0..4 {
+                    acc[i][j][l] += xs[i][l] * vj[l];
+                }
+            }
+        }
+    }
+    let mut out = [[0f64; M]; R];
+    for i in 0..R {
+        for j in 0..M {
+            let s = acc[i][j];
+            let mut total = (s[0] + s[1]) + (s[2] + s[3]);
+            for p in 4 * q..dim {
+                total += x[i][p] as f64 * v[j][p];
+            }
+            out[i][j] = total;
+        }
+    }
+    out
+}
+
+#[inline(always)]
+fn gradients_impl(x: &[f32], dim: usize, coef: &[f64], stride: usize, g: &mut [&mut [f64]]) {
+    let rows = x.len() / dim;
+    for gm in g.iter_mut() {
+        gm[..dim].iter_mut().for_each(|v| *v = 0.0);
+    }
+    let full = dim / GP * GP;
+    // Row blocks outermost: a block of rows stays in cache while every model tile and
+    // feature tile passes over it; each g entry still sees its rows in order.
+    let mut r0 = 0;
+    while r0 < rows {
+        let r1 = (r0 + GR).min(rows);
+        let mut m = 0;
+        while m < g.len() {
+            let nm = (g.len() - m).min(GM);
+            if nm == GM {
+                let mut p = 0;
+                while p < full {
+                    grad_tile::<GM>(x, dim, coef, stride, r0..r1, m, p, g);
+                    p += GP;
+                }
+            } else {
+                let mut p = 0;
+                while p < full {
+                    for j in 0..nm {
+                        grad_tile::<1>(x, dim, coef, stride, r0..r1, m + j, p, g);
+                    }
+                    p += GP;
+                }
+            }
+            // The feature tail, scalar.
+            for j in m..m + nm {
+                for r in r0..r1 {
+                    let c = coef[r * stride + j];
+                    let xr = &x[r * dim..(r + 1) * dim];
+                    for p in full..dim {
+                        g[j][p] += c * xr[p] as f64;
+                    }
+                }
+            }
+            m += nm;
+        }
+        r0 = r1;
+    }
+}
+
+/// `g_{m..m+M}[p..p+GP] += Σ_r coef·x_r[p..p+GP]` over rows `rows`, in order.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn grad_tile<const M: usize>(
+    x: &[f32],
+    dim: usize,
+    coef: &[f64],
+    stride: usize,
+    rows: std::ops::Range<usize>,
+    m: usize,
+    p: usize,
+    g: &mut [&mut [f64]],
+) {
+    let mut acc = [[0f64; GP]; M];
+    for (j, a) in acc.iter_mut().enumerate() {
+        a.copy_from_slice(&g[m + j][p..p + GP]);
+    }
+    for r in rows {
+        let s = &x[r * dim + p..r * dim + p + GP];
+        let xr: [f64; GP] = std::array::from_fn(|l| s[l] as f64);
+        let c = &coef[r * stride + m..r * stride + m + M];
+        for j in 0..M {
+            let cj = c[j];
+            for l in 0..GP {
+                acc[j][l] += cj * xr[l];
+            }
+        }
+    }
+    for (j, a) in acc.iter().enumerate() {
+        g[m + j][p..p + GP].copy_from_slice(a);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gradient::{axpy, dot};
+
+    fn data(rows: usize, dim: usize, models: usize) -> (Vec<f32>, Vec<Vec<f64>>) {
+        let x = (0..rows * dim)
+            .map(|i| ((i * 7919 + 13) % 1009) as f32 / 97.0 - 5.0)
+            .collect();
+        let v = (0..models)
+            .map(|m| {
+                (0..dim)
+                    .map(|p| ((p * 31 + m * 17) % 101) as f64 / 53.0 - 0.9)
+                    .collect()
+            })
+            .collect();
+        (x, v)
+    }
+
+    #[test]
+    fn margins_equal_the_one_model_dot_bit_for_bit_on_every_simd_path() {
+        // Odd sizes: partial tiles in rows, models and the feature tail.
+        for (rows, dim, models) in [(9, 37, 7), (4, 4, 4), (1, 3, 1), (33, 130, 13)] {
+            let (x, v) = data(rows, dim, models);
+            let vs: Vec<&[f64]> = v.iter().map(|m| m.as_slice()).collect();
+            for simd in Simd::available() {
+                let stride = models + 2;
+                let mut out = vec![f64::NAN; rows * stride];
+                margins(simd, &x, dim, &vs, &mut out, stride);
+                for r in 0..rows {
+                    for m in 0..models {
+                        let want = dot(&x[r * dim..(r + 1) * dim], &v[m]);
+                        assert_eq!(
+                            out[r * stride + m].to_bits(),
+                            want.to_bits(),
+                            "{simd:?} r{r} m{m}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gradients_equal_row_by_row_axpy_bit_for_bit_on_every_simd_path() {
+        for (rows, dim, models) in [(70, 37, 11), (32, 16, 8), (5, 3, 2), (40, 130, 17)] {
+            let (x, _) = data(rows, dim, 0);
+            let stride = models + 1;
+            // Coefficients with zeros (unselected rows) and both signs.
+            let coef: Vec<f64> = (0..rows * stride)
+                .map(|i| {
+                    if i % 5 == 0 {
+                        0.0
+                    } else {
+                        ((i * 37) % 19) as f64 / 7.0 - 1.3
+                    }
+                })
+                .collect();
+            for simd in Simd::available() {
+                let mut gs: Vec<Vec<f64>> = vec![vec![f64::NAN; dim]; models];
+                let mut refs: Vec<&mut [f64]> = gs.iter_mut().map(|g| g.as_mut_slice()).collect();
+                gradients(simd, &x, dim, &coef, stride, &mut refs);
+                for (m, got) in gs.iter().enumerate() {
+                    let mut want = vec![0.0; dim];
+                    for r in 0..rows {
+                        let c = coef[r * stride + m];
+                        if c != 0.0 {
+                            axpy(c, &x[r * dim..(r + 1) * dim], &mut want);
+                        }
+                    }
+                    for p in 0..dim {
+                        // Masked rows may flip the sign of a zero only.
+                        assert!(
+                            got[p] == want[p] && (got[p] != 0.0 || want[p] == 0.0),
+                            "{simd:?} m{m} p{p}"
+                        );
+                        if got[p] != 0.0 {
+                            assert_eq!(got[p].to_bits(), want[p].to_bits(), "{simd:?} m{m} p{p}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
