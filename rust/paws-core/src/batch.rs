@@ -252,6 +252,82 @@ pub fn gradient_sums(
         )
 }
 
+/// The gradient sums of `models` over one block of whole chunks, as the Spark engine
+/// holds the data: `x` is the rows `first, first + 1, …` (row-major, `first` a multiple
+/// of [`CHUNK_ROWS`]); every model's rows must lie in the block. Each sum equals what
+/// [`gradient_sums`] adds for these chunks, bit for bit.
+#[allow(clippy::too_many_arguments)]
+pub fn block_gradient_sums(
+    simd: Simd,
+    kind: LossKind,
+    x: &[f32],
+    first: u64,
+    dim: usize,
+    models: &[BatchModel],
+    kw: Vec<KernelWeights>,
+    iteration: u32,
+    fraction: f64,
+) -> Result<Vec<GradientSum>> {
+    if dim == 0 || x.len() % dim != 0 {
+        return Err(PawsError::invalid(format!(
+            "rows has {} values, not a multiple of dim {dim}",
+            x.len()
+        )));
+    }
+    if first % CHUNK_ROWS as u64 != 0 {
+        return Err(PawsError::invalid(format!(
+            "firstRow {first} is not at a chunk start (a multiple of {CHUNK_ROWS})"
+        )));
+    }
+    if kw.len() != models.len() || kw.iter().any(|w| w.v.len() != dim) {
+        return Err(PawsError::invalid(format!(
+            "{} kernel weight vectors for {} models of dim {dim}",
+            kw.len(),
+            models.len()
+        )));
+    }
+    let len = (x.len() / dim) as u64;
+    for (k, m) in models.iter().enumerate() {
+        if let Some(&r) = m
+            .rows
+            .iter()
+            .find(|&&r| (r as u64) < first || r as u64 >= first + len)
+        {
+            return Err(PawsError::invalid(format!(
+                "model {k}: row {r} is outside the block's rows {first}..{}",
+                first + len
+            )));
+        }
+    }
+    let plan = BatchPlan::new(models)?;
+    let kw: Vec<Option<KernelWeights>> = kw.into_iter().map(Some).collect();
+    let mut sums = vec![None; models.len()];
+    let mut scratch = Scratch::default();
+    for (chunk, members) in &plan.chunks {
+        let start = (*chunk * CHUNK_ROWS) as u64;
+        let end = (start + CHUNK_ROWS as u64).min(first + len);
+        let xs = &x[((start - first) as usize) * dim..((end - first) as usize) * dim];
+        add_chunk(
+            kind,
+            simd,
+            xs,
+            start,
+            dim,
+            models,
+            members,
+            &kw,
+            iteration,
+            fraction,
+            &mut scratch,
+            &mut sums,
+        );
+    }
+    Ok(sums
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| GradientSum::zeros(dim + 1)))
+        .collect())
+}
+
 /// Trains every model with MLlib's loop, one pass over the data per iteration for all.
 ///
 /// `maps[k]` is model k's feature map (intercept, scaling). Equal, bit for bit, to

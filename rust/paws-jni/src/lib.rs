@@ -20,7 +20,7 @@ mod selected;
 
 use arrays::{length, new_double_array, new_long_array, optional_length, pin_optional, Critical};
 use guard::{invalid, Error, Result};
-use jni::objects::{JClass, JDoubleArray, JFloatArray, JLongArray, JString};
+use jni::objects::{JClass, JDoubleArray, JFloatArray, JIntArray, JLongArray, JString};
 use jni::sys::{
     jboolean, jdouble, jdoubleArray, jint, jlong, jlongArray, jstring, JNI_FALSE, JNI_TRUE,
     JNI_VERSION_1_8,
@@ -720,6 +720,75 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_gradientSelected<'l>(
             selected::gradient(kind, &x, dim, first_row, &sel, &w, iteration, fraction)?
         };
         new_long_array(env, &sum.to_words())
+    })
+}
+
+/// `long[] gradientBatch(int loss, float[] rows, int dim, long firstRow, int[] selStart,
+/// long[] selRows, double[] selLabels, double[] selWeights, double[] kernelV,
+/// double[] offsets, int iteration, double fraction)`
+///
+/// The exact gradient sums of K models over one cached block of whole chunks, in one
+/// pass (GEMM-shaped, `paws_core::batch`): model k's selected rows in the block are
+/// `selRows[selStart[k]..selStart[k + 1]]` (with their labels and, unless `selWeights`
+/// is null, weights), its kernel weights `kernelV[k·dim..(k+1)·dim]` and `offsets[k]`.
+/// Returns the K sums' words concatenated (`sumWords(dim)` each), each equal to
+/// `gradientSelected` of that model alone, bit for bit.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_gradientBatch<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    loss: jint,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    sel_start: JIntArray<'l>,
+    sel_rows: JLongArray<'l>,
+    sel_labels: JDoubleArray<'l>,
+    sel_weights: JDoubleArray<'l>,
+    kernel_v: JDoubleArray<'l>,
+    offsets: JDoubleArray<'l>,
+    iteration: jint,
+    fraction: jdouble,
+) -> jlongArray {
+    guard::run(&mut env, "gradientBatch", |env| {
+        let kind = loss_kind(loss)?;
+        let dim = positive(dim, "dim")?;
+        let iteration = u32::try_from(iteration)
+            .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?;
+        let n = selection_lengths(
+            env,
+            &rows,
+            dim,
+            &sel_rows,
+            Some(&sel_labels),
+            Some(&sel_weights),
+        )?;
+        if sel_start.is_null() {
+            return invalid("selStart must not be null");
+        }
+        let n_start = env.get_array_length(&sel_start)? as usize;
+        let mut start = vec![0i32; n_start];
+        env.get_int_array_region(&sel_start, 0, &mut start)?;
+        let v = arrays::read_doubles(env, &kernel_v, "kernelV")?;
+        let offsets = arrays::read_doubles(env, &offsets, "offsets")?;
+        let sums = {
+            // Safety: all lengths were read above; no JNI call until the guards drop.
+            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
+            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
+            let wt = unsafe { pin_optional(env, &sel_weights, n.weights)? };
+            let sel = selected::Selection {
+                rows: &r,
+                labels: l.as_deref().unwrap_or_default(),
+                weights: wt.as_deref(),
+            };
+            selected::gradient_batch(
+                kind, &x, dim, first_row, &start, &sel, &v, &offsets, iteration, fraction,
+            )?
+        };
+        let words: Vec<i64> = sums.iter().flat_map(|s| s.to_words()).collect();
+        new_long_array(env, &words)
     })
 }
 

@@ -12,6 +12,8 @@
 //! The pure functions here take slices; `lib.rs` wraps them for JNI.
 
 use crate::guard::{invalid, Result};
+use paws_core::batch::BatchModel;
+use paws_core::batch_kernel::Simd;
 use paws_core::blocks::{add_chunk_gradient, chunk_ranges, RowBlock, RowIndex};
 use paws_core::eval::Confusion;
 use paws_core::exact_sum::GradientSum;
@@ -146,6 +148,102 @@ pub fn gradient(
         add_chunk_gradient(kind, it, w, iteration, fraction, &mut buf, &mut sum);
     }
     Ok(sum)
+}
+
+/// The gradient sums of K models over one block of whole chunks, in one pass
+/// ([`paws_core::batch`]): model k's selected rows inside the block are
+/// `sel.rows[start[k]..start[k + 1]]` (strictly ascending, all in the block), its kernel
+/// weights `v[k·dim..(k + 1)·dim]` and `offsets[k]`. Each sum is the one
+/// [`gradient`] gives for that model alone, bit for bit.
+#[allow(clippy::too_many_arguments)]
+pub fn gradient_batch(
+    kind: LossKind,
+    rows: &[f32],
+    dim: usize,
+    first: i64,
+    start: &[i32],
+    sel: &Selection,
+    v: &[f64],
+    offsets: &[f64],
+    iteration: u32,
+    fraction: f64,
+) -> Result<Vec<GradientSum>> {
+    let b = block(rows, dim, first)?;
+    check_selection(sel)?;
+    let k = start
+        .len()
+        .checked_sub(1)
+        .ok_or_else(|| crate::guard::Error::Invalid("selStart must have K + 1 entries".into()))?;
+    if start[0] != 0 || start[k] as usize != sel.rows.len() || start.windows(2).any(|p| p[0] > p[1])
+    {
+        return invalid(format!(
+            "selStart must rise from 0 to {} (the selected rows), got {start:?}",
+            sel.rows.len()
+        ));
+    }
+    if v.len() != k * dim || offsets.len() != k {
+        return invalid(format!(
+            "{k} models of dim {dim} need {} kernelV and {k} offsets, got {} and {}",
+            k * dim,
+            v.len(),
+            offsets.len()
+        ));
+    }
+    if let Some(o) = offsets.iter().find(|o| !o.is_finite()) {
+        return invalid(format!("offsets must be finite, got {o}"));
+    }
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return invalid(format!(
+            "miniBatchFraction must be in (0, 1], got {fraction}"
+        ));
+    }
+    let mut rows32 = Vec::with_capacity(sel.rows.len());
+    for m in 0..k {
+        let (lo, hi) = (start[m] as usize, start[m + 1] as usize);
+        let part = &sel.rows[lo..hi];
+        let inside = range_in_block(part, first, b.len())?;
+        if inside != (0..part.len()) {
+            return invalid(format!(
+                "model {m}: selected rows must all lie in the block's rows {first}..{}",
+                first + b.len() as i64
+            ));
+        }
+        check_labels_and_weights(sel, &(lo..hi))?;
+        for &r in part {
+            rows32.push(u32::try_from(r).map_err(|_| {
+                crate::guard::Error::Invalid(format!(
+                    "row {r} is beyond the batched engine's 2^32 rows"
+                ))
+            })?);
+        }
+    }
+    let models: Vec<BatchModel> = (0..k)
+        .map(|m| {
+            let range = start[m] as usize..start[m + 1] as usize;
+            BatchModel {
+                rows: &rows32[range.clone()],
+                labels: &sel.labels[range.clone()],
+                weights: sel.weights.map(|w| &w[range]),
+            }
+        })
+        .collect();
+    let kw = (0..k)
+        .map(|m| KernelWeights {
+            v: v[m * dim..(m + 1) * dim].to_vec(),
+            offset: offsets[m],
+        })
+        .collect();
+    Ok(paws_core::batch::block_gradient_sums(
+        Simd::detect(),
+        kind,
+        rows,
+        first as u64,
+        dim,
+        &models,
+        kw,
+        iteration,
+        fraction,
+    )?)
 }
 
 /// Confusion counts of `model` on the selected rows of the block.

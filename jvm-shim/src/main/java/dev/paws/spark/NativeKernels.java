@@ -197,6 +197,19 @@ public final class NativeKernels {
             double threshold);
 
     /**
+     * The exact gradient sums of K models over one cached block of whole chunks, in one
+     * GEMM-shaped pass: model k's selected rows inside the block are {@code
+     * selRows[selStart[k] .. selStart[k+1])} (strictly ascending; labels 0/1; weights
+     * null or one each), its kernel weights {@code kernelV[k·dim .. (k+1)·dim)} and
+     * {@code offsets[k]}. Returns the K sums' words concatenated ({@link #sumWords} each),
+     * each equal to {@link #gradientSelected} of that model alone, bit for bit.
+     */
+    public static native long[] gradientBatch(
+            int loss, float[] rows, int dim, long firstRow, int[] selStart, long[] selRows,
+            double[] selLabels, double[] selWeights, double[] kernelV, double[] offsets,
+            int iteration, double fraction);
+
+    /**
      * Per-feature moments of the selected rows of a block as exact sum words ({@code
      * 2·dim + 4} of them; merge with {@link #mergeSums}): {@code Σ x} with a null
      * {@code center}, {@code Σ (x - center)²} otherwise.

@@ -26,6 +26,10 @@ private[spark] final class Selection(
     val weights: Array[Double])
   extends Serializable
 
+/** The kernel weights of a pass (`dim` weights, then the offset) of models `models`. */
+private[spark] final class SweepWeights(val models: Array[Int], val kernel: Array[Array[Double]])
+  extends Serializable
+
 /**
  * `paws experiment` on Spark, for `spark-submit`:
  *
@@ -144,25 +148,7 @@ object PetBreedExperiment {
       val splitSeconds = (System.nanoTime() - tPlan) / 1e9
       log.info(plan.get("log").asText())
       val models = plan.get("models").elements().asScala.toIndexedSeq
-      var trainSeconds = 0.0
-      var evalSeconds = 0.0
-      for (m <- models) {
-        val t = m.get("task").asInt()
-        val name = s"${m.get("class1").asText()} vs ${m.get("class2").asText()} split " +
-          s"${m.get("split").asDouble()}"
-        val (done, tr, ev) = trainAndEvaluate(sc, h, t, s"model ${t + 1}/${models.length}, $name",
-          info, data, props, depth)
-        trainSeconds += tr
-        evalSeconds += ev
-        val out = mapper.readTree(done)
-        val row = out.get("row")
-        if (!out.get("warning").isNull) log.warn(out.get("warning").asText())
-        // Rounded as the table rounds it (the exact binary value, ties to even).
-        val pct = new java.math.BigDecimal(row.get("predict_pct").asDouble())
-          .setScale(2, java.math.RoundingMode.HALF_EVEN)
-        log.info(f"model ${t + 1}/${models.length}: $name: $pct %% " +
-          f"(iterations run ${row.get("iterations_run").asInt()}, ${tr + ev}%.3f s)")
-      }
+      val (trainSeconds, evalSeconds) = trainSweep(sc, h, models, info, data, props, depth, log)
       log.info(f"phases: split $splitSeconds%.3f s, train $trainSeconds%.3f s, evaluate $evalSeconds%.3f s")
 
       val local = Files.createTempDirectory("paws-experiment-")
@@ -224,101 +210,201 @@ object PetBreedExperiment {
     status.isDirectory && Option(fs.globStatus(new HPath(p, "*.json"))).exists(_.exists(_.isFile))
   }
 
-  /** Trains task `t` with the Spark engine and evaluates it; (finish JSON, train s, eval s). */
-  private def trainAndEvaluate(
+  /**
+   * Trains every model of the sweep with one Spark job per SGD iteration for all of them
+   * (K models per pass over the cached blocks: `NativeKernels.gradientBatch`), then
+   * evaluates them all in one more job; returns (train s, evaluate s). Each model's
+   * weights are those of training it alone, bit for bit.
+   */
+  private def trainSweep(
       sc: SparkContext,
       h: Long,
-      t: Int,
-      name: String,
+      models: IndexedSeq[JsonNode],
       info: JsonNode,
       data: ExperimentData,
       props: JobProps,
-      depth: Int): (String, Double, Double) = {
+      depth: Int,
+      log: RunLog): (Double, Double) = {
     val loss = info.get("loss").asInt()
     val iterations = info.get("iterations").asInt()
     val fraction = info.get("mini_batch_fraction").asDouble()
+    val standardize = info.get("standardize").asBoolean()
     val dim = data.dim
+    val k = models.length
+    val tasks = models.map(_.get("task").asInt()).toArray
+    val names = models.map(m => s"${m.get("class1").asText()} vs ${m.get("class2").asText()} split " +
+      s"${m.get("split").asDouble()}").toArray
     val t0 = System.nanoTime()
-    val trainRows = NativeExperiment.trainRows(h, t)
-    val sel = sc.broadcast(new Selection(trainRows, NativeExperiment.trainLabels(h, t),
-      NativeExperiment.trainWeights(h, t)))
+    val sels = tasks.map(t => new Selection(NativeExperiment.trainRows(h, t),
+      NativeExperiment.trainLabels(h, t), NativeExperiment.trainWeights(h, t)))
+    val sgds = Array.fill(k)(0L)
+    val selB = sc.broadcast(sels)
     try {
-      val (mean, invStd) = if (info.get("standardize").asBoolean() && trainRows.nonEmpty) {
-        props.describe(s"paws: $name: scaling statistics")
-        scaling(sc, data.blocks, sel, dim, depth)
-      } else if (info.get("standardize").asBoolean()) {
-        (new Array[Double](dim), new Array[Double](dim))
-      } else {
-        (null, null)
+      for (j <- 0 until k) {
+        val (mean, invStd) = if (standardize && sels(j).rows.nonEmpty) {
+          props.describe(s"paws: model ${j + 1}/$k, ${names(j)}: scaling statistics")
+          val one = sc.broadcast(sels(j))
+          try scaling(sc, data.blocks, one, dim, depth) finally one.destroy()
+        } else if (standardize) {
+          (new Array[Double](dim), new Array[Double](dim))
+        } else {
+          (null, null)
+        }
+        sgds(j) = NativeExperiment.sgdCreate(h, tasks(j), mean, invStd)
+        if (sels(j).rows.isEmpty) logger.warn(s"paws: ${names(j)}: no training rows: the initial weights are the model")
       }
-      val sgd = NativeExperiment.sgdCreate(h, t, mean, invStd)
-      try {
-        if (trainRows.nonEmpty) {
-          while (!NativeKernels.sgdIsDone(sgd)) {
-            val i = NativeKernels.sgdIteration(sgd)
-            val last = if (i > iterations) " (final loss)" else ""
-            props.describe(s"paws: $name: iteration $i/$iterations$last")
-            val w = sc.broadcast(NativeKernels.sgdKernelWeights(sgd))
-            try {
-              NativeKernels.sgdApply(sgd, gradientPass(data.blocks, sel, w, loss, dim, i, fraction, depth))
-            } finally {
-              w.destroy()
+      var active = (0 until k).filter(j => sels(j).rows.nonEmpty && !NativeKernels.sgdIsDone(sgds(j))).toArray
+      while (active.nonEmpty) {
+        val i = NativeKernels.sgdIteration(sgds(active.head))
+        val last = if (i > iterations) " (final loss)" else ""
+        props.describe(s"paws: sweep of $k models: iteration $i/$iterations$last (${active.length} training)")
+        val w = sc.broadcast(new SweepWeights(active, active.map(j => NativeKernels.sgdKernelWeights(sgds(j)))))
+        try {
+          val sums = sweepPass(data.blocks, selB, w, loss, dim, i, fraction, depth)
+          val zero = new Array[Long](NativeKernels.sumWords(dim))
+          for (j <- active) NativeKernels.sgdApply(sgds(j), sums.getOrElse(j, zero))
+        } finally {
+          w.destroy()
+        }
+        active = active.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
+      }
+      val t1 = System.nanoTime()
+      props.describe(s"paws: sweep of $k models: evaluation")
+      val tests = tasks.map(t => new Selection(NativeExperiment.testRows(h, t), NativeExperiment.testLabels(h, t), null))
+      val raws = sgds.map(NativeKernels.sgdRawModel)
+      val counts = confusionAll(sc, data.blocks, tests, raws, loss, dim, info.get("threshold").asDouble(), depth)
+      val t2 = System.nanoTime()
+      val (tr, ev) = ((t1 - t0) / 1e9, (t2 - t1) / 1e9)
+      for (j <- 0 until k) {
+        val out = mapper.readTree(NativeExperiment.finish(h, tasks(j), sgds(j), counts(j), (tr + ev) / k))
+        val row = out.get("row")
+        if (!out.get("warning").isNull) log.warn(out.get("warning").asText())
+        // Rounded as the table rounds it (the exact binary value, ties to even).
+        val pct = new java.math.BigDecimal(row.get("predict_pct").asDouble())
+          .setScale(2, java.math.RoundingMode.HALF_EVEN)
+        log.info(f"model ${tasks(j) + 1}/$k: ${names(j)}: $pct %% (iterations run ${row.get("iterations_run").asInt()})")
+      }
+      log.info(f"sweep: $k models trained together in $tr%.3f s (one Spark job per iteration), " +
+        f"evaluated in $ev%.3f s")
+      (tr, ev)
+    } finally {
+      sgds.filter(_ != 0L).foreach(NativeKernels.sgdFree)
+      selB.destroy()
+    }
+  }
+
+  /** First index of `rows` (ascending) that is >= `r`. */
+  private def lowerBound(rows: Array[Long], r: Long): Int = {
+    var lo = 0
+    var hi = rows.length
+    while (lo < hi) {
+      val mid = (lo + hi) >>> 1
+      if (rows(mid) < r) lo = mid + 1 else hi = mid
+    }
+    lo
+  }
+
+  private def mergeMaps(a: Map[Int, Array[Long]], b: Map[Int, Array[Long]]): Map[Int, Array[Long]] =
+    b.foldLeft(a) { case (m, (j, v)) => m.updated(j, m.get(j).map(merge(_, v)).getOrElse(v)) }
+
+  /**
+   * One pass for all active models: per cached block, the models with training rows in
+   * it go through one `gradientBatch` call; sums by model, merged exactly.
+   */
+  private def sweepPass(
+      blocks: RDD[RowBlock],
+      selB: Broadcast[Array[Selection]],
+      w: Broadcast[SweepWeights],
+      loss: Int,
+      dim: Int,
+      iteration: Int,
+      fraction: Double,
+      depth: Int): Map[Int, Array[Long]] = {
+    blocks.mapPartitions { it =>
+      val sels = selB.value
+      val sw = w.value
+      val words = NativeKernels.sumWords(dim)
+      var acc = Map.empty[Int, Array[Long]]
+      while (it.hasNext) {
+        val b = it.next()
+        val (lo, hi) = (b.firstRow, b.firstRow + b.numRows)
+        val members = sw.models.indices.flatMap { a =>
+          val s = sels(sw.models(a))
+          val from = lowerBound(s.rows, lo)
+          val to = lowerBound(s.rows, hi)
+          if (to > from) Some((a, from, to)) else None
+        }
+        if (members.nonEmpty) {
+          val start = members.scanLeft(0)((n, m) => n + (m._3 - m._2)).toArray
+          val n = start.last
+          val rows = new Array[Long](n)
+          val labels = new Array[Double](n)
+          val weighted = members.exists(m => sels(sw.models(m._1)).weights != null)
+          val weights = if (weighted) new Array[Double](n) else null
+          val v = new Array[Double](members.length * dim)
+          val offsets = new Array[Double](members.length)
+          for (((a, from, to), q) <- members.zipWithIndex) {
+            val s = sels(sw.models(a))
+            System.arraycopy(s.rows, from, rows, start(q), to - from)
+            System.arraycopy(s.labels, from, labels, start(q), to - from)
+            if (weighted) {
+              if (s.weights != null) System.arraycopy(s.weights, from, weights, start(q), to - from)
+              else java.util.Arrays.fill(weights, start(q), start(q + 1), 1.0)
+            }
+            System.arraycopy(sw.kernel(a), 0, v, q * dim, dim)
+            offsets(q) = sw.kernel(a)(dim)
+          }
+          val out = NativeKernels.gradientBatch(loss, b.rows, dim, b.firstRow, start, rows, labels,
+            weights, v, offsets, iteration, fraction)
+          for (((a, _, _), q) <- members.zipWithIndex) {
+            acc = mergeMaps(acc, Map(sw.models(a) -> java.util.Arrays.copyOfRange(out, q * words, (q + 1) * words)))
+          }
+        }
+      }
+      Iterator.single(acc)
+    }.treeAggregate(Map.empty[Int, Array[Long]])(mergeMaps, mergeMaps, depth)
+  }
+
+  /** `{tp, fp, tn, fn}` of every model on its test rows, in one job. */
+  private def confusionAll(
+      sc: SparkContext,
+      blocks: RDD[RowBlock],
+      tests: Array[Selection],
+      raws: Array[Array[Double]],
+      loss: Int,
+      dim: Int,
+      threshold: Double,
+      depth: Int): Array[Array[Long]] = {
+    val b = sc.broadcast((tests, raws))
+    val add = (a: Array[Long], c: Array[Long]) => Array.tabulate(4)(i => a(i) + c(i))
+    val addMaps = (x: Map[Int, Array[Long]], y: Map[Int, Array[Long]]) =>
+      y.foldLeft(x) { case (m, (j, v)) => m.updated(j, m.get(j).map(add(_, v)).getOrElse(v)) }
+    try {
+      val counts = blocks.mapPartitions { it =>
+        val (ts, ws) = b.value
+        var acc = Map.empty[Int, Array[Long]]
+        while (it.hasNext) {
+          val blk = it.next()
+          for (j <- ts.indices) {
+            val s = ts(j)
+            if (lowerBound(s.rows, blk.firstRow) < lowerBound(s.rows, blk.firstRow + blk.numRows)) {
+              val c = NativeKernels.confusionSelected(loss, blk.rows, dim, blk.firstRow, s.rows, s.labels,
+                java.util.Arrays.copyOf(ws(j), dim), ws(j)(dim), threshold)
+              acc = addMaps(acc, Map(j -> c))
             }
           }
-        } else {
-          logger.warn(s"paws: $name: no training rows: the initial weights are the model")
         }
-        val t1 = System.nanoTime()
-        props.describe(s"paws: $name: evaluation")
-        val raw = NativeKernels.sgdRawModel(sgd)
-        val test = sc.broadcast(new Selection(NativeExperiment.testRows(h, t),
-          NativeExperiment.testLabels(h, t), null))
-        val counts = try {
-          confusion(data.blocks, test, loss, dim, java.util.Arrays.copyOf(raw, dim), raw(dim),
-            info.get("threshold").asDouble(), depth)
-        } finally {
-          test.destroy()
-        }
-        val t2 = System.nanoTime()
-        val (tr, ev) = ((t1 - t0) / 1e9, (t2 - t1) / 1e9)
-        (NativeExperiment.finish(h, t, sgd, counts, tr + ev), tr, ev)
-      } finally {
-        NativeKernels.sgdFree(sgd)
-      }
+        Iterator.single(acc)
+      }.treeAggregate(Map.empty[Int, Array[Long]])(addMaps, addMaps, depth)
+      Array.tabulate(tests.length)(j => counts.getOrElse(j, new Array[Long](4)))
     } finally {
-      sel.destroy()
+      b.destroy()
     }
   }
 
   /** Merges exact sums; an empty array (a partition without blocks) is the zero. */
   private def merge(a: Array[Long], b: Array[Long]): Array[Long] =
     if (a.isEmpty) b else if (b.isEmpty) a else NativeKernels.mergeSums(a, b)
-
-  /** One pass: the model's exact gradient sum over every cached block. */
-  private def gradientPass(
-      blocks: RDD[RowBlock],
-      sel: Broadcast[Selection],
-      w: Broadcast[Array[Double]],
-      loss: Int,
-      dim: Int,
-      iteration: Int,
-      fraction: Double,
-      depth: Int): Array[Long] = {
-    val sum = blocks.mapPartitions { it =>
-      val s = sel.value
-      val kw = w.value
-      val v = java.util.Arrays.copyOf(kw, dim)
-      val offset = kw(dim)
-      var acc = Array.empty[Long]
-      while (it.hasNext) {
-        val b = it.next()
-        acc = merge(acc, NativeKernels.gradientSelected(loss, b.rows, dim, b.firstRow, s.rows,
-          s.labels, s.weights, v, offset, iteration, fraction))
-      }
-      Iterator.single(acc)
-    }.treeAggregate(Array.empty[Long])(merge, merge, depth)
-    if (sum.isEmpty) new Array[Long](NativeKernels.sumWords(dim)) else sum
-  }
 
   /** Mean and inverse std of the model's training rows: two passes of exact moments. */
   private def scaling(
@@ -345,29 +431,6 @@ object PetBreedExperiment {
     } finally {
       c.destroy()
     }
-  }
-
-  /** `{tp, fp, tn, fn}` of the model on the selected (test) rows. */
-  private def confusion(
-      blocks: RDD[RowBlock],
-      test: Broadcast[Selection],
-      loss: Int,
-      dim: Int,
-      weights: Array[Double],
-      intercept: Double,
-      threshold: Double,
-      depth: Int): Array[Long] = {
-    val add = (a: Array[Long], b: Array[Long]) => Array.tabulate(4)(i => a(i) + b(i))
-    blocks.mapPartitions { it =>
-      val s = test.value
-      var acc = new Array[Long](4)
-      while (it.hasNext) {
-        val b = it.next()
-        acc = add(acc, NativeKernels.confusionSelected(loss, b.rows, dim, b.firstRow, s.rows,
-          s.labels, weights, intercept, threshold))
-      }
-      Iterator.single(acc)
-    }.treeAggregate(new Array[Long](4))(add, add, depth)
   }
 
   /** The file system to write `p` with: for `file:`, the raw one (no .crc side files). */
