@@ -13,6 +13,7 @@ import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.{Path => HPath}
 import org.apache.parquet.hadoop.ParquetFileReader
 import org.apache.parquet.hadoop.util.HadoopInputFile
+import org.apache.spark.scheduler.{SparkListener, SparkListenerJobStart}
 import org.apache.spark.sql.SparkSession
 import org.junit.jupiter.api.Assertions._
 import org.junit.jupiter.api.Test
@@ -116,9 +117,29 @@ class PetBreedExperimentTest {
     assertTrue(Files.isRegularFile(sample), s"the embedded sample is at $sample")
     val out = tempDir("spark")
     // The README's default job: no arguments but the output, on the embedded sample.
+    val jobs = scala.collection.mutable.ArrayBuffer[String]()
+    val listener = new SparkListener {
+      override def onJobStart(e: SparkListenerJobStart): Unit = jobs.synchronized {
+        jobs += Option(e.properties).map(_.getProperty("spark.job.description")).getOrElse("")
+      }
+    }
+    spark.sparkContext.addSparkListener(listener)
     val t0 = System.nanoTime()
-    val r = PetBreedExperiment.run(spark, Array("-o", out.toUri.toString))
+    val r = try PetBreedExperiment.run(spark, Array("-o", out.toUri.toString))
+      finally {
+        // Listener events arrive asynchronously: wait for the evaluation job's.
+        val deadline = System.nanoTime() + 10000000000L
+        while (!jobs.synchronized(jobs.exists(_.contains("evaluation"))) && System.nanoTime() < deadline) {
+          Thread.sleep(20)
+        }
+        spark.sparkContext.removeSparkListener(listener)
+      }
     val sparkSeconds = (System.nanoTime() - t0) / 1e9
+    // The whole sweep of 18 models is one Spark job per SGD iteration, not one per model:
+    // at most 101 passes (100 iterations and MLlib's final loss pass) and one evaluation.
+    val passes = jobs.synchronized(jobs.filter(_.startsWith("paws: sweep of 18 models: iteration")).toList)
+    assertTrue(passes.nonEmpty && passes.length <= 101, s"${passes.length} passes: ${jobs.mkString("\n")}")
+    assertEquals(1, jobs.synchronized(jobs.count(_ == "paws: sweep of 18 models: evaluation")))
     assertEquals(18, r.models, "Abyssinian vs Bengal and american_bulldog vs All, 9 splits each")
     assertEquals(600, r.rows)
     for (f <- Seq("results.csv", "results.json", "results.md", "accuracy.png",
@@ -141,7 +162,8 @@ class PetBreedExperimentTest {
     Files.write(inProcess.resolve("paws.log"), Array[Byte]('-'))
     assertSameOutput(out, inProcess, "sample vs in-process engine")
     runCli(Nil, tempDir("cli")).foreach(cli => assertSameOutput(out, cli, "sample vs paws CLI"))
-    println(f"EXPERIMENT sample: 18 models, Spark local[2] $sparkSeconds%.1f s, in process " +
+    println(f"EXPERIMENT sample: 18 models, Spark local[2] $sparkSeconds%.1f s (${passes.length} sweep " +
+      f"passes, ${jobs.length} jobs in all), in process " +
       f"$localSeconds%.1f s; tables equal (engine, seconds aside); CLI binary: " +
       cliBinary.map(_.getPath).getOrElse("not found"))
     println(r.table)
