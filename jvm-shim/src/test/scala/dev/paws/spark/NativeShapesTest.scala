@@ -190,6 +190,49 @@ class NativeShapesTest {
   }
 
   @Test
+  def batchKernelEqualsTheSelectedKernelModelByModel(): Unit = {
+    // A block of 300 rows starting at the chunk boundary 256 (two chunks), 7 features.
+    val r = new Random(5)
+    val (d, first, n) = (7, 256L, 300)
+    val x = Array.fill(n * d)(r.nextFloat() * 2 - 0.5f)
+    val sels = Seq(
+      (first until first + n by 2).toArray,                 // every other row, both chunks
+      (first + 10 until first + 40).toArray,                // a run inside the first chunk
+      Array(first + 5, first + 299),                        // the first and last chunk
+      (first + 260 until first + 300 by 3).toArray)         // the second chunk only
+    val ys = sels.map(_.map(_ => if (r.nextBoolean()) 1.0 else 0.0))
+    val ws = sels.map(_.map(_ => 0.5 + r.nextDouble()))
+    val vs = sels.map(_ => Array.fill(d)(r.nextGaussian() * 0.3))
+    val offs = sels.indices.map(i => 0.1 * i).toArray
+    for (loss <- Seq(LOSS_HINGE, LOSS_LOGISTIC); weighted <- Seq(false, true); fraction <- Seq(1.0, 0.5)) {
+      val start = sels.scanLeft(0)(_ + _.length).toArray
+      val batch = gradientBatch(loss, x, d, first, start, sels.flatten.toArray, ys.flatten.toArray,
+        if (weighted) ws.flatten.toArray else null, vs.flatten.toArray, offs, 3, fraction)
+      val words = sumWords(d)
+      assertEquals(sels.length * words, batch.length)
+      for (k <- sels.indices) {
+        val alone = gradientSelected(loss, x, d, first, sels(k), ys(k), if (weighted) ws(k) else null,
+          vs(k), offs(k), 3, fraction)
+        assertArrayEquals(alone, batch.slice(k * words, (k + 1) * words), s"model $k loss $loss weighted $weighted")
+      }
+    }
+    def gb(start: Array[Int] = Array(0, 2), rows: Array[Long] = Array(first, first + 1),
+        labels: Array[Double] = Array(1.0, 0.0), v: Array[Double] = Array.fill(d)(0.1),
+        offsets: Array[Double] = Array(0.0), firstRow: Long = first): Array[Long] =
+      gradientBatch(LOSS_HINGE, x, d, firstRow, start, rows, labels, null, v, offsets, 1, 1.0)
+    assertEquals(sumWords(d), gb().length)
+    iae("not at a chunk start")(gb(firstRow = first + 1, rows = Array(first + 1, first + 2)))
+    iae("selStart must rise from 0 to 2")(gb(start = Array(0, 1)))
+    iae("selStart must have K + 1 entries")(gb(start = Array()))
+    iae("must all lie in the block")(gb(rows = Array(first, first + n)))
+    iae("need 7 kernelV and 1 offsets")(gb(v = Array(0.1)))
+    iae("offsets must be finite")(gb(offsets = Array(Double.NaN)))
+    iae("label 2")(gb(labels = Array(1.0, 2.0)))
+    iae("strictly ascending")(gb(rows = Array(first + 1, first)))
+    iae("selStart must not be null")(gb(start = null))
+  }
+
+  @Test
   def randomGarbageNeverCrashesTheJvm(): Unit = {
     val r = new Random(11)
     def arr(n: Int) = if (r.nextInt(10) == 0) null else Array.fill(n)(r.nextFloat())
