@@ -30,11 +30,10 @@
 const MR: usize = 4;
 /// Models per margin tile.
 const MM: usize = 4;
-/// Models per gradient tile.
-const GM: usize = 8;
-/// Features per gradient tile (16 f32 = one 64-byte cache line of a row).
-const GP: usize = 16;
-/// Rows per gradient row block (kept in L2 while all model tiles pass over it).
+/// Features per gradient block (a 4 KB slice of each model's f64 gradient).
+const GP: usize = 512;
+/// Rows per gradient block (64 KB of f32 features, kept in cache while every model
+/// passes over it).
 const GR: usize = 32;
 
 /// Which compiled copy of the kernels runs.
@@ -143,13 +142,100 @@ pub fn gradients(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn margins_avx2(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
-    margins_impl(x, dim, v, out, stride)
+    x86::margins::<4, 2>(x, dim, v, out, stride)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx2")]
 unsafe fn margins_avx512(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
-    margins_impl(x, dim, v, out, stride)
+    // The same 4-lane code with AVX-512's 32 registers: larger tiles.
+    x86::margins::<8, 2>(x, dim, v, out, stride)
+}
+
+/// The margin tiles with explicit 4 × f64 vectors: lane `l` of an accumulator is the
+/// sum over `p ≡ l (mod 4)` of `gradient::dot`, one `mul` then one `add` per step.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn margins<const R: usize, const M: usize>(
+        x: &[f32],
+        dim: usize,
+        v: &[&[f64]],
+        out: &mut [f64],
+        stride: usize,
+    ) {
+        let rows = x.len() / dim;
+        let mut r = 0;
+        while r < rows {
+            let nr = (rows - r).min(R);
+            let mut m = 0;
+            while m < v.len() {
+                let nm = (v.len() - m).min(M);
+                if nr == R && nm == M {
+                    tile::<R, M>(x, dim, r, v, m, out, stride);
+                } else if nr == R {
+                    for j in m..m + nm {
+                        tile::<R, 1>(x, dim, r, v, j, out, stride);
+                    }
+                } else {
+                    for i in r..r + nr {
+                        for j in m..m + nm {
+                            tile::<1, 1>(x, dim, i, v, j, out, stride);
+                        }
+                    }
+                }
+                m += nm;
+            }
+            r += nr;
+        }
+    }
+
+    /// Rows `r..r + R` × models `m..m + M`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn tile<const R: usize, const M: usize>(
+        x: &[f32],
+        dim: usize,
+        r: usize,
+        v: &[&[f64]],
+        m: usize,
+        out: &mut [f64],
+        stride: usize,
+    ) {
+        assert!((r + R) * dim <= x.len() && m + M <= v.len());
+        assert!((r + R - 1) * stride + m + M <= out.len());
+        let xp: [*const f32; R] = std::array::from_fn(|i| x.as_ptr().add((r + i) * dim));
+        let vp: [*const f64; M] = std::array::from_fn(|j| {
+            assert!(v[m + j].len() >= dim);
+            v[m + j].as_ptr()
+        });
+        let q = dim / 4;
+        let mut acc = [[_mm256_setzero_pd(); M]; R];
+        for b in 0..q {
+            let p = 4 * b;
+            let xs: [__m256d; R] =
+                std::array::from_fn(|i| _mm256_cvtps_pd(_mm_loadu_ps(xp[i].add(p))));
+            for j in 0..M {
+                let vj = _mm256_loadu_pd(vp[j].add(p));
+                for i in 0..R {
+                    acc[i][j] = _mm256_add_pd(acc[i][j], _mm256_mul_pd(xs[i], vj));
+                }
+            }
+        }
+        for i in 0..R {
+            for j in 0..M {
+                let mut s = [0f64; 4];
+                _mm256_storeu_pd(s.as_mut_ptr(), acc[i][j]);
+                let mut total = (s[0] + s[1]) + (s[2] + s[3]);
+                for p in 4 * q..dim {
+                    total += *xp[i].add(p) as f64 * *vp[j].add(p);
+                }
+                out[(r + i) * stride + m + j] = total;
+            }
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -252,76 +338,31 @@ fn gradients_impl(x: &[f32], dim: usize, coef: &[f64], stride: usize, g: &mut [&
     for gm in g.iter_mut() {
         gm[..dim].iter_mut().for_each(|v| *v = 0.0);
     }
-    let full = dim / GP * GP;
-    // Row blocks outermost: a block of rows stays in cache while every model tile and
-    // feature tile passes over it; each g entry still sees its rows in order.
+    // Blocks of GR rows × GP features (GP·8 bytes of each model's gradient stay in L1
+    // while the block's rows pass); inside, a plain axpy per row and model that the
+    // compiler vectorises. Each g entry still sees its rows in ascending order, and rows
+    // with a zero coefficient are skipped, exactly as the one-model kernel skips them.
     let mut r0 = 0;
     while r0 < rows {
         let r1 = (r0 + GR).min(rows);
-        let mut m = 0;
-        while m < g.len() {
-            let nm = (g.len() - m).min(GM);
-            if nm == GM {
-                let mut p = 0;
-                while p < full {
-                    grad_tile::<GM>(x, dim, coef, stride, r0..r1, m, p, g);
-                    p += GP;
-                }
-            } else {
-                let mut p = 0;
-                while p < full {
-                    for j in 0..nm {
-                        grad_tile::<1>(x, dim, coef, stride, r0..r1, m + j, p, g);
-                    }
-                    p += GP;
-                }
-            }
-            // The feature tail, scalar.
-            for j in m..m + nm {
+        let mut p0 = 0;
+        while p0 < dim {
+            let p1 = (p0 + GP).min(dim);
+            for (j, gj) in g.iter_mut().enumerate() {
+                let gj = &mut gj[p0..p1];
                 for r in r0..r1 {
                     let c = coef[r * stride + j];
-                    let xr = &x[r * dim..(r + 1) * dim];
-                    for p in full..dim {
-                        g[j][p] += c * xr[p] as f64;
+                    if c != 0.0 {
+                        let xr = &x[r * dim + p0..r * dim + p1];
+                        for (a, &b) in gj.iter_mut().zip(xr) {
+                            *a += c * b as f64;
+                        }
                     }
                 }
             }
-            m += nm;
+            p0 = p1;
         }
         r0 = r1;
-    }
-}
-
-/// `g_{m..m+M}[p..p+GP] += Σ_r coef·x_r[p..p+GP]` over rows `rows`, in order.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn grad_tile<const M: usize>(
-    x: &[f32],
-    dim: usize,
-    coef: &[f64],
-    stride: usize,
-    rows: std::ops::Range<usize>,
-    m: usize,
-    p: usize,
-    g: &mut [&mut [f64]],
-) {
-    let mut acc = [[0f64; GP]; M];
-    for (j, a) in acc.iter_mut().enumerate() {
-        a.copy_from_slice(&g[m + j][p..p + GP]);
-    }
-    for r in rows {
-        let s = &x[r * dim + p..r * dim + p + GP];
-        let xr: [f64; GP] = std::array::from_fn(|l| s[l] as f64);
-        let c = &coef[r * stride + m..r * stride + m + M];
-        for j in 0..M {
-            let cj = c[j];
-            for l in 0..GP {
-                acc[j][l] += cj * xr[l];
-            }
-        }
-    }
-    for (j, a) in acc.iter().enumerate() {
-        g[m + j][p..p + GP].copy_from_slice(a);
     }
 }
 

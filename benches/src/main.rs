@@ -1,0 +1,190 @@
+//! `paws-bench`: the Rust side of the macro benchmark (`benches/run.sh` drives it).
+//!
+//! Every measurement is printed as one JSON object per line on stdout.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use paws_bench::{read_bandwidth, synthetic, Workload};
+use paws_core::batch::{self, BatchModel};
+use paws_core::batch_kernel::Simd;
+use paws_core::experiment::{self, plan};
+use paws_core::gradient::KernelWeights;
+use paws_core::source::{GradientSource, InMemorySource};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(about = "paws benchmarks (see benches/README.md)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Writes the synthetic dataset as Parquet (for Spark and Python).
+    Gen {
+        #[arg(long, default_value_t = 4096)]
+        dim: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Runs a workload in process on the synthetic dataset.
+    Run {
+        #[arg(long, value_enum)]
+        workload: Workload,
+        #[arg(long, default_value_t = 4096)]
+        dim: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Also train the models one at a time (the engine before batching).
+        #[arg(long)]
+        one_by_one: bool,
+    },
+    /// Kernel throughput: the single-model pass against the read bandwidth, the
+    /// batched pass in GFLOP/s, on every SIMD path.
+    Kernels {
+        #[arg(long, default_value_t = 4096)]
+        dim: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Gen { dim, seed, output } => {
+            let d = synthetic(dim, seed);
+            paws_core::parquet_io::write_parquet(&output, &d)?;
+            println!(
+                "{}",
+                json!({"gen": output, "rows": d.len(), "dim": dim, "bytes": d.len() * dim * 4})
+            );
+        }
+        Command::Run {
+            workload,
+            dim,
+            seed,
+            one_by_one,
+        } => {
+            let d = synthetic(dim, seed);
+            let cfg = workload.config();
+            let t = Instant::now();
+            let out = experiment::run(&d, &cfg, "bench", &|_, _| {})?;
+            let total = t.elapsed().as_secs_f64();
+            let mean_acc =
+                out.rows.iter().map(|r| r.predict_pct).sum::<f64>() / out.rows.len() as f64;
+            println!(
+                "{}",
+                json!({"workload": format!("{workload:?}"), "engine": "paws in-process (batched)",
+                       "models": out.rows.len(), "seconds": total,
+                       "train_seconds": out.times.train.as_secs_f64(), "mean_accuracy_pct": mean_acc,
+                       "simd": Simd::detect().name(), "threads": rayon::current_num_threads()})
+            );
+            if one_by_one {
+                let comps = experiment::comparisons(&d, &cfg)?;
+                let tasks = plan(&d, &cfg, &comps);
+                let t = Instant::now();
+                for task in &tasks {
+                    experiment::train_and_evaluate(&d, &cfg, task)?;
+                }
+                println!(
+                    "{}",
+                    json!({"workload": format!("{workload:?}"), "engine": "paws in-process (one model at a time)",
+                           "models": tasks.len(), "seconds": t.elapsed().as_secs_f64()})
+                );
+            }
+        }
+        Command::Kernels { dim, seed } => kernels(dim, seed)?,
+    }
+    Ok(())
+}
+
+fn kernels(dim: usize, seed: u64) -> Result<()> {
+    let d = synthetic(dim, seed);
+    let n = d.len();
+    let bytes = (n * dim * 4) as f64;
+    let bw = read_bandwidth(1 << 30, 5);
+    println!(
+        "{}",
+        json!({"probe": "read bandwidth", "gb_per_s": bw, "threads": rayon::current_num_threads()})
+    );
+
+    let rows: Vec<u32> = (0..n as u32).collect();
+    let labels: Vec<f64> = d.labels().iter().map(|&c| (c == 12) as u8 as f64).collect();
+    let w = KernelWeights {
+        v: (0..dim).map(|p| ((p % 13) as f64 - 6.0) * 1e-4).collect(),
+        offset: 0.0,
+    };
+    // The single-model pass: one model over every row (W1's split 1.0).
+    let src = InMemorySource::new(
+        paws_core::gradient::LossKind::Hinge,
+        d.features(),
+        dim,
+        &rows,
+        &labels,
+        None,
+    );
+    let best = (0..7)
+        .map(|i| {
+            let t = Instant::now();
+            std::hint::black_box(src.gradient_sum(&w, i + 1, 1.0));
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::MAX, f64::min);
+    println!(
+        "{}",
+        json!({"kernel": "single-model pass", "rows": n, "dim": dim, "seconds": best,
+               "gb_per_s": bytes / best / 1e9, "share_of_probe": bytes / best / 1e9 / bw})
+    );
+
+    // The batched pass: K models over every row (one-vs-rest models of K splits).
+    for k in [1usize, 8, 32, 64] {
+        let models: Vec<BatchModel> = (0..k)
+            .map(|_| BatchModel {
+                rows: &rows,
+                labels: &labels,
+                weights: None,
+            })
+            .collect();
+        let plan = batch::BatchPlan::new(&models)?;
+        let kw: Vec<Option<KernelWeights>> = (0..k)
+            .map(|j| {
+                Some(KernelWeights {
+                    v: w.v.iter().map(|v| v * (1.0 + j as f64 * 0.01)).collect(),
+                    offset: 0.0,
+                })
+            })
+            .collect();
+        for simd in Simd::available() {
+            let best = (0..3)
+                .map(|i| {
+                    let t = Instant::now();
+                    std::hint::black_box(batch::gradient_sums(
+                        simd,
+                        paws_core::gradient::LossKind::Hinge,
+                        d.features(),
+                        dim,
+                        &models,
+                        &plan,
+                        &kw,
+                        i + 1,
+                        1.0,
+                    ));
+                    t.elapsed().as_secs_f64()
+                })
+                .fold(f64::MAX, f64::min);
+            // Margins and gradient: a multiply and an add each, per row, feature, model.
+            let flops = 4.0 * n as f64 * dim as f64 * k as f64;
+            println!(
+                "{}",
+                json!({"kernel": "batched pass", "models": k, "simd": simd.name(), "seconds": best,
+                       "gflop_per_s": flops / best / 1e9, "gb_per_s": bytes / best / 1e9})
+            );
+        }
+    }
+    Ok(())
+}
