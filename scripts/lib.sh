@@ -26,3 +26,26 @@ need_rust() {
         rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
     fi
 }
+
+# A venv with pyspark (Spark's jars and spark-submit) and pytest, in
+# ${PAWS_CACHE:-~/.cache/paws}/spark-venv, installed from PyPI when missing; exports
+# SPARK_HOME, SPARK_LOCAL_IP and JAVA_HOME (from the java on PATH) and sets SPARK_VENV.
+PYSPARK_VERSION=3.5.3
+need_spark() {
+    local cache=${PAWS_CACHE:-$HOME/.cache/paws}
+    SPARK_VENV=$cache/spark-venv
+    if ! { [[ -x $SPARK_VENV/bin/python ]] &&
+        "$SPARK_VENV/bin/python" -c "import pyspark, pytest, sys; sys.exit(pyspark.__version__ != '$PYSPARK_VERSION')" \
+            >/dev/null 2>&1; }; then
+        step "venv with pyspark==$PYSPARK_VERSION in $SPARK_VENV" bash -c \
+            "rm -rf '$SPARK_VENV' && mkdir -p '$cache' && python3 -m venv '$SPARK_VENV' &&
+             '$SPARK_VENV/bin/pip' install -q 'pyspark==$PYSPARK_VERSION' pytest"
+    fi
+    SPARK_HOME=$("$SPARK_VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+    export SPARK_HOME
+    export SPARK_LOCAL_IP=127.0.0.1
+    if [[ -z ${JAVA_HOME:-} ]]; then
+        JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+        export JAVA_HOME
+    fi
+}

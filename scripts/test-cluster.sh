@@ -20,9 +20,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
-PYSPARK_VERSION=3.5.3
-cache=${PAWS_CACHE:-$HOME/.cache/paws}
-venv=$cache/spark-venv
 
 for tool in java mvn python3; do
     if ! command -v "$tool" >/dev/null 2>&1; then
@@ -61,24 +58,8 @@ if [[ -n $newer ]]; then
         "(rebuild: bash scripts/test-spark.sh)" >&2
 fi
 
-have_venv() {
-    [[ -x $venv/bin/python ]] &&
-        "$venv/bin/python" -c "import pyspark, pytest, sys; sys.exit(pyspark.__version__ != '$PYSPARK_VERSION')" \
-            >/dev/null 2>&1
-}
-if ! have_venv; then
-    step "venv with pyspark==$PYSPARK_VERSION in $venv" bash -c \
-        "rm -rf '$venv' && mkdir -p '$cache' && python3 -m venv '$venv' &&
-         '$venv/bin/pip' install -q 'pyspark==$PYSPARK_VERSION' pytest"
-fi
-
-SPARK_HOME=$("$venv/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
-export SPARK_HOME
-export SPARK_LOCAL_IP=127.0.0.1
-if [[ -z ${JAVA_HOME:-} ]]; then
-    JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
-    export JAVA_HOME
-fi
+need_spark
+venv=$SPARK_VENV
 unset HADOOP_CONF_DIR YARN_CONF_DIR
 
 echo "==> jar $PAWS_SPARK_JAR, SPARK_HOME $SPARK_HOME, JAVA_HOME $JAVA_HOME" >&2

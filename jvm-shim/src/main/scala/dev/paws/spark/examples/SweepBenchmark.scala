@@ -1,0 +1,83 @@
+package dev.paws.spark.examples
+
+import java.nio.file.Files
+
+import dev.paws.spark.PetBreedExperiment
+import org.apache.spark.mllib.classification.SVMWithSGD
+import org.apache.spark.mllib.linalg.Vectors
+import org.apache.spark.mllib.regression.LabeledPoint
+import org.apache.spark.sql.SparkSession
+import org.apache.spark.sql.functions.col
+import org.apache.spark.storage.StorageLevel
+
+/**
+ * The Spark side of the macro benchmark (`benches/run.sh`): one sweep (W1: a breed vs
+ * all, or W2: a breed vs 4 breeds one-vs-one; 9 splits, 100 iterations) by paws
+ * (`PetBreedExperiment`) and by MLlib's `SVMWithSGD`, in the same JVM, on the same
+ * Parquet features. Prints one JSON line per engine on stdout.
+ *
+ * {{{
+ * spark-submit --master 'local[2]' --class dev.paws.spark.examples.SweepBenchmark \
+ *   paws-spark-0.1.0.jar <features.parquet> <class> <vs: all | B,C,...> [mllib: true|false]
+ * }}}
+ *
+ * MLlib's models train on a cached `RDD[LabeledPoint]` (float64, as users hold it), one
+ * `randomSplit` per split, `SVMWithSGD.train(train, 100)` with MLlib's defaults; the
+ * time covers training and counting correct test predictions, not reading the file.
+ * The paws time is `PetBreedExperiment`'s whole run (reading and caching included).
+ */
+object SweepBenchmark {
+  def main(args: Array[String]): Unit = {
+    require(args.length >= 3, "usage: SweepBenchmark <features> <class> <all|B,C,...> [mllib true|false]")
+    val Array(features, cls, vs) = args.take(3)
+    val withMllib = args.length < 4 || args(3).toBoolean
+    val spark = SparkSession.builder().appName("paws SweepBenchmark").getOrCreate()
+    val sc = spark.sparkContext
+    sc.setLogLevel("WARN")
+    val splits = (1 to 9).map(_ / 10.0)
+    try {
+      val out = Files.createTempDirectory("paws-sweep-bench-")
+      val t0 = System.nanoTime()
+      val r = PetBreedExperiment.run(spark, Array("--features", features, "--class", cls, "--vs", vs,
+        "-o", out.toUri.toString))
+      val pawsSeconds = (System.nanoTime() - t0) / 1e9
+      println(f"""{"engine":"paws on Spark","master":"${sc.master}","models":${r.models},""" +
+        f""""seconds":$pawsSeconds%.3f,"rows":${r.rows}}""")
+
+      if (withMllib) {
+        val df = spark.read.parquet(features)
+        val others = if (vs == "all") None else Some(vs.split(",").toSet)
+        val comparisons: Seq[Option[String]] = others match {
+          case None => Seq(None)
+          case Some(s) => s.toSeq.sorted.map(Some(_))
+        }
+        var models = 0
+        var correct = 0L
+        var total = 0L
+        val t1 = System.nanoTime()
+        for (other <- comparisons) {
+          val rows = df.filter(other.fold(col("label").isNotNull)(o => col("label").isin(cls, o)))
+            .select("label", "features").rdd
+            .map(row => LabeledPoint(if (row.getString(0) == cls) 1.0 else 0.0,
+              Vectors.dense(row.getSeq[Float](1).map(_.toDouble).toArray)))
+            .persist(StorageLevel.MEMORY_ONLY)
+          for ((s, k) <- splits.zipWithIndex) {
+            val Array(train, test) = rows.randomSplit(Array(s, 1 - s), seed = 42L + k)
+            train.cache()
+            val model = SVMWithSGD.train(train, 100)
+            correct += test.filter(p => model.predict(p.features) == p.label).count()
+            total += test.count()
+            train.unpersist()
+            models += 1
+          }
+          rows.unpersist()
+        }
+        val mllibSeconds = (System.nanoTime() - t1) / 1e9
+        println(f"""{"engine":"MLlib SVMWithSGD","master":"${sc.master}","models":$models,""" +
+          f""""seconds":$mllibSeconds%.3f,"mean_accuracy_pct":${100.0 * correct / math.max(total, 1)}%.3f}""")
+      }
+    } finally {
+      spark.stop()
+    }
+  }
+}
