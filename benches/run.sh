@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The macro benchmark, one command: every engine on the same data in one run, then
+# BENCHMARKS.md (machine, versions, the command, wall seconds and ratios).
+#
+#   bash benches/run.sh            # W1, W2, kernels, baselines, W4 (if the photos are there)
+#   PAWS_BENCH_W3=1 bash benches/run.sh   # also W3 (all 666 pairs and 37 one-vs-rest,
+#                                         # 9 splits: 6,327 models, several minutes)
+#
+# What runs (results as JSON lines in target/bench/, the report in BENCHMARKS.md):
+#   - data: `paws-bench gen`: seeded synthetic Oxford-IIIT Pet (37 breeds with the real
+#     counts, 7,349 rows, 4,096-d non-negative float32 with class structure), Parquet;
+#   - `paws-bench kernels`: read-bandwidth probe, the single-model pass in GB/s, the
+#     batched pass (K = 1, 8, 32, 64) in GFLOP/s on every SIMD path;
+#   - `paws-bench run`: W1, W2 (and W3) in process, batched and one model at a time;
+#   - Spark local[2] (`SweepBenchmark`): paws (`PetBreedExperiment`) and MLlib
+#     `SVMWithSGD` on W1 and W2 in the same JVM;
+#   - Python: scikit-learn `SGDClassifier(loss='hinge')` on W1 and W2, OpenBLAS sgemm
+#     through numpy;
+#   - W4: `paws extract` against onnxruntime on the 600 sample photos
+#     (../shared/data/oxford-pets-sample; skipped with a message when absent), the same
+#     ONNX model and thread count.
+#
+# Needs what scripts/test.sh needs (it installs the same tools: the model, zig for the
+# JNI library, Maven, a pyspark venv) plus a venv with numpy, scikit-learn, pyarrow,
+# onnxruntime and pillow (installed from PyPI into ${PAWS_CACHE:-~/.cache/paws}/bench-venv).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+need_rust
+out=${PAWS_BENCH_OUT:-target/bench}
+cache=${PAWS_CACHE:-$HOME/.cache/paws}
+threads=$(nproc)
+export RAYON_NUM_THREADS=$threads OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
+export PAWS_BENCH_THREADS=$threads
+mkdir -p "$out"
+rm -f "$out"/*.jsonl
+
+step "build" cargo build --release --locked -p paws-bench -p paws-cli
+bench=target/release/paws-bench
+data=$out/pets-4096.parquet
+[[ -f $data ]] || step "synthetic data" "$bench" gen -o "$data"
+
+venv=$cache/bench-venv
+stamp=$venv/.paws-bench-1
+if [[ ! -f $stamp ]]; then
+    step "bench venv" bash -c "rm -rf '$venv' && python3 -m venv '$venv' &&
+        '$venv/bin/pip' install -q numpy scikit-learn pyarrow onnxruntime pillow"
+    touch "$stamp"
+fi
+py=$venv/bin/python
+
+step "kernels" bash -c "'$bench' kernels | tee '$out/kernels.jsonl'"
+step "sgemm" bash -c "'$py' benches/baselines.py sgemm 4096 | tee '$out/sgemm.jsonl'"
+for w in w1 w2; do
+    step "$w in process" bash -c "'$bench' run --workload $w --one-by-one | tee '$out/$w-inprocess.jsonl'"
+done
+if [[ ${PAWS_BENCH_W3:-0} == 1 ]]; then
+    step "w3 in process" bash -c "'$bench' run --workload w3 | tee '$out/w3-inprocess.jsonl'"
+fi
+step "w1 scikit-learn" bash -c "'$py' benches/baselines.py sgd '$data' american_bulldog all | tee '$out/w1-sklearn.jsonl'"
+step "w2 scikit-learn" bash -c "'$py' benches/baselines.py sgd '$data' american_bulldog \
+    american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier | tee '$out/w2-sklearn.jsonl'"
+
+# Spark: the jar with the library built for old glibc, then spark-submit local[2].
+shopt -s nullglob
+jars=(jvm-shim/target/paws-spark-*.jar)
+shopt -u nullglob
+if ((${#jars[@]} == 0)); then
+    so=$(bash scripts/build-native.sh)
+    step "jar" mvn -B -q -f jvm-shim/pom.xml -DskipTests -Dpaws.native.so="$so" package
+    jars=(jvm-shim/target/paws-spark-*.jar)
+fi
+need_spark
+submit() {
+    "$SPARK_HOME/bin/spark-submit" --master "local[$threads]" --driver-memory 6g \
+        --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 \
+        --class dev.paws.spark.examples.SweepBenchmark "${jars[-1]}" "$@" 2>>"$out/spark.log" | grep '^{'
+}
+echo "==> w1 Spark local[$threads] (paws, MLlib)" >&2
+submit "$data" american_bulldog all true | tee "$out/w1-spark.jsonl"
+echo "==> w2 Spark local[$threads] (paws, MLlib)" >&2
+submit "$data" american_bulldog american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier true |
+    tee "$out/w2-spark.jsonl"
+
+# W4: feature extraction of the sample photos.
+photos=../shared/data/oxford-pets-sample
+model=$(bash scripts/fetch-model.sh >/dev/null 2>&1; echo "${PAWS_MODEL:-$cache/models/efficientnet-lite0.onnx}")
+if [[ -d $photos ]]; then
+    t0=$(date +%s.%N)
+    target/release/paws extract "$photos" -o "$out/w4.parquet" --model "$model" >/dev/null 2>"$out/w4-paws.log"
+    t1=$(date +%s.%N)
+    n=$(find "$photos" -maxdepth 1 -type f ! -name '.*' | wc -l)
+    python3 -c "import json,sys; s=float(sys.argv[2])-float(sys.argv[1]); n=int(sys.argv[3]);
+print(json.dumps({'engine':'paws extract','images':n,'seconds':s,'images_per_s':n/s,'threads':int(sys.argv[4])}))" \
+        "$t0" "$t1" "$n" "$threads" | tee "$out/w4-paws.jsonl"
+    step "w4 onnxruntime" bash -c "'$py' benches/baselines.py onnx '$model' '$photos' | tee '$out/w4-onnxruntime.jsonl'"
+else
+    echo "SKIPPED W4: $photos is absent (the 600 sample photos are in the developers' shared folder)" >&2
+fi
+
+step "report" python3 benches/report.py "$out" BENCHMARKS.md "bash benches/run.sh"
