@@ -84,7 +84,7 @@ submit "$data" american_bulldog american_pit_bull_terrier,boxer,pug,staffordshir
     tee "$out/w2-spark.jsonl"
 
 # W4: feature extraction of the sample photos.
-photos=../shared/data/oxford-pets-sample
+photos=../shared/data/oxford-pets-sample/images
 model=$(bash scripts/fetch-model.sh >/dev/null 2>&1; echo "${PAWS_MODEL:-$cache/models/efficientnet-lite0.onnx}")
 if [[ -d $photos ]]; then
     t0=$(date +%s.%N)
