@@ -17,6 +17,7 @@ import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.storage.StorageLevel
+import org.apache.spark.util.LongAccumulator
 import org.slf4j.{Logger, LoggerFactory}
 
 /** One model's rows (global, ascending) with their labels and optional weights. */
@@ -253,6 +254,12 @@ object PetBreedExperiment {
         sgds(j) = NativeExperiment.sgdCreate(h, tasks(j), mean, invStd)
         if (sels(j).rows.isEmpty) logger.warn(s"paws: ${names(j)}: no training rows: the initial weights are the model")
       }
+      // Where a pass's time goes: the native kernel and the whole task (summed over
+      // tasks), against the pass's wall time on the driver.
+      val kernelNanos = sc.longAccumulator("paws sweep kernel ns")
+      val taskNanos = sc.longAccumulator("paws sweep task ns")
+      var passNanos = 0L
+      var passes = 0
       var active = (0 until k).filter(j => sels(j).rows.nonEmpty && !NativeKernels.sgdIsDone(sgds(j))).toArray
       while (active.nonEmpty) {
         val i = NativeKernels.sgdIteration(sgds(active.head))
@@ -260,13 +267,16 @@ object PetBreedExperiment {
         props.describe(s"paws: sweep of $k models: iteration $i/$iterations$last (${active.length} training)")
         val w = sc.broadcast(new SweepWeights(active, active.map(j => NativeKernels.sgdKernelWeights(sgds(j)))))
         try {
-          val sums = sweepPass(data.blocks, selB, w, loss, dim, i, fraction, depth)
+          val tp = System.nanoTime()
+          val sums = sweepPass(data.blocks, selB, w, loss, dim, i, fraction, depth, kernelNanos, taskNanos)
+          passNanos += System.nanoTime() - tp
           val zero = new Array[Long](NativeKernels.sumWords(dim))
           for (j <- active) NativeKernels.sgdApply(sgds(j), sums.getOrElse(j, zero))
         } finally {
           w.destroy()
         }
         active = active.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
+        passes += 1
       }
       val t1 = System.nanoTime()
       props.describe(s"paws: sweep of $k models: evaluation")
@@ -286,6 +296,8 @@ object PetBreedExperiment {
       }
       log.info(f"sweep: $k models trained together in $tr%.3f s (one Spark job per iteration), " +
         f"evaluated in $ev%.3f s")
+      log.info(f"sweep: $passes passes, ${passNanos / 1e9}%.3f s wall in passes; summed over tasks: " +
+        f"tasks ${taskNanos.value / 1e9}%.3f s, native kernel ${kernelNanos.value / 1e9}%.3f s")
       (tr, ev)
     } finally {
       sgds.filter(_ != 0L).foreach(NativeKernels.sgdFree)
@@ -319,8 +331,12 @@ object PetBreedExperiment {
       dim: Int,
       iteration: Int,
       fraction: Double,
-      depth: Int): Map[Int, Array[Long]] = {
+      depth: Int,
+      kernelNanos: LongAccumulator,
+      taskNanos: LongAccumulator): Map[Int, Array[Long]] = {
     blocks.mapPartitions { it =>
+      val t0 = System.nanoTime()
+      var kernel = 0L
       val sels = selB.value
       val sw = w.value
       val words = NativeKernels.sumWords(dim)
@@ -354,13 +370,17 @@ object PetBreedExperiment {
             System.arraycopy(sw.kernel(a), 0, v, q * dim, dim)
             offsets(q) = sw.kernel(a)(dim)
           }
+          val tk = System.nanoTime()
           val out = NativeKernels.gradientBatch(loss, b.rows, dim, b.firstRow, start, rows, labels,
             weights, v, offsets, iteration, fraction)
+          kernel += System.nanoTime() - tk
           for (((a, _, _), q) <- members.zipWithIndex) {
             acc = mergeMaps(acc, Map(sw.models(a) -> java.util.Arrays.copyOfRange(out, q * words, (q + 1) * words)))
           }
         }
       }
+      kernelNanos.add(kernel)
+      taskNanos.add(System.nanoTime() - t0)
       Iterator.single(acc)
     }.treeAggregate(Map.empty[Int, Array[Long]])(mergeMaps, mergeMaps, depth)
   }
