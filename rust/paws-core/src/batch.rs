@@ -94,7 +94,7 @@ struct Scratch {
     grads: Vec<Vec<f64>>,
 }
 
-/// Adds one chunk's partial of every model in `members` to `sums` (by model index).
+/// Adds one chunk's partial of every model in `members` to `sums[ids[model]]`.
 ///
 /// `x` holds the chunk's rows (`first`, `first + 1`, …) row-major. Models whose
 /// kernel weights are `None` (done) are skipped.
@@ -111,6 +111,7 @@ fn add_chunk(
     iteration: u32,
     fraction: f64,
     scratch: &mut Scratch,
+    ids: &[usize],
     sums: &mut [Option<GradientSum>],
 ) {
     // Each model's selected rows in this chunk and their span.
@@ -188,7 +189,7 @@ fn add_chunk(
             let (loss, coef_sum, count) = totals[j];
             let g = &mut scratch.grads[j];
             g[dim] = coef_sum;
-            sums[*k]
+            sums[ids[*k]]
                 .get_or_insert_with(|| GradientSum::zeros(dim + 1))
                 .add_chunk(g, loss, count);
         }
@@ -211,6 +212,7 @@ pub fn gradient_sums(
 ) -> Vec<Option<GradientSum>> {
     let n_rows = features.len() / dim;
     let k = models.len();
+    let ids: Vec<usize> = (0..k).collect();
     plan.chunks
         .par_iter()
         .fold(
@@ -231,6 +233,7 @@ pub fn gradient_sums(
                     iteration,
                     fraction,
                     &mut scratch,
+                    &ids,
                     &mut sums,
                 );
                 (sums, scratch)
@@ -268,64 +271,125 @@ pub fn block_gradient_sums(
     iteration: u32,
     fraction: f64,
 ) -> Result<Vec<GradientSum>> {
-    if dim == 0 || x.len() % dim != 0 {
-        return Err(PawsError::invalid(format!(
-            "rows has {} values, not a multiple of dim {dim}",
-            x.len()
-        )));
-    }
-    if first % CHUNK_ROWS as u64 != 0 {
-        return Err(PawsError::invalid(format!(
-            "firstRow {first} is not at a chunk start (a multiple of {CHUNK_ROWS})"
-        )));
-    }
-    if kw.len() != models.len() || kw.iter().any(|w| w.v.len() != dim) {
-        return Err(PawsError::invalid(format!(
-            "{} kernel weight vectors for {} models of dim {dim}",
-            kw.len(),
-            models.len()
-        )));
-    }
-    let len = (x.len() / dim) as u64;
-    for (k, m) in models.iter().enumerate() {
-        if let Some(&r) = m
-            .rows
-            .iter()
-            .find(|&&r| (r as u64) < first || r as u64 >= first + len)
-        {
-            return Err(PawsError::invalid(format!(
-                "model {k}: row {r} is outside the block's rows {first}..{}",
-                first + len
-            )));
-        }
-    }
-    let plan = BatchPlan::new(models)?;
-    let kw: Vec<Option<KernelWeights>> = kw.into_iter().map(Some).collect();
-    let mut sums = vec![None; models.len()];
-    let mut scratch = Scratch::default();
-    for (chunk, members) in &plan.chunks {
-        let start = (*chunk * CHUNK_ROWS) as u64;
-        let end = (start + CHUNK_ROWS as u64).min(first + len);
-        let xs = &x[((start - first) as usize) * dim..((end - first) as usize) * dim];
-        add_chunk(
-            kind,
-            simd,
-            xs,
-            start,
-            dim,
-            models,
-            members,
-            &kw,
-            iteration,
-            fraction,
-            &mut scratch,
-            &mut sums,
-        );
-    }
-    Ok(sums
+    let mut acc = SweepAccumulator::new(models.len(), dim);
+    let ids: Vec<usize> = (0..models.len()).collect();
+    acc.add_block(simd, kind, x, first, models, &ids, kw, iteration, fraction)?;
+    Ok(acc
+        .sums
         .into_iter()
         .map(|s| s.unwrap_or_else(|| GradientSum::zeros(dim + 1)))
         .collect())
+}
+
+/// One worker's per-model sums of a pass (a Spark task's): blocks are added as they
+/// come, straight into each model's exact sum, with reused scratch buffers.
+pub struct SweepAccumulator {
+    dim: usize,
+    sums: Vec<Option<GradientSum>>,
+    scratch: Scratch,
+}
+
+impl SweepAccumulator {
+    /// Sums for model ids `0..models`, features of `dim`.
+    pub fn new(models: usize, dim: usize) -> Self {
+        SweepAccumulator {
+            dim,
+            sums: vec![None; models],
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Adds the partials of `models` (ids `ids[k]`, kernel weights `kw[k]`) over one block
+    /// of whole chunks: `x` holds the rows `first, first + 1, …` (`first` a multiple of
+    /// [`CHUNK_ROWS`]), and every model's rows lie in the block.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_block(
+        &mut self,
+        simd: Simd,
+        kind: LossKind,
+        x: &[f32],
+        first: u64,
+        models: &[BatchModel],
+        ids: &[usize],
+        kw: Vec<KernelWeights>,
+        iteration: u32,
+        fraction: f64,
+    ) -> Result<()> {
+        let dim = self.dim;
+        if dim == 0 || x.len() % dim != 0 {
+            return Err(PawsError::invalid(format!(
+                "rows has {} values, not a multiple of dim {dim}",
+                x.len()
+            )));
+        }
+        if first % CHUNK_ROWS as u64 != 0 {
+            return Err(PawsError::invalid(format!(
+                "firstRow {first} is not at a chunk start (a multiple of {CHUNK_ROWS})"
+            )));
+        }
+        if kw.len() != models.len()
+            || ids.len() != models.len()
+            || kw.iter().any(|w| w.v.len() != dim)
+        {
+            return Err(PawsError::invalid(format!(
+                "{} kernel weight vectors and {} ids for {} models of dim {dim}",
+                kw.len(),
+                ids.len(),
+                models.len()
+            )));
+        }
+        if let Some(&id) = ids.iter().find(|&&id| id >= self.sums.len()) {
+            return Err(PawsError::invalid(format!(
+                "model id {id} out of range: the accumulator holds {} models",
+                self.sums.len()
+            )));
+        }
+        let len = (x.len() / dim) as u64;
+        for (k, m) in models.iter().enumerate() {
+            if let Some(&r) = m
+                .rows
+                .iter()
+                .find(|&&r| (r as u64) < first || r as u64 >= first + len)
+            {
+                return Err(PawsError::invalid(format!(
+                    "model {k}: row {r} is outside the block's rows {first}..{}",
+                    first + len
+                )));
+            }
+        }
+        let plan = BatchPlan::new(models)?;
+        let kw: Vec<Option<KernelWeights>> = kw.into_iter().map(Some).collect();
+        for (chunk, members) in &plan.chunks {
+            let start = (*chunk * CHUNK_ROWS) as u64;
+            let end = (start + CHUNK_ROWS as u64).min(first + len);
+            let xs = &x[((start - first) as usize) * dim..((end - first) as usize) * dim];
+            add_chunk(
+                kind,
+                simd,
+                xs,
+                start,
+                dim,
+                models,
+                members,
+                &kw,
+                iteration,
+                fraction,
+                &mut self.scratch,
+                ids,
+                &mut self.sums,
+            );
+        }
+        Ok(())
+    }
+
+    /// The sums of the models that had rows in the added blocks, by id.
+    pub fn finish(self) -> Vec<(usize, GradientSum)> {
+        self.sums
+            .into_iter()
+            .enumerate()
+            .filter_map(|(id, s)| s.map(|s| (id, s)))
+            .collect()
+    }
 }
 
 /// Trains every model with MLlib's loop, one pass over the data per iteration for all.

@@ -59,6 +59,24 @@ impl<T> Handles<T> {
         f(&mut s)
     }
 
+    /// Removes handle `h` and returns its state (for a final call that consumes it).
+    pub fn take(&self, h: i64) -> Result<T> {
+        let what = self.what;
+        let state = self.table().remove(&h).ok_or_else(|| {
+            Error::Invalid(format!(
+                "unknown {what} handle {h} (never created, or already freed)"
+            ))
+        })?;
+        let state = Arc::try_unwrap(state).map_err(|_| {
+            Error::Native(format!("{what} handle {h} is still in use by another call"))
+        })?;
+        state.into_inner().map_err(|_| {
+            Error::Native(format!(
+                "{what} handle {h} is unusable: an earlier call on it panicked"
+            ))
+        })
+    }
+
     /// Frees handle `h`; false when it was not live.
     pub fn remove(&self, h: i64) -> bool {
         self.table().remove(&h).is_some()

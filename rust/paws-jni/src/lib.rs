@@ -17,6 +17,7 @@ mod extract_jni;
 mod guard;
 mod handles;
 mod selected;
+mod sweep_jni;
 
 use arrays::{length, new_double_array, new_long_array, optional_length, pin_optional, Critical};
 use guard::{invalid, Error, Result};

@@ -12,7 +12,7 @@
 //! The pure functions here take slices; `lib.rs` wraps them for JNI.
 
 use crate::guard::{invalid, Result};
-use paws_core::batch::BatchModel;
+use paws_core::batch::{BatchModel, SweepAccumulator};
 use paws_core::batch_kernel::Simd;
 use paws_core::blocks::{add_chunk_gradient, chunk_ranges, RowBlock, RowIndex};
 use paws_core::eval::Confusion;
@@ -168,6 +168,36 @@ pub fn gradient_batch(
     iteration: u32,
     fraction: f64,
 ) -> Result<Vec<GradientSum>> {
+    let k = start.len().saturating_sub(1);
+    let ids: Vec<i32> = (0..k as i32).collect();
+    let mut acc = SweepAccumulator::new(k, dim);
+    sweep_add(
+        &mut acc, kind, rows, dim, first, &ids, start, sel, v, offsets, iteration, fraction,
+    )?;
+    let mut sums: Vec<GradientSum> = (0..k).map(|_| GradientSum::zeros(dim + 1)).collect();
+    for (id, s) in acc.finish() {
+        sums[id] = s;
+    }
+    Ok(sums)
+}
+
+/// Adds K models' partials over one block to a task's accumulator: as
+/// [`gradient_batch`], model k being `ids[k]` in the accumulator.
+#[allow(clippy::too_many_arguments)]
+pub fn sweep_add(
+    acc: &mut SweepAccumulator,
+    kind: LossKind,
+    rows: &[f32],
+    dim: usize,
+    first: i64,
+    ids: &[i32],
+    start: &[i32],
+    sel: &Selection,
+    v: &[f64],
+    offsets: &[f64],
+    iteration: u32,
+    fraction: f64,
+) -> Result<()> {
     let b = block(rows, dim, first)?;
     check_selection(sel)?;
     let k = start
@@ -180,6 +210,9 @@ pub fn gradient_batch(
             "selStart must rise from 0 to {} (the selected rows), got {start:?}",
             sel.rows.len()
         ));
+    }
+    if ids.len() != k || ids.iter().any(|&i| i < 0) {
+        return invalid(format!("modelIds must hold {k} ids >= 0, got {ids:?}"));
     }
     if v.len() != k * dim || offsets.len() != k {
         return invalid(format!(
@@ -233,13 +266,14 @@ pub fn gradient_batch(
             offset: offsets[m],
         })
         .collect();
-    Ok(paws_core::batch::block_gradient_sums(
+    let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
+    Ok(acc.add_block(
         Simd::detect(),
         kind,
         rows,
         first as u64,
-        dim,
         &models,
+        &ids,
         kw,
         iteration,
         fraction,

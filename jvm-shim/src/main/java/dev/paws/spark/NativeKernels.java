@@ -209,6 +209,28 @@ public final class NativeKernels {
             double[] selLabels, double[] selWeights, double[] kernelV, double[] offsets,
             int iteration, double fraction);
 
+    /** An empty per-task accumulator of sweep sums for model ids {@code 0 .. models-1}. */
+    public static native long sweepAccCreate(int models, int dim);
+
+    /**
+     * Adds K models' sums over one block to an accumulator: {@link #gradientBatch}'s
+     * arguments, model k being {@code modelIds[k]}. The sums stay native until
+     * {@link #sweepAccFinish}, bit for bit those of {@code gradientBatch}.
+     */
+    public static native void sweepAccAdd(
+            long handle, int loss, float[] rows, int dim, long firstRow, int[] modelIds,
+            int[] selStart, long[] selRows, double[] selLabels, double[] selWeights,
+            double[] kernelV, double[] offsets, int iteration, double fraction);
+
+    /**
+     * Frees the accumulator and returns its sums: {@code n}, the {@code n} model ids,
+     * then their {@code n} sums' words ({@link #sumWords} each).
+     */
+    public static native long[] sweepAccFinish(long handle);
+
+    /** Frees an accumulator that will not be finished; false when it was not live. */
+    public static native boolean sweepAccFree(long handle);
+
     /**
      * Per-feature moments of the selected rows of a block as exact sum words ({@code
      * 2·dim + 4} of them; merge with {@link #mergeSums}): {@code Σ x} with a null

@@ -12,7 +12,7 @@ import scala.collection.JavaConverters._
 import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.{FileSystem, LocalFileSystem, Path => HPath}
-import org.apache.spark.SparkContext
+import org.apache.spark.{SparkContext, TaskContext}
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
@@ -321,7 +321,8 @@ object PetBreedExperiment {
 
   /**
    * One pass for all active models: per cached block, the models with training rows in
-   * it go through one `gradientBatch` call; sums by model, merged exactly.
+   * it go through one `sweepAccAdd` call into the task's native accumulator; one sum per
+   * model and task, merged exactly by `treeAggregate`.
    */
   private def sweepPass(
       blocks: RDD[RowBlock],
@@ -340,7 +341,9 @@ object PetBreedExperiment {
       val sels = selB.value
       val sw = w.value
       val words = NativeKernels.sumWords(dim)
-      var acc = Map.empty[Int, Array[Long]]
+      // The task's per-model sums stay native; freed when the task ends, whatever happens.
+      val acc = NativeKernels.sweepAccCreate(sels.length, dim)
+      Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => NativeKernels.sweepAccFree(acc)))
       while (it.hasNext) {
         val b = it.next()
         val (lo, hi) = (b.firstRow, b.firstRow + b.numRows)
@@ -359,8 +362,10 @@ object PetBreedExperiment {
           val weights = if (weighted) new Array[Double](n) else null
           val v = new Array[Double](members.length * dim)
           val offsets = new Array[Double](members.length)
+          val ids = new Array[Int](members.length)
           for (((a, from, to), q) <- members.zipWithIndex) {
             val s = sels(sw.models(a))
+            ids(q) = sw.models(a)
             System.arraycopy(s.rows, from, rows, start(q), to - from)
             System.arraycopy(s.labels, from, labels, start(q), to - from)
             if (weighted) {
@@ -371,17 +376,19 @@ object PetBreedExperiment {
             offsets(q) = sw.kernel(a)(dim)
           }
           val tk = System.nanoTime()
-          val out = NativeKernels.gradientBatch(loss, b.rows, dim, b.firstRow, start, rows, labels,
+          NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels,
             weights, v, offsets, iteration, fraction)
           kernel += System.nanoTime() - tk
-          for (((a, _, _), q) <- members.zipWithIndex) {
-            acc = mergeMaps(acc, Map(sw.models(a) -> java.util.Arrays.copyOfRange(out, q * words, (q + 1) * words)))
-          }
         }
       }
+      val out = NativeKernels.sweepAccFinish(acc)
+      val m = out(0).toInt
+      val sums = (0 until m).map { q =>
+        out(1 + q).toInt -> java.util.Arrays.copyOfRange(out, 1 + m + q * words, 1 + m + (q + 1) * words)
+      }.toMap
       kernelNanos.add(kernel)
       taskNanos.add(System.nanoTime() - t0)
-      Iterator.single(acc)
+      Iterator.single(sums)
     }.treeAggregate(Map.empty[Int, Array[Long]])(mergeMaps, mergeMaps, depth)
   }
 

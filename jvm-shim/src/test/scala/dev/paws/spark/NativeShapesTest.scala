@@ -215,7 +215,35 @@ class NativeShapesTest {
           vs(k), offs(k), 3, fraction)
         assertArrayEquals(alone, batch.slice(k * words, (k + 1) * words), s"model $k loss $loss weighted $weighted")
       }
+      // The same sums through a task accumulator, the models added in two calls under
+      // other ids (3, 7 and 0, 9): n, the ids in order, then their words.
+      val acc = sweepAccCreate(10, d)
+      for ((models, ids) <- Seq((Seq(0, 1), Array(3, 7)), (Seq(2, 3), Array(0, 9)))) {
+        val ss = models.map(sels(_))
+        val st = ss.scanLeft(0)(_ + _.length).toArray
+        sweepAccAdd(acc, loss, x, d, first, ids, st, ss.flatten.toArray, models.flatMap(ys(_)).toArray,
+          if (weighted) models.flatMap(ws(_)).toArray else null, models.flatMap(vs(_)).toArray,
+          models.map(offs(_)).toArray, 3, fraction)
+      }
+      val out = sweepAccFinish(acc)
+      val n = out(0).toInt
+      val got = (0 until n).map(q => out(1 + q).toInt -> out.slice(1 + n + q * words, 1 + n + (q + 1) * words)).toMap
+      assertEquals(got.keys.toSeq.sorted, out.slice(1, 1 + n).map(_.toInt).toSeq, "ids in ascending order")
+      for ((id, model) <- Seq(3 -> 0, 7 -> 1, 0 -> 2, 9 -> 3)) {
+        val want = batch.slice(model * words, (model + 1) * words)
+        // A model without sampled rows in the block has no entry: its sum is zero.
+        assertArrayEquals(want, got.getOrElse(id, new Array[Long](words)), s"accumulated model $model (id $id)")
+      }
+      assertTrue(n >= 3, s"$n models accumulated")
+      assertFalse(sweepAccFree(acc), "finished accumulators are freed")
+      iae("unknown sweep accumulator handle")(sweepAccFinish(acc))
     }
+    val acc = sweepAccCreate(2, d)
+    iae("model id 5 out of range")(sweepAccAdd(acc, LOSS_HINGE, x, d, first, Array(5), Array(0, 1), Array(first),
+      Array(1.0), null, Array.fill(d)(0.1), Array(0.0), 1, 1.0))
+    iae("modelIds must hold 1 ids")(sweepAccAdd(acc, LOSS_HINGE, x, d, first, Array(0, 1), Array(0, 1), Array(first),
+      Array(1.0), null, Array.fill(d)(0.1), Array(0.0), 1, 1.0))
+    assertTrue(sweepAccFree(acc))
     def gb(start: Array[Int] = Array(0, 2), rows: Array[Long] = Array(first, first + 1),
         labels: Array[Double] = Array(1.0, 0.0), v: Array[Double] = Array.fill(d)(0.1),
         offsets: Array[Double] = Array(0.0), firstRow: Long = first): Array[Long] =
