@@ -72,7 +72,9 @@ object PetBreedExperiment {
       rows: Int,
       inputPartitions: Int,
       blockPartitions: Int,
-      table: String)
+      table: String,
+      cachedBytes: Long,
+      rawBytes: Long)
 
   def main(args: Array[String]): Unit = {
     val usage = NativeExperiment.usage(args)
@@ -142,6 +144,12 @@ object PetBreedExperiment {
         f"${data.extractor}) from $features in ${(System.nanoTime() - t0) / 1e9}%.3f s " +
         s"(${data.inputPartitions} input partitions, cached as ${data.blocks.getNumPartitions} " +
         s"partitions of ${NativeKernels.CHUNK_ROWS}-row blocks, $level)")
+      // What the cache costs against the raw float32 features (Spark's own storage info).
+      val rawBytes = data.numRows.toLong * data.dim * 4
+      val cachedBytes = sc.getRDDStorageInfo.find(_.id == data.blocks.id).map(i => i.memSize + i.diskSize)
+        .getOrElse(0L)
+      log.info(f"cache: ${cachedBytes / 1e6}%.1f MB in executors for ${rawBytes / 1e6}%.1f MB of raw " +
+        f"float32 features (${cachedBytes.toDouble / rawBytes}%.3f×)")
 
       val tPlan = System.nanoTime()
       val plan = mapper.readTree(NativeExperiment.setData(h, data.images, data.breeds, data.dim,
@@ -171,7 +179,7 @@ object PetBreedExperiment {
         Files.write(local.resolve("paws.log"), log.text.getBytes(StandardCharsets.UTF_8))
         publish(conf, local, Seq("paws.log"), outDir)
         Result(outDir, files :+ "paws.log", models.length, data.numRows, data.inputPartitions,
-          data.blocks.getNumPartitions, table)
+          data.blocks.getNumPartitions, table, cachedBytes, rawBytes)
       } finally {
         deleteRecursively(local.toFile)
       }

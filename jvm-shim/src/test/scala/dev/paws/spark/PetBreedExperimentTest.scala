@@ -142,6 +142,9 @@ class PetBreedExperimentTest {
     assertEquals(1, jobs.synchronized(jobs.count(_ == "paws: sweep of 18 models: evaluation")))
     assertEquals(18, r.models, "Abyssinian vs Bengal and american_bulldog vs All, 9 splits each")
     assertEquals(600, r.rows)
+    // The cache holds float32 rows: at most 1.5x the raw size (Spark's storage estimate).
+    assertEquals(600L * 1280 * 4, r.rawBytes)
+    assertTrue(r.cachedBytes > 0 && r.cachedBytes <= 1.5 * r.rawBytes, s"cached ${r.cachedBytes} B for ${r.rawBytes} B")
     for (f <- Seq("results.csv", "results.json", "results.md", "accuracy.png",
         "models/Abyssinian_vs_Bengal.json", "models/american_bulldog_vs_All.json", "paws.log")) {
       assertTrue(Files.isRegularFile(out.resolve(f)), s"$f written")
@@ -163,7 +166,7 @@ class PetBreedExperimentTest {
     assertSameOutput(out, inProcess, "sample vs in-process engine")
     runCli(Nil, tempDir("cli")).foreach(cli => assertSameOutput(out, cli, "sample vs paws CLI"))
     println(f"EXPERIMENT sample: 18 models, Spark local[2] $sparkSeconds%.1f s (${passes.length} sweep " +
-      f"passes, ${jobs.length} jobs in all), in process " +
+      f"passes, ${jobs.length} jobs in all, cache ${r.cachedBytes.toDouble / r.rawBytes}%.3f× raw), in process " +
       f"$localSeconds%.1f s; tables equal (engine, seconds aside); CLI binary: " +
       cliBinary.map(_.getPath).getOrElse("not found"))
     println(r.table)

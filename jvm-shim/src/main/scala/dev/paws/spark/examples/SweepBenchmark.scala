@@ -42,7 +42,8 @@ object SweepBenchmark {
         "-o", out.toUri.toString))
       val pawsSeconds = (System.nanoTime() - t0) / 1e9
       println(f"""{"engine":"paws on Spark","master":"${sc.master}","models":${r.models},""" +
-        f""""seconds":$pawsSeconds%.3f,"rows":${r.rows}}""")
+        f""""seconds":$pawsSeconds%.3f,"rows":${r.rows},"cached_bytes":${r.cachedBytes},""" +
+        f""""raw_bytes":${r.rawBytes}}""")
 
       if (withMllib) {
         val df = spark.read.parquet(features)
