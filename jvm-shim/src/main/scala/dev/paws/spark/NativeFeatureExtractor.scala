@@ -141,11 +141,23 @@ object NativeFeatureExtractor {
   }
 
   /**
-   * Writes `result.features` as Parquet at `out` (a folder of part files, committed by
-   * Spark's output committer: readers never see a partial result), overwriting it.
+   * Writes `result.features` as Parquet at `out` (a folder of part files). The job
+   * writes a temporary sibling folder (`.<name>.tmp-<uuid>`, committed by Spark's output
+   * committer), and only a finished one replaces `out`: a failed run leaves the old
+   * output as it was and never a partial one.
    */
-  def write(result: Result, out: String): Unit =
-    result.features.write.mode("overwrite").parquet(out)
+  def write(result: Result, out: String): Unit = {
+    val dst = new HPath(out)
+    val tmp = new HPath(dst.getParent, s".${dst.getName}.tmp-${java.util.UUID.randomUUID()}")
+    val fs = dst.getFileSystem(result.features.sparkSession.sparkContext.hadoopConfiguration)
+    try {
+      result.features.write.parquet(tmp.toString)
+      if (fs.exists(dst) && !fs.delete(dst, true)) throw new java.io.IOException(s"cannot replace $dst")
+      if (!fs.rename(tmp, dst)) throw new java.io.IOException(s"cannot rename $tmp to $dst")
+    } finally {
+      if (fs.exists(tmp)) fs.delete(tmp, true)
+    }
+  }
 
   private def readFile(spark: SparkSession, path: String): Array[Byte] = {
     val p = new HPath(path)

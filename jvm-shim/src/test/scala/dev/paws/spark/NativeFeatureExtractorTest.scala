@@ -105,7 +105,12 @@ class NativeFeatureExtractorTest {
     val args = Array(dir.toUri.toString, "-o", out.toUri.toString, "--model", tinyModel.toString,
       "--input-size", "32", "--model-id", "tiny-for-spark")
     val parsed = ExtractFeatures.parse(args).fold(u => fail(s"parsed as help: $u"), identity)
+    // An older output is replaced whole; no temporary folder is left beside it.
+    Files.createDirectories(out)
+    Files.write(out.resolve("part-stale.parquet"), Array[Byte](1, 2, 3))
     ExtractFeatures.run(spark, parsed)
+    assertFalse(Files.exists(out.resolve("part-stale.parquet")), "the old output is replaced")
+    assertEquals(Seq("features.parquet"), Files.list(out.getParent).iterator().asScala.map(_.getFileName.toString).toSeq)
 
     // The extractor is in every part's footer (Spark's schema copy), for paws_core's reader.
     val parts = Files.list(out).iterator().asScala.filter(_.getFileName.toString.endsWith(".parquet")).toSeq
