@@ -255,32 +255,6 @@ pub fn gradient_sums(
         )
 }
 
-/// The gradient sums of `models` over one block of whole chunks, as the Spark engine
-/// holds the data: `x` is the rows `first, first + 1, …` (row-major, `first` a multiple
-/// of [`CHUNK_ROWS`]); every model's rows must lie in the block. Each sum equals what
-/// [`gradient_sums`] adds for these chunks, bit for bit.
-#[allow(clippy::too_many_arguments)]
-pub fn block_gradient_sums(
-    simd: Simd,
-    kind: LossKind,
-    x: &[f32],
-    first: u64,
-    dim: usize,
-    models: &[BatchModel],
-    kw: Vec<KernelWeights>,
-    iteration: u32,
-    fraction: f64,
-) -> Result<Vec<GradientSum>> {
-    let mut acc = SweepAccumulator::new(models.len(), dim);
-    let ids: Vec<usize> = (0..models.len()).collect();
-    acc.add_block(simd, kind, x, first, models, &ids, kw, iteration, fraction)?;
-    Ok(acc
-        .sums
-        .into_iter()
-        .map(|s| s.unwrap_or_else(|| GradientSum::zeros(dim + 1)))
-        .collect())
-}
-
 /// One worker's per-model sums of a pass (a Spark task's): blocks are added as they
 /// come, straight into each model's exact sum, with reused scratch buffers.
 pub struct SweepAccumulator {
