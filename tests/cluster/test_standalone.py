@@ -130,6 +130,15 @@ def test_cluster_mode_failed_driver_is_detected(standalone, jar, tmp_path):
     assert not (out / "weights.json").exists()
 
 
+def read_blocks(path):
+    """The driver's table of cached partitions: (rdd id, RDD name, partition, executor id)."""
+    rows = []
+    for line in path.read_text().splitlines() if path.exists() else []:
+        rdd, name, partition, executor = line.split("\t")
+        rows.append((int(rdd), name, int(partition), executor))
+    return rows
+
+
 def test_executor_loss_recomputes_from_lineage(standalone, jar, tmp_path):
     """kill -9 one executor at iteration 20: Spark recomputes its cached blocks from lineage and
     the weights equal those of the undisturbed run, bit for bit."""
@@ -182,20 +191,26 @@ def test_executor_loss_recomputes_from_lineage(standalone, jar, tmp_path):
                 )
             except AssertionError:
                 log(f"only {markers} paused; going on")
-            # Kill the paused executor holding the most cached input partitions.
+            # Kill the paused executor holding the most partitions of the paws blocks that
+            # this training reads (the newest "paws blocks" RDD in the driver's table).
+            blocks = read_blocks(ctl / "blocks.tsv")
+            paws_ids = [rdd for rdd, name, _, _ in blocks if name.startswith("paws blocks")]
+            assert paws_ids, f"no cached paws blocks in the driver's table: {blocks}"
+            paws_rdd = max(paws_ids)
             held = {}
-            for line in (ctl / "locations.tsv").read_text().splitlines():
-                partition, executor, _ = line.split("\t")
-                held.setdefault(executor, []).append(int(partition))
+            for rdd, _, partition, executor in blocks:
+                if rdd == paws_rdd:
+                    held.setdefault(executor, []).append(partition)
             victim = max(markers, key=lambda m: len(held.get(m.name[len("paused-") :], [])))
             executor = victim.name[len("paused-") :]
+            assert held.get(executor), f"no paused executor holds paws blocks: {held}, paused {markers}"
             pid = int(victim.read_text().strip())
             cmd = cmdline(pid)
             assert "CoarseGrainedExecutorBackend" in cmd, f"pid {pid} from {victim} is not an executor: {cmd}"
             assert f"--executor-id {executor}" in cmd, cmd
             log(
-                f"kill -9 executor {executor} (pid {pid}) at iteration {pause_at}; it holds input partitions "
-                f"{held.get(executor, [])} and their blocks (cached input by executor: {held})"
+                f"kill -9 executor {executor} (pid {pid}) at iteration {pause_at}; it holds paws block partitions "
+                f"{held[executor]} (rdd {paws_rdd}; paws blocks by executor: {held}; all cached: {blocks})"
             )
             os.kill(pid, signal.SIGKILL)
             wait_for(
@@ -228,15 +243,19 @@ def test_executor_loss_recomputes_from_lineage(standalone, jar, tmp_path):
     # surviving one before the replacement registers: not asserted, only logged.
     # The paused task on the killed executor fails with ExecutorLostFailure; the event can
     # reach the job's listener after it wrote its proof (Spark's listener bus is
-    # asynchronous), so it is logged, not asserted. The recompute itself is asserted:
-    assert proof["partitions_generated"] > proof["partitions"], (
-        f"the input was generated {proof['partitions_generated']} times for {proof['partitions']} partitions: "
-        "nothing was recomputed"
+    # asynchronous), so it is logged, not asserted. The recompute itself is asserted: the
+    # killed executor's paws blocks were stored again (the driver's block reports), and
+    # with them the input partitions that executor cached were generated again.
+    stored = proof["paws_block_partitions_stored_in_disturbed_training"]
+    assert stored > proof["partitions"], (
+        f"{stored} paws block partitions were stored for {proof['partitions']} partitions: "
+        "the lost blocks were not recomputed"
     )
     log(
         f"executor loss: removed {proof['executors_removed']} ({proof['removed_reasons']}), "
         f"added {proof['executors_added']} (2 at start, any more are replacements), "
-        f"{proof['failed_tasks']} failed tasks ({proof['failed_task_reasons']}); input partitions generated "
+        f"{proof['failed_tasks']} failed tasks ({proof['failed_task_reasons']}); paws block partitions "
+        f"stored {stored} times for {proof['partitions']}; input partitions generated "
         f"{proof['partitions_generated']} times for {proof['partitions']} "
         f"({proof['partitions_generated_in_disturbed_training']} during the disturbed training); "
         f"{disturbed['passes']} passes, weights bit-identical"

@@ -40,13 +40,15 @@ import org.apache.spark.storage.StorageLevel
  * "Input validation failed" (the negative test of cluster deploy mode).
  *
  * `--pause-at N` (needs `--conf spark.plugins=dev.paws.spark.examples.ClusterSmokePlugin`)
- * first trains undisturbed, writes `<control-dir>/locations.tsv` (partition, executor id,
- * JVM of each cached input partition), then trains again with every task of iteration N
- * held on its executor until the file `<control-dir>/resume` exists, after writing
- * `<control-dir>/paused-<executorId>` (holding the executor's pid). The test kills one
- * executor meanwhile; both weight vectors go to `weights.json`, and `proof.json` counts
- * executor removals, failed tasks and how often input partitions were generated
- * (more than once per partition when Spark recomputed lost ones from lineage).
+ * first trains undisturbed, then trains again with every task of iteration N held on its
+ * executor until the file `<control-dir>/resume` exists, after writing
+ * `<control-dir>/paused-<executorId>` (holding the executor's pid). Meanwhile the driver
+ * keeps `<control-dir>/blocks.tsv` up to date (rdd id, RDD name, partition, executor of
+ * every cached partition, from the block managers' reports), and the test kills an
+ * executor holding paws blocks. Both weight vectors go to `weights.json`; `proof.json`
+ * counts executor removals, failed tasks, how often input partitions were generated and
+ * how often paws block partitions were stored in the disturbed training (more than once
+ * per partition when Spark recomputed lost ones from lineage).
  */
 object ClusterSmokeJob {
   val PauseAtProperty = "paws.smoke.pauseAt"
@@ -150,17 +152,18 @@ object ClusterSmokeJob {
     maxRel.foreach(d => log(s"MLlib SVMWithSGD: max relative weight difference $d"))
 
     // Executor loss: train again, holding iteration `pauseAt` until the test says resume.
-    // The test picks the executor to kill among those holding cached input partitions.
+    // The test kills a paused executor that holds cached paws blocks (`blocks.tsv`).
     var generatedInTraining = -1L
+    var pawsBlocksStored = -1
     val disturbed = if (o.pauseAt > 0) {
-      val holders = where(data).map(r => s"${r("partition")}\t${r("executor_id")}\t${r("jvm")}\n").mkString
-      Files.write(Paths.get(o.controlDir, "locations.tsv"), holders.getBytes(StandardCharsets.UTF_8))
+      CountingListener.blocksFile = Paths.get(o.controlDir, "blocks.tsv")
       sc.setLocalProperty(PauseAtProperty, o.pauseAt.toString)
       sc.setLocalProperty(ControlDirProperty, o.controlDir)
       try {
         val before = generated.value
         val summary = trainSummary(data, o)
         generatedInTraining = generated.value - before
+        pawsBlocksStored = listener.newestRdd("paws blocks").map(_._2).getOrElse(0)
         Some(summary)
       } finally {
         sc.setLocalProperty(PauseAtProperty, null)
@@ -210,6 +213,7 @@ object ClusterSmokeJob {
       "partitions_seen" -> proof.map(r => Json.obj(r.toSeq.sortBy(_._1))).toSeq,
       "partitions_generated" -> generated.value,
       "partitions_generated_in_disturbed_training" -> generatedInTraining,
+      "paws_block_partitions_stored_in_disturbed_training" -> pawsBlocksStored,
       "executors_added" -> listener.added.get,
       "executors_removed" -> listener.removed.get,
       "removed_reasons" -> listener.removedReasons.synchronized(listener.removedReasons.toList),
@@ -262,7 +266,12 @@ object ClusterSmokeJob {
   def log(msg: String): Unit = System.err.println(s"paws-smoke: $msg")
 }
 
-/** Counts executor and task events on the driver. */
+/**
+ * Counts executor and task events on the driver, and follows where cached RDD partitions
+ * live (from the block managers' reports). When `CountingListener.blocksFile` is set, the
+ * table of cached partitions is rewritten there (atomically) after every change, so the
+ * executor-loss test can kill an executor that really holds blocks training needs.
+ */
 final class CountingListener extends SparkListener {
   CountingListener.instance = this
 
@@ -272,11 +281,19 @@ final class CountingListener extends SparkListener {
   val removedReasons = ArrayBuffer.empty[String]
   val failedReasons = ArrayBuffer.empty[String]
 
+  // Guarded by `this`: cached RDD partition -> executor holding it; RDD names; how often
+  // each RDD had a partition stored (a recompute stores a partition again).
+  private val holders = scala.collection.mutable.Map.empty[(Int, Int), String]
+  private val rddNames = scala.collection.mutable.Map.empty[Int, String]
+  private val stores = scala.collection.mutable.Map.empty[Int, Int].withDefaultValue(0)
+
   override def onExecutorAdded(e: SparkListenerExecutorAdded): Unit = added.incrementAndGet()
 
   override def onExecutorRemoved(e: SparkListenerExecutorRemoved): Unit = {
     removed.incrementAndGet()
     removedReasons.synchronized(removedReasons += s"executor ${e.executorId}: ${e.reason}")
+    synchronized(holders.retain((_, ex) => ex != e.executorId))
+    writeBlocks()
   }
 
   override def onTaskEnd(e: SparkListenerTaskEnd): Unit = e.reason match {
@@ -290,10 +307,58 @@ final class CountingListener extends SparkListener {
         }
       }
   }
+
+  override def onStageSubmitted(e: SparkListenerStageSubmitted): Unit =
+    synchronized(e.stageInfo.rddInfos.foreach(r => rddNames(r.id) = r.name))
+
+  // Unpersisting removes blocks without a block report per partition.
+  override def onUnpersistRDD(e: SparkListenerUnpersistRDD): Unit = {
+    synchronized(holders.retain((key, _) => key._1 != e.rddId))
+    writeBlocks()
+  }
+
+  override def onBlockUpdated(e: SparkListenerBlockUpdated): Unit = {
+    val info = e.blockUpdatedInfo
+    info.blockId.asRDDId.foreach { id =>
+      val key = (id.rddId, id.splitIndex)
+      synchronized {
+        if (info.storageLevel.isValid) {
+          holders(key) = info.blockManagerId.executorId
+          stores(id.rddId) += 1
+        } else if (holders.get(key).contains(info.blockManagerId.executorId)) {
+          holders.remove(key)
+        }
+      }
+      writeBlocks()
+    }
+  }
+
+  /** The newest RDD whose name starts with `prefix`: (id, times a partition was stored). */
+  def newestRdd(prefix: String): Option[(Int, Int)] = synchronized {
+    val ids = rddNames.collect { case (id, name) if name != null && name.startsWith(prefix) => id }
+    if (ids.isEmpty) None else Some((ids.max, stores(ids.max)))
+  }
+
+  /** Lines `rdd id, RDD name, partition, executor id` of the cached partitions. */
+  def blockTable(): String = synchronized {
+    holders.toSeq.sorted.map { case ((rdd, split), ex) =>
+      s"$rdd\t${rddNames.getOrElse(rdd, "?")}\t$split\t$ex\n"
+    }.mkString
+  }
+
+  private def writeBlocks(): Unit = {
+    val file = CountingListener.blocksFile
+    if (file == null) return
+    val table = blockTable()
+    val tmp = file.resolveSibling(s".${file.getFileName}.tmp")
+    Files.write(tmp, table.getBytes(StandardCharsets.UTF_8))
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
+  }
 }
 
 object CountingListener {
   @volatile var instance: CountingListener = _
+  @volatile var blocksFile: java.nio.file.Path = _
 }
 
 /**
