@@ -71,6 +71,7 @@ pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| pq_err(path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_key_value_metadata(Some(vec![
             parquet::file::metadata::KeyValue::new(
                 META_MODEL.into(),
@@ -90,6 +91,11 @@ pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
         Ok(())
     })
 }
+
+/// Rows per Parquet row group. Spark splits a file between tasks only at row groups,
+/// so a file of one group is read (and its blocks cached) by one task; groups of whole
+/// chunks also make Spark's splits fall on chunk boundaries, so no chunk straddles two.
+pub const ROW_GROUP_ROWS: usize = 4 * crate::source::CHUNK_ROWS;
 
 /// Spark's copy of the schema in every Parquet footer it writes, with column metadata.
 const SPARK_ROW_METADATA: &str = "org.apache.spark.sql.parquet.row.metadata";

@@ -142,6 +142,38 @@ fn parquet_round_trips_rows_labels_and_extractor() {
 }
 
 #[test]
+fn parquet_row_groups_hold_whole_chunks_so_spark_can_split_the_file() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let n = 2 * paws_core::parquet_io::ROW_GROUP_ROWS + 452;
+    let d = Dataset::new(
+        2,
+        (0..2 * n).map(|v| v as f32).collect(),
+        (0..n).map(|i| format!("pug_{i}.jpg")).collect(),
+        vec!["pug".into(); n],
+        Extractor {
+            model: "m".into(),
+            dim: 2,
+        },
+        "groups",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.parquet");
+    write_parquet(&path, &d).unwrap();
+    let reader = SerializedFileReader::new(fs::File::open(&path).unwrap()).unwrap();
+    let groups: Vec<i64> = reader
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows())
+        .collect();
+    let g = paws_core::parquet_io::ROW_GROUP_ROWS as i64;
+    assert_eq!(groups, vec![g, g, 452]);
+    assert_eq!(g % paws_core::source::CHUNK_ROWS as i64, 0);
+    assert_eq!(read_parquet(&path).unwrap().features(), d.features());
+}
+
+#[test]
 fn parquet_errors_name_the_file_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.parquet");

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import org.apache.hadoop.fs.{Path => HPath}
 import org.apache.parquet.hadoop.ParquetFileReader
 import org.apache.parquet.hadoop.util.HadoopInputFile
-import org.apache.spark.{Partitioner, SparkContext}
+import org.apache.spark.SparkContext
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.functions.col
@@ -21,6 +21,8 @@ import org.apache.spark.storage.StorageLevel
  *
  * @param inputPartitions partitions of the input read (Parquet splits, or groups of
  *     legacy files): never one per file
+ * @param blockLayout where the cached blocks were put (kept in the input's partitions
+ *     or spread), for the log
  */
 final case class ExperimentData(
     images: Array[String],
@@ -29,7 +31,8 @@ final case class ExperimentData(
     extractor: String,
     sourceName: String,
     blocks: RDD[RowBlock],
-    inputPartitions: Int) {
+    inputPartitions: Int,
+    blockLayout: String) {
   def numRows: Int = images.length
 }
 
@@ -97,14 +100,6 @@ object ExperimentData {
     val columnMeta = df.schema("features").metadata
     val meta = footerMetadata(spark, starts.head._1) ++
       Seq(MetaModel, MetaDim).filter(columnMeta.contains).map(k => k -> columnMeta.getString(k))
-    val first = df.select(col("features")).head()
-    if (first.isNullAt(0)) throw bad(s"$path: column 'features': row 0: features are null")
-    val dim = first.getSeq[Any](0).length
-    meta.get(MetaDim).foreach { declared =>
-      if (declared != dim.toString) {
-        throw bad(s"$path: column 'features': metadata $MetaDim=$declared, rows have $dim values")
-      }
-    }
     val extractor = meta.getOrElse(MetaModel, "unknown")
 
     val startsB = sc.broadcast(starts.toMap)
@@ -113,25 +108,55 @@ object ExperimentData {
       val st = startsB.value
       it.map { r =>
         val g = st(r.getUTF8String(0).toString) + r.getLong(1)
-        val image = r.getUTF8String(2).toString
-        if (r.isNullAt(3)) throw bad(s"$path: column 'features': row $g: features are null")
-        val a = r.getArray(3)
-        if (a.numElements() != dim) {
-          throw bad(s"$path: column 'features': row $g (image $image): expected $dim values, " +
-            s"found ${a.numElements()}")
+        if (r.isNullAt(3)) {
+          throw bad(s"$path: column 'features': row $g (image ${r.getUTF8String(2)}): features are null")
         }
+        val a = r.getArray(3)
         var j = 0
-        while (j < dim) {
-          if (a.isNullAt(j)) throw bad(s"$path: column 'features': row $g (image $image): value $j is null")
+        while (j < a.numElements()) {
+          if (a.isNullAt(j)) {
+            throw bad(s"$path: column 'features': row $g (image ${r.getUTF8String(2)}): value $j is null")
+          }
           j += 1
         }
         val x = a.toFloatArray()
-        checkFinite(x, s"$path: feature value at row $g (image $image)")
+        checkFinite(x, s"$path: feature value at row $g (image ${r.getUTF8String(2)})")
         (g, x)
       }
     }
-    val blocks = toBlocks(sc, rows, n, dim, level, s"$path ($n rows x $dim, float32)")
-    ExperimentData(images, breeds, dim, extractor, path, blocks, rows.getNumPartitions)
+    val built = cache(sc, rows, n, level, s"$path ($n rows, float32)",
+      g => s"$path: column 'features': row $g (image ${images(g.toInt)})",
+      g => s"$path: column 'features': row $g")
+    meta.get(MetaDim).foreach { declared =>
+      if (declared != built.dim.toString) {
+        built.blocks.unpersist(blocking = false)
+        throw bad(s"$path: column 'features': metadata $MetaDim=$declared, rows have ${built.dim} values")
+      }
+    }
+    ExperimentData(images, breeds, built.dim, extractor, path, built.blocks, rows.getNumPartitions, built.layout)
+  }
+
+  /**
+   * The rows as cached blocks ([[ChunkedRows]]), spread over at least
+   * `spark.paws.blocks.partitions` partitions (default: the default parallelism).
+   * `onDriver` describes a row with what only the driver knows (its image), `inTasks`
+   * without it (so tasks do not carry the image list).
+   */
+  private def cache(
+      sc: SparkContext,
+      rows: RDD[(Long, Array[Float])],
+      n: Long,
+      level: StorageLevel,
+      name: String,
+      onDriver: Long => String,
+      inTasks: Long => String): ChunkedRows.Built = {
+    val wanted = sc.getConf.getInt(BlockPartitionsConf, sc.defaultParallelism)
+    try {
+      ChunkedRows.build(rows, n, wanted, level, s"paws experiment blocks: $name", inTasks)
+    } catch {
+      case e: ChunkedRows.DimMismatch => throw bad(s"${onDriver(e.row)} has ${e.found} features, " +
+          s"${onDriver(e.firstRow)} has ${e.expected}: all rows must have the same number")
+    }
   }
 
   /** The footer's key/value metadata of one Parquet file. */
@@ -200,72 +225,8 @@ object ExperimentData {
       }
       (g, x)
     }
-    val blocks = toBlocks(sc, rows, n, dim, level, s"$path ($n files x $dim, float32)")
-    ExperimentData(images, breeds, dim, extractor, path, blocks, input.getNumPartitions)
-  }
-
-  /** Consecutive ranges of chunks per partition, so partition p holds rows in order. */
-  private final class ChunkRanges(chunks: Long, parts: Int) extends Partitioner {
-    override def numPartitions: Int = parts
-    override def getPartition(key: Any): Int = (key.asInstanceOf[Long] * parts / chunks).toInt
-  }
-
-  /**
-   * Rows keyed by their global index (0 until n, each once) as cached blocks of whole
-   * chunks: one shuffle groups each chunk's rows, which are then laid out in order. Each
-   * block is one chunk, so a kernel over a model's rows sums exactly what the
-   * in-process engine sums.
-   */
-  def toBlocks(
-      sc: SparkContext,
-      rows: RDD[(Long, Array[Float])],
-      n: Long,
-      dim: Int,
-      level: StorageLevel,
-      name: String): RDD[RowBlock] = {
-    val chunks = (n + C - 1) / C
-    val parts = math.max(1L, math.min(chunks,
-      sc.getConf.getInt(BlockPartitionsConf, sc.defaultParallelism).toLong)).toInt
-    val chunk = C
-    val blocks = rows
-      .map { case (g, x) =>
-        if (g < 0 || g >= n) throw new IllegalStateException(s"row index $g outside 0..${n - 1}")
-        (g / chunk, (g, x))
-      }
-      .groupByKey(new ChunkRanges(chunks, parts))
-      .mapPartitions({ it =>
-        it.toArray.sortBy(_._1).iterator.map { case (c, members) =>
-          val sorted = members.toArray.sortBy(_._1)
-          val start = c * chunk
-          val len = (math.min(start + chunk, n) - start).toInt
-          if (sorted.length != len || sorted.indices.exists(i => sorted(i)._1 != start + i)) {
-            val seen = sorted.map(_._1).toSet
-            val missing = (start until start + len).find(r => !seen.contains(r))
-            throw new IllegalStateException(
-              s"chunk $c holds ${sorted.length} rows, expected $len" +
-                missing.map(r => s" (row $r is missing)").getOrElse(" (a row is duplicated)") +
-                ": is the input deterministic?")
-          }
-          val flat = new Array[Float](len * dim)
-          var i = 0
-          while (i < len) {
-            System.arraycopy(sorted(i)._2, 0, flat, i * dim, dim)
-            i += 1
-          }
-          new RowBlock(start, dim, flat, new Array[Double](len))
-        }
-      }, preservesPartitioning = true)
-      .setName(s"paws experiment blocks: $name")
-      .persist(level)
-    val total = try blocks.map(_.numRows.toLong).fold(0L)(_ + _) catch {
-      case e: Throwable =>
-        blocks.unpersist(blocking = false)
-        throw e
-    }
-    if (total != n) {
-      blocks.unpersist(blocking = false)
-      throw new IllegalStateException(s"blocks hold $total rows, the input has $n")
-    }
-    blocks
+    val built = cache(sc, rows, n, level, s"$path ($n files x $dim, float32)",
+      g => s"$path/${files(g.toInt)}", g => s"$path: file number $g in name order")
+    ExperimentData(images, breeds, dim, extractor, path, built.blocks, input.getNumPartitions, built.layout)
   }
 }

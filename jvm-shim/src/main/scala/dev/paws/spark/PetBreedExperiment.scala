@@ -143,7 +143,7 @@ object PetBreedExperiment {
       log.info(f"load: ${data.numRows} rows × ${data.dim} features ($classes classes, extractor " +
         f"${data.extractor}) from $features in ${(System.nanoTime() - t0) / 1e9}%.3f s " +
         s"(${data.inputPartitions} input partitions, cached as ${data.blocks.getNumPartitions} " +
-        s"partitions of ${NativeKernels.CHUNK_ROWS}-row blocks, $level)")
+        s"partitions of ${NativeKernels.CHUNK_ROWS}-row blocks ${data.blockLayout}, $level)")
       // What the cache costs against the raw float32 features (Spark's own storage info).
       val rawBytes = data.numRows.toLong * data.dim * 4
       val cachedBytes = sc.getRDDStorageInfo.find(_.id == data.blocks.id).map(i => i.memSize + i.diskSize)

@@ -1,0 +1,183 @@
+package dev.paws.spark
+
+import org.apache.spark.Partitioner
+import org.apache.spark.rdd.RDD
+import org.apache.spark.storage.StorageLevel
+
+/**
+ * Rows keyed by their global index (`0 until n`, each once) as cached [[RowBlock]]s of
+ * whole `CHUNK_ROWS` chunks, so a kernel over a model's rows sums exactly what the
+ * in-process engine sums.
+ *
+ * The blocks are built where the rows are read: each input partition sorts its rows
+ * and cuts them into chunks. A chunk whose rows all lie in one partition (nearly all of
+ * them when partitions hold long runs of rows, as Parquet splits do) becomes a block
+ * right there; only the pieces of chunks that straddle partitions go through a shuffle
+ * (at most two per run of rows) and are joined in row order. The cached blocks keep the
+ * input's partitions, unless those do not spread the rows about evenly over `wanted`
+ * partitions: then every block goes through the shuffle, consecutive chunks together,
+ * so a file of one row group (one split) still keeps every core busy.
+ *
+ * Before this, every row went through a shuffle as a `(Long, float[])` record: about
+ * half of the time `PetBreedExperiment` took to load 7,349 × 4,096 features.
+ */
+private[spark] object ChunkedRows {
+  private val C = NativeKernels.CHUNK_ROWS.toLong
+
+  /** The cached blocks and their feature count. */
+  final case class Built(blocks: RDD[RowBlock], dim: Int, layout: String)
+
+  /** Rows of two partitions have different feature counts (found on the driver). */
+  final case class DimMismatch(row: Long, found: Int, firstRow: Long, expected: Int)
+    extends IllegalArgumentException(
+      s"paws: row $row has $found features, row $firstRow has $expected: all rows must have the same number")
+
+  /**
+   * @param rows the rows, any partitioning, any order within a partition
+   * @param n the number of rows (indices `0 until n`)
+   * @param name the cached RDD's name
+   * @param describe names a row in errors raised inside tasks (it travels with them)
+   */
+  def build(
+      rows: RDD[(Long, Array[Float])],
+      n: Long,
+      wanted: Int,
+      level: StorageLevel,
+      name: String,
+      describe: Long => String): Built = {
+    require(n > 0, "no rows")
+    val chunks = (n + C - 1) / C
+    val inParts = rows.getNumPartitions
+    // The cut rows are read twice (their sizes, then the blocks): keep them until the
+    // blocks are cached, so the input is read and decoded once.
+    val staging = rows.mapPartitions(it => cutIntoChunks(it, n, describe))
+      .setName(s"$name (staging)").persist(level)
+    val (blocks, layout) = try {
+      val sizes = staging.mapPartitions(it => Iterator.single(it.map(_.numRows.toLong).sum)).collect()
+      // Kept where they were read if that already spreads the rows over `wanted`
+      // partitions about evenly (a Parquet file of one row group is one split, for one).
+      val fair = math.ceil(n.toDouble / math.min(wanted.toLong, chunks)) * 1.25 + C
+      if (sizes.max <= fair) {
+        val whole = staging.filter(b => b.numRows == chunkLength(b.chunk, n))
+        val pieces = staging.filter(b => b.numRows != chunkLength(b.chunk, n))
+        (whole.zipPartitions(merged(pieces, chunks, inParts, n))((a, b) => a ++ b),
+          s"kept in the $inParts input partitions")
+      } else {
+        val parts = math.max(inParts, wanted)
+        (merged(staging, chunks, parts, n),
+          s"spread over $parts partitions (input partitions hold ${sizes.mkString(", ")} rows)")
+      }
+    } catch {
+      case e: Throwable =>
+        staging.unpersist(blocking = false)
+        throw e
+    }
+    blocks.setName(name).persist(level)
+    try {
+      // Materialises the cache; per partition: rows, and (first row, dim) of each dimension seen.
+      val stats = blocks.mapPartitions { it =>
+        var count = 0L
+        val dims = scala.collection.mutable.Map.empty[Int, Long]
+        it.foreach { b =>
+          count += b.numRows
+          if (dims.get(b.dim).forall(_ > b.firstRow)) dims(b.dim) = b.firstRow
+        }
+        Iterator.single((count, dims.toMap))
+      }.collect()
+      val total = stats.map(_._1).sum
+      if (total != n) {
+        throw new IllegalStateException(s"paws: the blocks hold $total rows, the input has $n: " +
+          "is the input deterministic?")
+      }
+      val firsts = stats.flatMap(_._2).groupBy(_._1).map { case (d, rs) => d -> rs.map(_._2).min }
+      val (dim, first) = firsts.minBy(_._2)
+      firsts.find(_._1 != dim).foreach { case (d, row) => throw DimMismatch(row, d, first, dim) }
+      Built(blocks, dim, layout)
+    } catch {
+      case e: Throwable =>
+        blocks.unpersist(blocking = false)
+        throw e
+    } finally {
+      staging.unpersist(blocking = true)
+    }
+  }
+
+  private def chunkLength(chunk: Long, n: Long): Int = (math.min((chunk + 1) * C, n) - chunk * C).toInt
+
+  /**
+   * One partition's rows as blocks: sorted by index, cut at chunk boundaries and gaps.
+   * Labels are left at zero (the experiment's selections carry them).
+   */
+  private def cutIntoChunks(
+      it: Iterator[(Long, Array[Float])],
+      n: Long,
+      describe: Long => String): Iterator[RowBlock] = {
+    val rows = it.toArray
+    java.util.Arrays.sort(rows, Ordering.by[(Long, Array[Float]), Long](_._1))
+    if (rows.isEmpty) return Iterator.empty
+    val dim = rows(0)._2.length
+    var i = 0
+    while (i < rows.length) {
+      val (g, x) = rows(i)
+      if (g < 0 || g >= n) throw new IllegalStateException(s"paws: row index $g outside 0..${n - 1}")
+      if (i > 0 && rows(i - 1)._1 == g) {
+        throw new IllegalStateException(s"paws: ${describe(g)} was read twice: is the input deterministic?")
+      }
+      if (x.length != dim) {
+        throw new IllegalArgumentException(s"${describe(g)} has ${x.length} features, " +
+          s"${describe(rows(0)._1)} has $dim: all rows must have the same number")
+      }
+      i += 1
+    }
+    val out = scala.collection.mutable.ArrayBuffer.empty[RowBlock]
+    var start = 0
+    while (start < rows.length) {
+      // The run of consecutive rows from `start` inside one chunk.
+      val chunkEnd = (rows(start)._1 / C + 1) * C
+      var end = start + 1
+      while (end < rows.length && rows(end)._1 == rows(end - 1)._1 + 1 && rows(end)._1 < chunkEnd) end += 1
+      val first = rows(start)._1
+      val flat = new Array[Float]((end - start) * dim)
+      var k = start
+      while (k < end) {
+        System.arraycopy(rows(k)._2, 0, flat, (k - start) * dim, dim)
+        rows(k) = null // the copy is the only one kept
+        k += 1
+      }
+      out += new RowBlock(first, dim, flat, new Array[Double](end - start))
+      start = end
+    }
+    out.iterator
+  }
+
+  /** Blocks and pieces joined per chunk, chunks spread over `parts` partitions in order. */
+  private def merged(blocks: RDD[RowBlock], chunks: Long, parts: Int, n: Long): RDD[RowBlock] =
+    blocks.map(b => (b.chunk, b))
+      .groupByKey(new ChunkRanges(chunks, parts))
+      .mapPartitions({ it =>
+        it.toArray.sortBy(_._1).iterator.map { case (c, ps) =>
+          val sorted = ps.toArray.sortBy(_.firstRow)
+          val joined = sorted.reduceLeft { (a, b) =>
+            if (b.dim != a.dim) throw DimMismatch(b.firstRow, b.dim, a.firstRow, a.dim)
+            if (b.firstRow != a.firstRow + a.numRows) {
+              throw new IllegalStateException(s"paws: chunk $c: rows ${a.firstRow + a.numRows}.." +
+                s"${b.firstRow - 1} are missing or duplicated: is the input deterministic?")
+            }
+            a.append(b)
+          }
+          val len = chunkLength(c, n)
+          if (joined.firstRow != c * C || joined.numRows != len) {
+            throw new IllegalStateException(s"paws: chunk $c holds rows ${joined.firstRow}.." +
+              s"${joined.firstRow + joined.numRows - 1}, expected ${c * C}..${c * C + len - 1}: " +
+              "is the input deterministic?")
+          }
+          joined
+        }
+      }, preservesPartitioning = true)
+
+  /** Consecutive ranges of chunks per partition. */
+  private final class ChunkRanges(chunks: Long, parts: Int) extends Partitioner {
+    override def numPartitions: Int = parts
+    override def getPartition(key: Any): Int = (key.asInstanceOf[Long] * parts / chunks).toInt
+  }
+}
