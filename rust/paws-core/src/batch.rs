@@ -13,7 +13,7 @@
 //! [`sgd::train`](crate::sgd::train) over an [`InMemorySource`](crate::source::InMemorySource)
 //! bit for bit, whatever the batch, the threads or the SIMD path.
 
-use crate::batch_kernel::{gradients, margins, Simd};
+use crate::batch_kernel::{gradients, margins_selected, Simd};
 use crate::error::{PawsError, Result};
 use crate::exact_sum::GradientSum;
 use crate::gradient::{coefficient, KernelWeights, LossKind};
@@ -151,9 +151,15 @@ fn add_chunk(
             .iter()
             .map(|(k, _)| kw[*k].as_ref().expect("active").v.as_slice())
             .collect();
+        // Only the margins of selected rows: models of a sweep select different subsets.
+        let lists: Vec<Vec<u32>> = group
+            .iter()
+            .map(|(_, sel)| sel.iter().map(|&(off, _, _)| off - lo).collect())
+            .collect();
+        let lists: Vec<&[u32]> = lists.iter().map(|l| l.as_slice()).collect();
         scratch.margins.clear();
         scratch.margins.resize(len * n, 0.0);
-        margins(simd, xs, dim, &vs, &mut scratch.margins, n);
+        margins_selected(simd, xs, dim, &vs, &lists, &mut scratch.margins, n);
 
         scratch.coef.clear();
         scratch.coef.resize(len * n, 0.0);

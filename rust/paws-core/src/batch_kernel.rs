@@ -102,18 +102,51 @@ impl Simd {
 /// `out[r·stride + m] = dot(x_r, v_m)` (without offsets) for rows `x` (`len × dim`,
 /// row-major) and models `v`.
 pub fn margins(simd: Simd, x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
-    let rows = x.len() / dim;
-    assert_eq!(x.len(), rows * dim, "rows length");
+    let all: Vec<u32> = (0..(x.len() / dim) as u32).collect();
+    let rows = vec![all.as_slice(); v.len()];
+    margins_selected(simd, x, dim, v, &rows, out, stride)
+}
+
+/// [`margins`] of the rows each model selects only: `rows[m]` lists model `m`'s rows
+/// (indices into `x`, ascending). `out[r·stride + m]` is set for every selected pair;
+/// other entries may be written too (with the margin) or left as they are.
+///
+/// Models go in tiles as in [`margins`], each over the union of its models' rows: when
+/// models select different subsets of a chunk (a sweep's splits), a tile computes few
+/// margins nobody needs, where the full product computes every row for every model.
+pub fn margins_selected(
+    simd: Simd,
+    x: &[f32],
+    dim: usize,
+    v: &[&[f64]],
+    rows: &[&[u32]],
+    out: &mut [f64],
+    stride: usize,
+) {
+    let n = x.len() / dim;
+    assert_eq!(x.len(), n * dim, "rows length");
+    assert_eq!(rows.len(), v.len(), "one row list per model");
     assert!(v.iter().all(|m| m.len() == dim), "model length");
-    assert!(stride >= v.len() && out.len() >= rows.saturating_sub(1) * stride + v.len());
+    assert!(stride >= v.len() && out.len() >= n.saturating_sub(1) * stride + v.len());
+    assert!(
+        rows.iter().all(|r| r.iter().all(|&i| (i as usize) < n)),
+        "row index"
+    );
     match simd {
-        Simd::Generic => margins_impl(x, dim, v, out, stride),
-        // Safety: the variant is only chosen (Simd::available) when the CPU has it.
+        Simd::Generic => margins_selected_impl(x, dim, v, rows, out, stride),
         #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 => unsafe { margins_avx2(x, dim, v, out, stride) },
+        Simd::Avx2 => unsafe { margins_selected_avx2(x, dim, v, rows, out, stride) },
         #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => unsafe { margins_avx512(x, dim, v, out, stride) },
+        Simd::Avx512 => unsafe { margins_selected_avx512(x, dim, v, rows, out, stride) },
     }
+}
+
+/// The sorted union of some models' row lists.
+fn union_of(rows: &[&[u32]], out: &mut Vec<usize>) {
+    out.clear();
+    out.extend(rows.iter().flat_map(|r| r.iter().map(|&i| i as usize)));
+    out.sort_unstable();
+    out.dedup();
 }
 
 /// `g_m[p] = Σ_r coef[r·stride + m]·x_r[p]` over rows in order (`g_m` is overwritten),
@@ -139,18 +172,26 @@ pub fn gradients(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn margins_avx2(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
-    x86::margins::<4, 2>(x, dim, v, out, stride)
+/// A compiled copy of the margin tiles: `R` rows × `M` models per tile.
+macro_rules! margins_variant {
+    ($name:ident, $features:literal, $r:literal, $m:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $features)]
+        unsafe fn $name(
+            x: &[f32],
+            dim: usize,
+            v: &[&[f64]],
+            rows: &[&[u32]],
+            out: &mut [f64],
+            stride: usize,
+        ) {
+            x86::margins_selected::<$r, $m>(x, dim, v, rows, out, stride)
+        }
+    };
 }
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx2")]
-unsafe fn margins_avx512(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
-    // The same 4-lane code with AVX-512's 32 registers: larger tiles.
-    x86::margins::<8, 2>(x, dim, v, out, stride)
-}
+margins_variant!(margins_selected_avx2, "avx2", 4, 2);
+// The same 4-lane code with AVX-512's 32 registers: larger tiles.
+margins_variant!(margins_selected_avx512, "avx512f,avx512vl,avx2", 8, 2);
 
 /// The margin tiles with explicit 4 × f64 vectors: lane `l` of an accumulator is the
 /// sum over `p ≡ l (mod 4)` of `gradient::dot`, one `mul` then one `add` per step.
@@ -158,55 +199,57 @@ unsafe fn margins_avx512(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], s
 mod x86 {
     use std::arch::x86_64::*;
 
+    /// [`super::margins_selected`]: the tiles of `margins` over each model group's rows.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn margins<const R: usize, const M: usize>(
+    pub unsafe fn margins_selected<const R: usize, const M: usize>(
         x: &[f32],
         dim: usize,
         v: &[&[f64]],
+        rows: &[&[u32]],
         out: &mut [f64],
         stride: usize,
     ) {
-        let rows = x.len() / dim;
-        let mut r = 0;
-        while r < rows {
-            let nr = (rows - r).min(R);
-            let mut m = 0;
-            while m < v.len() {
-                let nm = (v.len() - m).min(M);
-                if nr == R && nm == M {
-                    tile::<R, M>(x, dim, r, v, m, out, stride);
-                } else if nr == R {
-                    for j in m..m + nm {
-                        tile::<R, 1>(x, dim, r, v, j, out, stride);
-                    }
+        let mut union = Vec::new();
+        let mut m = 0;
+        while m < v.len() {
+            let nm = (v.len() - m).min(M);
+            super::union_of(&rows[m..m + nm], &mut union);
+            let mut i = 0;
+            while i + R <= union.len() {
+                let idx: [usize; R] = std::array::from_fn(|k| union[i + k]);
+                if nm == M {
+                    tile::<R, M>(x, dim, idx, v, m, out, stride);
                 } else {
-                    for i in r..r + nr {
-                        for j in m..m + nm {
-                            tile::<1, 1>(x, dim, i, v, j, out, stride);
-                        }
+                    for j in m..m + nm {
+                        tile::<R, 1>(x, dim, idx, v, j, out, stride);
                     }
                 }
-                m += nm;
+                i += R;
             }
-            r += nr;
+            for &r in &union[i..] {
+                for j in m..m + nm {
+                    tile::<1, 1>(x, dim, [r], v, j, out, stride);
+                }
+            }
+            m += nm;
         }
     }
 
-    /// Rows `r..r + R` × models `m..m + M`.
+    /// Rows `idx` × models `m..m + M`.
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn tile<const R: usize, const M: usize>(
         x: &[f32],
         dim: usize,
-        r: usize,
+        idx: [usize; R],
         v: &[&[f64]],
         m: usize,
         out: &mut [f64],
         stride: usize,
     ) {
-        assert!((r + R) * dim <= x.len() && m + M <= v.len());
-        assert!((r + R - 1) * stride + m + M <= out.len());
-        let xp: [*const f32; R] = std::array::from_fn(|i| x.as_ptr().add((r + i) * dim));
+        assert!(idx.iter().all(|&r| (r + 1) * dim <= x.len()) && m + M <= v.len());
+        assert!(idx.iter().all(|&r| r * stride + m + M <= out.len()));
+        let xp: [*const f32; R] = std::array::from_fn(|i| x.as_ptr().add(idx[i] * dim));
         let vp: [*const f64; M] = std::array::from_fn(|j| {
             assert!(v[m + j].len() >= dim);
             v[m + j].as_ptr()
@@ -232,7 +275,7 @@ mod x86 {
                 for p in 4 * q..dim {
                     total += *xp[i].add(p) as f64 * *vp[j].add(p);
                 }
-                out[(r + i) * stride + m + j] = total;
+                out[idx[i] * stride + m + j] = total;
             }
         }
     }
@@ -257,33 +300,37 @@ unsafe fn gradients_avx512(
 }
 
 #[inline(always)]
-fn margins_impl(x: &[f32], dim: usize, v: &[&[f64]], out: &mut [f64], stride: usize) {
-    let rows = x.len() / dim;
-    let mut r = 0;
-    while r < rows {
-        let nr = (rows - r).min(MR);
-        let mut m = 0;
-        while m < v.len() {
-            let nm = (v.len() - m).min(MM);
-            if nr == MR && nm == MM {
-                let xs: [&[f32]; MR] =
-                    std::array::from_fn(|i| &x[(r + i) * dim..(r + i + 1) * dim]);
-                let vs: [&[f64]; MM] = std::array::from_fn(|j| v[m + j]);
-                let t = dot_tile::<MR, MM>(xs, vs, dim);
-                for (i, row) in t.iter().enumerate() {
-                    out[(r + i) * stride + m..(r + i) * stride + m + MM].copy_from_slice(row);
-                }
-            } else {
-                for i in 0..nr {
-                    for j in 0..nm {
-                        let xs = [&x[(r + i) * dim..(r + i + 1) * dim]];
-                        out[(r + i) * stride + m + j] = dot_tile::<1, 1>(xs, [v[m + j]], dim)[0][0];
-                    }
-                }
+fn margins_selected_impl(
+    x: &[f32],
+    dim: usize,
+    v: &[&[f64]],
+    rows: &[&[u32]],
+    out: &mut [f64],
+    stride: usize,
+) {
+    let row = |r: usize| &x[r * dim..(r + 1) * dim];
+    let mut union = Vec::new();
+    let mut m = 0;
+    while m < v.len() {
+        let nm = (v.len() - m).min(MM);
+        union_of(&rows[m..m + nm], &mut union);
+        let mut i = 0;
+        while nm == MM && i + MR <= union.len() {
+            let xs: [&[f32]; MR] = std::array::from_fn(|k| row(union[i + k]));
+            let vs: [&[f64]; MM] = std::array::from_fn(|j| v[m + j]);
+            let t = dot_tile::<MR, MM>(xs, vs, dim);
+            for (k, tr) in t.iter().enumerate() {
+                let at = union[i + k] * stride + m;
+                out[at..at + MM].copy_from_slice(tr);
             }
-            m += nm;
+            i += MR;
         }
-        r += nr;
+        for &r in &union[i..] {
+            for j in m..m + nm {
+                out[r * stride + j] = dot_tile::<1, 1>([row(r)], [v[j]], dim)[0][0];
+            }
+        }
+        m += nm;
     }
 }
 
@@ -397,6 +444,42 @@ mod tests {
                 margins(simd, &x, dim, &vs, &mut out, stride);
                 for r in 0..rows {
                     for m in 0..models {
+                        let want = dot(&x[r * dim..(r + 1) * dim], &v[m]);
+                        assert_eq!(
+                            out[r * stride + m].to_bits(),
+                            want.to_bits(),
+                            "{simd:?} r{r} m{m}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn selected_margins_equal_the_one_model_dot_bit_for_bit_on_every_simd_path() {
+        for (rows, dim, models) in [(9, 37, 7), (40, 130, 13), (3, 4, 2), (33, 16, 1)] {
+            let (x, v) = data(rows, dim, models);
+            let vs: Vec<&[f64]> = v.iter().map(|m| m.as_slice()).collect();
+            // Each model its own subset: every row, none, every k-th, a middle run.
+            let lists: Vec<Vec<u32>> = (0..models)
+                .map(|m| match m % 4 {
+                    0 => (0..rows as u32).collect(),
+                    1 => vec![],
+                    2 => (0..rows as u32)
+                        .filter(|r| r % (m as u32 + 2) == 1)
+                        .collect(),
+                    _ => (rows as u32 / 3..rows as u32 * 2 / 3).collect(),
+                })
+                .collect();
+            let refs: Vec<&[u32]> = lists.iter().map(|l| l.as_slice()).collect();
+            for simd in Simd::available() {
+                let stride = models + 1;
+                let mut out = vec![f64::NAN; rows * stride];
+                margins_selected(simd, &x, dim, &vs, &refs, &mut out, stride);
+                for (m, list) in lists.iter().enumerate() {
+                    for &r in list {
+                        let r = r as usize;
                         let want = dot(&x[r * dim..(r + 1) * dim], &v[m]);
                         assert_eq!(
                             out[r * stride + m].to_bits(),

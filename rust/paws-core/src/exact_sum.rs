@@ -17,6 +17,9 @@ const SCALE: f64 = (1u64 << 60) as f64;
 /// Largest magnitude accepted for one partial: 2^66, leaving 2^61 chunks of headroom.
 const LIMIT: f64 = 73_786_976_294_838_206_464.0;
 
+/// 2^63: scaled values below it in magnitude fit an i64.
+const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
+
 #[inline]
 fn to_fixed(x: f64, overflow: &mut bool) -> i128 {
     if !x.is_finite() || x.abs() >= LIMIT {
@@ -24,8 +27,14 @@ fn to_fixed(x: f64, overflow: &mut bool) -> i128 {
         return 0;
     }
     // `as` truncates toward zero: deterministic, and exact for the product since
-    // scaling by a power of two only changes the exponent.
-    (x * SCALE) as i128
+    // scaling by a power of two only changes the exponent. Through i64 where it fits
+    // (one instruction instead of a library call; the same truncation, so the same bits).
+    let y = x * SCALE;
+    if y.abs() < I64_LIMIT {
+        y as i64 as i128
+    } else {
+        y as i128
+    }
 }
 
 #[inline]
@@ -61,7 +70,10 @@ impl GradientSum {
         assert_eq!(grad.len(), self.grad.len(), "gradient length");
         let mut overflow = false;
         for (acc, &g) in self.grad.iter_mut().zip(grad) {
-            *acc = acc.wrapping_add(to_fixed(g, &mut overflow));
+            // Late in training most chunks add nothing to most features.
+            if g != 0.0 {
+                *acc = acc.wrapping_add(to_fixed(g, &mut overflow));
+            }
         }
         self.loss = self.loss.wrapping_add(to_fixed(loss, &mut overflow));
         self.count += count;
@@ -172,5 +184,27 @@ mod tests {
         let mut s = GradientSum::zeros(1);
         s.add_chunk(&[1e30], 0.0, 1);
         assert!(s.overflowed());
+    }
+
+    #[test]
+    fn the_i64_shortcut_truncates_as_the_i128_conversion_does() {
+        // Around 2^63 after scaling (|x| near 8), tiny and large values, both signs.
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            1e-18,
+            -1e-18,
+            5e-19,
+            7.999_999_999,
+            8.0,
+            8.000_000_001,
+        ];
+        xs.extend((0..2000).map(|i| (i as f64 * 0.377).sin() * 2f64.powi(i % 90 - 60)));
+        xs.extend([LIMIT / 2.0, -LIMIT / 2.0]);
+        for x in xs.iter().flat_map(|&x| [x, -x]) {
+            let mut o = false;
+            assert_eq!(to_fixed(x, &mut o), (x * SCALE) as i128, "{x:e}");
+            assert!(!o, "{x:e}");
+        }
     }
 }
