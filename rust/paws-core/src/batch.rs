@@ -22,6 +22,13 @@ use crate::source::{in_mini_batch, CHUNK_ROWS};
 use crate::standardize::FeatureMap;
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::Mutex;
+
+/// Receives one model's partial sums over one chunk: `(model, gradient, loss, rows)`.
+type EmitSum<'a> = dyn FnMut(usize, &[f64], f64, u64) + 'a;
+
+/// Models of one chunk per parallel work item of a pass.
+const MEMBERS_PER_ITEM: usize = 32;
 
 /// One model's training rows in the dataset.
 #[derive(Debug, Clone, Copy)]
@@ -111,8 +118,7 @@ fn add_chunk(
     iteration: u32,
     fraction: f64,
     scratch: &mut Scratch,
-    ids: &[usize],
-    sums: &mut [Option<GradientSum>],
+    emit: &mut EmitSum,
 ) {
     // Each model's selected rows in this chunk and their span.
     let mut selected: Vec<(usize, Selected)> = Vec::with_capacity(members.len());
@@ -195,9 +201,7 @@ fn add_chunk(
             let (loss, coef_sum, count) = totals[j];
             let g = &mut scratch.grads[j];
             g[dim] = coef_sum;
-            sums[ids[*k]]
-                .get_or_insert_with(|| GradientSum::zeros(dim + 1))
-                .add_chunk(g, loss, count);
+            emit(*k, g, loss, count);
         }
         g0 = g1;
     }
@@ -217,48 +221,48 @@ pub fn gradient_sums(
     fraction: f64,
 ) -> Vec<Option<GradientSum>> {
     let n_rows = features.len() / dim;
-    let k = models.len();
-    let ids: Vec<usize> = (0..k).collect();
-    plan.chunks
+    // Work items of at most MEMBERS_PER_ITEM models of one chunk: a chunk that many models
+    // read (a breed's chunk in a sweep of that breed's pairs) is shared between threads
+    // instead of keeping one busy while the other waits.
+    let items: Vec<(usize, &[Member])> = plan
+        .chunks
+        .iter()
+        .flat_map(|(chunk, members)| members.chunks(MEMBERS_PER_ITEM).map(|m| (*chunk, m)))
+        .collect();
+    // One sum per model, shared by the threads: exact sums do not depend on the order
+    // chunks are added in, and there is one allocation per model, not one per thread.
+    let sums: Vec<Mutex<Option<GradientSum>>> =
+        (0..models.len()).map(|_| Mutex::new(None)).collect();
+    items
         .par_iter()
-        .fold(
-            || (vec![None; k], Scratch::default()),
-            |(mut sums, mut scratch), (chunk, members)| {
-                let first = chunk * CHUNK_ROWS;
-                let end = (first + CHUNK_ROWS).min(n_rows);
-                let x = &features[first * dim..end * dim];
-                add_chunk(
-                    kind,
-                    simd,
-                    x,
-                    first as u64,
-                    dim,
-                    models,
-                    members,
-                    kw,
-                    iteration,
-                    fraction,
-                    &mut scratch,
-                    &ids,
-                    &mut sums,
-                );
-                (sums, scratch)
-            },
-        )
-        .map(|(sums, _)| sums)
-        .reduce(
-            || vec![None; k],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    match (x.as_mut(), y) {
-                        (Some(x), Some(y)) => x.merge(&y),
-                        (None, y) => *x = y,
-                        (_, None) => {}
-                    }
-                }
-                a
-            },
-        )
+        .for_each_init(Scratch::default, |scratch, &(chunk, members)| {
+            let first = chunk * CHUNK_ROWS;
+            let end = (first + CHUNK_ROWS).min(n_rows);
+            let x = &features[first * dim..end * dim];
+            add_chunk(
+                kind,
+                simd,
+                x,
+                first as u64,
+                dim,
+                models,
+                members,
+                kw,
+                iteration,
+                fraction,
+                scratch,
+                &mut |k, g, loss, count| {
+                    sums[k]
+                        .lock()
+                        .expect("no panic while holding a sum")
+                        .get_or_insert_with(|| GradientSum::zeros(dim + 1))
+                        .add_chunk(g, loss, count)
+                },
+            );
+        });
+    sums.into_iter()
+        .map(|s| s.into_inner().expect("no panic while holding a sum"))
+        .collect()
 }
 
 /// One worker's per-model sums of a pass (a Spark task's): blocks are added as they
@@ -355,8 +359,11 @@ impl SweepAccumulator {
                 iteration,
                 fraction,
                 &mut self.scratch,
-                ids,
-                &mut self.sums,
+                &mut |k, g, loss, count| {
+                    self.sums[ids[k]]
+                        .get_or_insert_with(|| GradientSum::zeros(dim + 1))
+                        .add_chunk(g, loss, count)
+                },
             );
         }
         Ok(())

@@ -61,7 +61,9 @@ struct Task {
 /// One-vs-one pairs and one-vs-rest models over several "splits" (row subsets).
 fn tasks(d: &Data, classes: u32, weighted: bool) -> Vec<Task> {
     let mut out = Vec::new();
-    for split in [3usize, 5, 9] {
+    // 4 splits × 10 models + 1: more than the 32 models of one chunk per parallel work
+    // item, so a chunk's models are also spread over work items.
+    for split in [3usize, 5, 7, 9] {
         let keep = |r: usize| (r * 2654435761) % 10 < split;
         for a in 0..classes {
             // a vs all, then a vs each b > a.
