@@ -352,6 +352,11 @@ object PetBreedExperiment {
       // The task's per-model sums stay native; freed when the task ends, whatever happens.
       val acc = NativeKernels.sweepAccCreate(sels.length, dim)
       Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => NativeKernels.sweepAccFree(acc)))
+      // Consecutive blocks are usually read by the same models (every block, for
+      // one-vs-rest sweeps): their stacked weights are built once for those.
+      var lastIds: Array[Int] = null
+      var lastV: Array[Double] = null
+      var lastOffsets: Array[Double] = null
       while (it.hasNext) {
         val b = it.next()
         val (lo, hi) = (b.firstRow, b.firstRow + b.numRows)
@@ -368,20 +373,25 @@ object PetBreedExperiment {
           val labels = new Array[Double](n)
           val weighted = members.exists(m => sels(sw.models(m._1)).weights != null)
           val weights = if (weighted) new Array[Double](n) else null
-          val v = new Array[Double](members.length * dim)
-          val offsets = new Array[Double](members.length)
-          val ids = new Array[Int](members.length)
+          val ids = members.map(m => sw.models(m._1)).toArray
+          if (lastIds == null || !java.util.Arrays.equals(ids, lastIds)) {
+            lastIds = ids
+            lastV = new Array[Double](members.length * dim)
+            lastOffsets = new Array[Double](members.length)
+            for (((a, _, _), q) <- members.zipWithIndex) {
+              System.arraycopy(sw.kernel(a), 0, lastV, q * dim, dim)
+              lastOffsets(q) = sw.kernel(a)(dim)
+            }
+          }
+          val (v, offsets) = (lastV, lastOffsets)
           for (((a, from, to), q) <- members.zipWithIndex) {
             val s = sels(sw.models(a))
-            ids(q) = sw.models(a)
             System.arraycopy(s.rows, from, rows, start(q), to - from)
             System.arraycopy(s.labels, from, labels, start(q), to - from)
             if (weighted) {
               if (s.weights != null) System.arraycopy(s.weights, from, weights, start(q), to - from)
               else java.util.Arrays.fill(weights, start(q), start(q + 1), 1.0)
             }
-            System.arraycopy(sw.kernel(a), 0, v, q * dim, dim)
-            offsets(q) = sw.kernel(a)(dim)
           }
           val tk = System.nanoTime()
           NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels,
