@@ -141,6 +141,37 @@ pub fn margins_selected(
     }
 }
 
+/// `out[i] = dot(rows[i], v)` ([`crate::gradient::dot`], bit for bit) for one model:
+/// the one-model kernel's margins, several rows at a time so that the additions of
+/// different rows overlap instead of waiting on each other.
+pub fn row_dots(simd: Simd, rows: &[&[f32]], v: &[f64], out: &mut [f64]) {
+    assert!(rows.iter().all(|r| r.len() == v.len()), "row length");
+    assert!(out.len() >= rows.len(), "output length");
+    match simd {
+        Simd::Generic => {
+            for (o, r) in out.iter_mut().zip(rows) {
+                *o = dot_tile::<1, 1>([r], [v], v.len())[0][0];
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { row_dots_avx2(rows, v, out) },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { row_dots_avx512(rows, v, out) },
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn row_dots_avx2(rows: &[&[f32]], v: &[f64], out: &mut [f64]) {
+    x86::row_dots::<8>(rows, v, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx2")]
+unsafe fn row_dots_avx512(rows: &[&[f32]], v: &[f64], out: &mut [f64]) {
+    x86::row_dots::<8>(rows, v, out)
+}
+
 /// The sorted union of some models' row lists.
 fn union_of(rows: &[&[u32]], out: &mut Vec<usize>) {
     out.clear();
@@ -235,7 +266,7 @@ mod x86 {
         }
     }
 
-    /// Rows `idx` × models `m..m + M`.
+    /// Rows `idx` of `x` × models `m..m + M`, written to `out[idx[i]·stride + m + j]`.
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn tile<const R: usize, const M: usize>(
@@ -247,12 +278,45 @@ mod x86 {
         out: &mut [f64],
         stride: usize,
     ) {
-        assert!(idx.iter().all(|&r| (r + 1) * dim <= x.len()) && m + M <= v.len());
-        assert!(idx.iter().all(|&r| r * stride + m + M <= out.len()));
-        let xp: [*const f32; R] = std::array::from_fn(|i| x.as_ptr().add(idx[i] * dim));
+        let xs: [&[f32]; R] = std::array::from_fn(|i| &x[idx[i] * dim..(idx[i] + 1) * dim]);
+        let t = dots::<R, M>(xs, &v[m..m + M], dim);
+        for i in 0..R {
+            let at = idx[i] * stride + m;
+            out[at..at + M].copy_from_slice(&t[i]);
+        }
+    }
+
+    /// [`super::row_dots`]: tiles of `R` rows × 1 model.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn row_dots<const R: usize>(rows: &[&[f32]], v: &[f64], out: &mut [f64]) {
+        let dim = v.len();
+        let mut i = 0;
+        while i + R <= rows.len() {
+            let xs: [&[f32]; R] = std::array::from_fn(|k| rows[i + k]);
+            let t = dots::<R, 1>(xs, &[v], dim);
+            for k in 0..R {
+                out[i + k] = t[k][0];
+            }
+            i += R;
+        }
+        for k in i..rows.len() {
+            out[k] = dots::<1, 1>([rows[k]], &[v], dim)[0][0];
+        }
+    }
+
+    /// The `R × M` dot products of rows `x` and models `v`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn dots<const R: usize, const M: usize>(
+        x: [&[f32]; R],
+        v: &[&[f64]],
+        dim: usize,
+    ) -> [[f64; M]; R] {
+        assert!(x.iter().all(|r| r.len() >= dim) && v.len() >= M);
+        let xp: [*const f32; R] = std::array::from_fn(|i| x[i].as_ptr());
         let vp: [*const f64; M] = std::array::from_fn(|j| {
-            assert!(v[m + j].len() >= dim);
-            v[m + j].as_ptr()
+            assert!(v[j].len() >= dim);
+            v[j].as_ptr()
         });
         let q = dim / 4;
         let mut acc = [[_mm256_setzero_pd(); M]; R];
@@ -267,6 +331,7 @@ mod x86 {
                 }
             }
         }
+        let mut out = [[0f64; M]; R];
         for i in 0..R {
             for j in 0..M {
                 let mut s = [0f64; 4];
@@ -275,9 +340,10 @@ mod x86 {
                 for p in 4 * q..dim {
                     total += *xp[i].add(p) as f64 * *vp[j].add(p);
                 }
-                out[idx[i] * stride + m + j] = total;
+                out[i][j] = total;
             }
         }
+        out
     }
 }
 
@@ -487,6 +553,30 @@ mod tests {
                             "{simd:?} r{r} m{m}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn row_dots_equal_the_one_model_dot_bit_for_bit_on_every_simd_path() {
+        for (rows, dim) in [(19, 37), (8, 4), (1, 3), (40, 130)] {
+            let (x, v) = data(rows, dim, 1);
+            // Rows in any order and from anywhere: every third row, then the others.
+            let order: Vec<usize> = (0..rows)
+                .filter(|r| r % 3 == 0)
+                .chain((0..rows).filter(|r| r % 3 != 0))
+                .collect();
+            let slices: Vec<&[f32]> = order.iter().map(|&r| &x[r * dim..(r + 1) * dim]).collect();
+            for simd in Simd::available() {
+                let mut out = vec![f64::NAN; rows];
+                row_dots(simd, &slices, &v[0], &mut out);
+                for (i, s) in slices.iter().enumerate() {
+                    assert_eq!(
+                        out[i].to_bits(),
+                        dot(s, &v[0]).to_bits(),
+                        "{simd:?} row {i}"
+                    );
                 }
             }
         }
