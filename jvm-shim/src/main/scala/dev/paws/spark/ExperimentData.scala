@@ -133,12 +133,14 @@ object ExperimentData {
         throw bad(s"$path: column 'features': metadata $MetaDim=$declared, rows have ${built.dim} values")
       }
     }
-    ExperimentData(images, breeds, built.dim, extractor, path, built.blocks, rows.getNumPartitions, built.layout)
+    ExperimentData(images, breeds, built.dim, extractor, path, built.blocks, rows.getNumPartitions,
+      built.layout)
   }
 
   /**
-   * The rows as cached blocks ([[ChunkedRows]]), spread over at least
-   * `spark.paws.blocks.partitions` partitions (default: the default parallelism).
+   * The rows as cached blocks ([[ChunkedRows]]): in the input's partitions, or spread
+   * over `spark.paws.blocks.partitions` (default: the default parallelism) when those
+   * hold the rows unevenly.
    * `onDriver` describes a row with what only the driver knows (its image), `inTasks`
    * without it (so tasks do not carry the image list).
    */
