@@ -222,8 +222,8 @@ macro_rules! margins_variant {
 }
 margins_variant!(margins_selected_avx2, "avx2", 4, 2);
 // The same 4-lane tiles compiled for AVX-512. Its 32 registers would hold 8 × 2 tiles,
-// but those measured slower on Zen 4 (W3 123 s against 110 s, batched pass 30 against
-// 37 GFLOP/s): twice the rows per tile means twice the union rows per model pair.
+// but those measured slower on this Zen 4 (W3 123 s against 110 s, batched pass 30
+// against 37 GFLOP/s at K = 32); re-measure before changing it on another CPU.
 margins_variant!(margins_selected_avx512, "avx512f,avx512vl,avx2", 4, 2);
 
 /// The margin tiles with explicit 4 × f64 vectors: lane `l` of an accumulator is the
