@@ -103,6 +103,48 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// `dst (rows × cols, row-major) = lhs (rows × inner) · rhs (inner × cols)` with the `gemm`
+/// crate on all threads; `lhs` and `rhs` are given with their (column, row) strides.
+fn matmul(
+    dst: &mut [f64],
+    dst_row_stride: usize,
+    lhs: &[f64],
+    lhs_strides: (usize, usize),
+    rhs: &[f64],
+    rhs_strides: (usize, usize),
+    (rows, cols, inner): (usize, usize, usize),
+) {
+    let last = |(cs, rs): (usize, usize), r: usize, c: usize| (r - 1) * rs + (c - 1) * cs;
+    assert!(dst.len() > last((1, dst_row_stride), rows, cols));
+    assert!(
+        lhs.len() > last(lhs_strides, rows, inner) && rhs.len() > last(rhs_strides, inner, cols)
+    );
+    // Safety: the asserts above keep every element the strides reach inside the slices.
+    unsafe {
+        gemm::gemm(
+            rows,
+            cols,
+            inner,
+            dst.as_mut_ptr(),
+            1,
+            dst_row_stride as isize,
+            false,
+            lhs.as_ptr(),
+            lhs_strides.0 as isize,
+            lhs_strides.1 as isize,
+            rhs.as_ptr(),
+            rhs_strides.0 as isize,
+            rhs_strides.1 as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(rayon::current_num_threads()),
+        )
+    }
+}
+
 fn kernels(dim: usize, seed: u64) -> Result<()> {
     let d = synthetic(dim, seed);
     let n = d.len();
@@ -140,6 +182,35 @@ fn kernels(dim: usize, seed: u64) -> Result<()> {
         json!({"kernel": "single-model pass", "rows": n, "dim": dim, "seconds": best,
                "gb_per_s": bytes / best / 1e9, "share_of_probe": bytes / best / 1e9 / bw})
     );
+
+    // The reference the batched kernel's choice is measured against: the `gemm` crate's
+    // f64 matrix products for the same pass (margins X·Vᵀ, gradients Cᵀ·X over all rows).
+    // It uses FMA and its own summation order, so its results are not the one-model
+    // kernel's bits: paws does not use it (see rust/paws-core/src/batch_kernel.rs).
+    let x64: Vec<f64> = d.features().iter().map(|&v| v as f64).collect();
+    for k in [32usize, 64] {
+        let v: Vec<f64> = (0..k * dim)
+            .map(|i| ((i % 13) as f64 - 6.0) * 1e-4)
+            .collect();
+        let mut m = vec![0.0; n * k];
+        let mut g = vec![0.0; k * dim];
+        let best = (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                // m (n × k) = X (n × dim) · Vᵀ (dim × k), then g (k × dim) = Mᵀ (k × n) · X.
+                matmul(&mut m, k, &x64, (1, dim), &v, (dim, 1), (n, k, dim));
+                matmul(&mut g, dim, &m, (k, 1), &x64, (1, dim), (k, dim, n));
+                std::hint::black_box(&g);
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min);
+        let flops = 4.0 * n as f64 * dim as f64 * k as f64;
+        println!(
+            "{}",
+            json!({"kernel": "gemm crate f64 pass", "models": k, "seconds": best,
+                   "gflop_per_s": flops / best / 1e9})
+        );
+    }
 
     // The batched pass: K models over every row (one-vs-rest models of K splits).
     for k in [1usize, 8, 32, 64] {
