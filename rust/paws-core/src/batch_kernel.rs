@@ -500,6 +500,26 @@ mod tests {
         (x, v)
     }
 
+    /// `out[r·stride + m]` is `dot(x_r, v_m)`, bit for bit, for each `(r, m)` of `pairs`.
+    fn assert_margins(
+        simd: Simd,
+        out: &[f64],
+        stride: usize,
+        x: &[f32],
+        dim: usize,
+        v: &[Vec<f64>],
+        pairs: impl Iterator<Item = (usize, usize)>,
+    ) {
+        for (r, m) in pairs {
+            let want = dot(&x[r * dim..(r + 1) * dim], &v[m]);
+            assert_eq!(
+                out[r * stride + m].to_bits(),
+                want.to_bits(),
+                "{simd:?} r{r} m{m}"
+            );
+        }
+    }
+
     #[test]
     fn margins_equal_the_one_model_dot_bit_for_bit_on_every_simd_path() {
         // Odd sizes: partial tiles in rows, models and the feature tail.
@@ -510,16 +530,8 @@ mod tests {
                 let stride = models + 2;
                 let mut out = vec![f64::NAN; rows * stride];
                 margins(simd, &x, dim, &vs, &mut out, stride);
-                for r in 0..rows {
-                    for m in 0..models {
-                        let want = dot(&x[r * dim..(r + 1) * dim], &v[m]);
-                        assert_eq!(
-                            out[r * stride + m].to_bits(),
-                            want.to_bits(),
-                            "{simd:?} r{r} m{m}"
-                        );
-                    }
-                }
+                let all = (0..rows).flat_map(|r| (0..models).map(move |m| (r, m)));
+                assert_margins(simd, &out, stride, &x, dim, &v, all);
             }
         }
     }
@@ -545,17 +557,11 @@ mod tests {
                 let stride = models + 1;
                 let mut out = vec![f64::NAN; rows * stride];
                 margins_selected(simd, &x, dim, &vs, &refs, &mut out, stride);
-                for (m, list) in lists.iter().enumerate() {
-                    for &r in list {
-                        let r = r as usize;
-                        let want = dot(&x[r * dim..(r + 1) * dim], &v[m]);
-                        assert_eq!(
-                            out[r * stride + m].to_bits(),
-                            want.to_bits(),
-                            "{simd:?} r{r} m{m}"
-                        );
-                    }
-                }
+                let selected = lists
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(m, list)| list.iter().map(move |&r| (r as usize, m)));
+                assert_margins(simd, &out, stride, &x, dim, &v, selected);
             }
         }
     }
