@@ -8,10 +8,10 @@
 //!   cargo bench -p paws-bench --bench kernels
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use paws_core::batch_kernel::{gradients, margins, Simd};
-use paws_core::exact_sum::GradientSum;
-use paws_core::gradient::{KernelWeights, LossKind};
-use paws_core::source::{GradientSource, InMemorySource};
+use paws_core::access::source::{GradientSource, InMemorySource};
+use paws_core::data::exact_sum::GradientSum;
+use paws_core::kernels::batch_kernel::{gradients, margins, Simd};
+use paws_core::kernels::gradient::{KernelWeights, LossKind};
 
 const ROWS: usize = 256;
 const DIM: usize = 4096;

@@ -1,7 +1,7 @@
 //! What the paws benchmarks share: a seeded synthetic dataset shaped like Oxford-IIIT
 //! Pet with VGG16 `fc2` features, the workloads W1–W3, and a memory-bandwidth probe.
 
-use paws_core::dataset::Extractor;
+use paws_core::data::dataset::Extractor;
 use paws_core::experiment::{ComparisonSpec, ExperimentConfig};
 use paws_core::Dataset;
 use rand::{Rng, SeedableRng};

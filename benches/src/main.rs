@@ -5,11 +5,12 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use paws_bench::{read_bandwidth, synthetic, Workload};
-use paws_core::batch::{self, BatchModel};
-use paws_core::batch_kernel::Simd;
-use paws_core::experiment::{self, plan};
-use paws_core::gradient::KernelWeights;
-use paws_core::source::{GradientSource, InMemorySource};
+use paws_core::access::source::{GradientSource, InMemorySource};
+use paws_core::experiment::plan::{comparisons, plan};
+use paws_core::experiment::{self, train::train_and_evaluate};
+use paws_core::kernels::batch_kernel::Simd;
+use paws_core::kernels::gradient::KernelWeights;
+use paws_core::optimiser::batch::{self, BatchModel};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -58,7 +59,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Gen { dim, seed, output } => {
             let d = synthetic(dim, seed);
-            paws_core::parquet_io::write_parquet(&output, &d)?;
+            paws_core::data::parquet_io::write_parquet(&output, &d)?;
             println!(
                 "{}",
                 json!({"gen": output, "rows": d.len(), "dim": dim, "bytes": d.len() * dim * 4})
@@ -85,11 +86,11 @@ fn main() -> Result<()> {
                        "simd": Simd::detect().name(), "threads": rayon::current_num_threads()})
             );
             if one_by_one {
-                let comps = experiment::comparisons(&d, &cfg)?;
+                let comps = comparisons(&d, &cfg)?;
                 let tasks = plan(&d, &cfg, &comps);
                 let t = Instant::now();
                 for task in &tasks {
-                    experiment::train_and_evaluate(&d, &cfg, task)?;
+                    train_and_evaluate(&d, &cfg, task)?;
                 }
                 println!(
                     "{}",
@@ -163,7 +164,7 @@ fn kernels(dim: usize, seed: u64) -> Result<()> {
     };
     // The single-model pass: one model over every row (W1's split 1.0).
     let src = InMemorySource::new(
-        paws_core::gradient::LossKind::Hinge,
+        paws_core::kernels::gradient::LossKind::Hinge,
         d.features(),
         dim,
         &rows,
@@ -236,7 +237,7 @@ fn kernels(dim: usize, seed: u64) -> Result<()> {
                     let t = Instant::now();
                     std::hint::black_box(batch::gradient_sums(
                         simd,
-                        paws_core::gradient::LossKind::Hinge,
+                        paws_core::kernels::gradient::LossKind::Hinge,
                         d.features(),
                         dim,
                         &models,

@@ -4,7 +4,6 @@
 //! codes live here; every computation is in `paws-core`, `paws-vision` and
 //! `paws-report`, which the Spark engine shares.
 
-mod args;
 mod commands;
 mod logging;
 
@@ -12,7 +11,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = paws_args::Cli::parse();
     let log_file = cli.command.log_file();
     if let Err(e) = logging::init(cli.verbose, log_file.as_deref()) {
         eprintln!("paws: error: {e:#}");

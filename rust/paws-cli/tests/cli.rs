@@ -1,8 +1,8 @@
 //! The `paws` binary end to end: outputs, exit codes and error messages.
 
-use paws_core::dataset::Extractor;
-use paws_core::model::SavedModel;
-use paws_core::parquet_io::write_parquet;
+use paws_core::data::dataset::Extractor;
+use paws_core::data::parquet_io::write_parquet;
+use paws_core::experiment::saved_model::SavedModel;
 use paws_core::Dataset;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -273,7 +273,7 @@ fn convert_reads_legacy_json_and_reports_bad_files() {
     std::fs::write(legacy.join("pug_1.jpg.json"), "[3.0, 4.0]").unwrap();
     let o = paws(&["convert", "legacy", "f.parquet"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
-    let d = paws_core::parquet_io::read_parquet(&dir.path().join("f.parquet")).unwrap();
+    let d = paws_core::data::parquet_io::read_parquet(&dir.path().join("f.parquet")).unwrap();
     assert_eq!(
         (d.len(), d.dim(), d.extractor().model.as_str()),
         (2, 2, "vgg16-fc2")

@@ -1,38 +1,30 @@
 //! paws-core: everything numeric that both engines share.
 //!
-//! - [`dataset`], [`legacy`], [`parquet_io`]: feature datasets in memory and on disk;
-//! - [`gradient`], [`updater`], [`sgd`], [`exact_sum`]: Spark MLlib's mini-batch SGD
-//!   (`GradientDescent.runMiniBatchSGD`) with its hinge and logistic gradients and its
-//!   updaters, reproduced operation for operation;
-//! - [`source`]: the data access behind one SGD iteration ([`source::GradientSource`]),
-//!   implemented in process here and by Spark partitions in the JVM shim;
-//! - [`batch`], [`batch_kernel`]: a whole sweep of models per pass over the data, with
-//!   GEMM-shaped kernels that give the one-model results bit for bit;
-//! - [`split`], [`eval`], [`model`], [`experiment`], [`results`]: the breed experiment.
+//! The modules are layers, lowest first; a layer uses only the layers below it.
+//!
+//! 1. [`data`], the contract and the data: errors, exact sums, the chunk contract
+//!    ([`data::chunk::CHUNK_ROWS`]), feature datasets in memory, legacy JSON folders,
+//!    Parquet and atomic writes. Nothing here knows about losses or models.
+//! 2. [`kernels`]: MLlib's hinge and logistic gradients over rows, and the GEMM-shaped
+//!    kernels that give the one-model sums bit for bit for many models at once.
+//! 3. [`access`], the data access: where one iteration's gradient comes from (a dataset
+//!    in memory, cached blocks, a model's selected rows inside a shared block).
+//! 4. [`optimiser`]: Spark MLlib's mini-batch SGD (`GradientDescent.runMiniBatchSGD`),
+//!    its updaters, the feature map (intercept, standardisation) and the many-models
+//!    trainer.
+//! 5. [`model`], the model and its evaluation: prediction and confusion counts.
+//! 6. [`experiment`]: the breed experiment: splits, the session that plans models and
+//!    records their results, the table rows and the saved-model format.
 //!
 //! The Spark engine calls the same functions through JNI, so both engines give the
 //! same weights by construction.
 
-pub mod atomic;
-pub mod batch;
-pub mod batch_kernel;
-pub mod blocks;
-pub mod dataset;
-pub mod error;
-pub mod eval;
-pub mod exact_sum;
+pub mod access;
+pub mod data;
 pub mod experiment;
-pub mod gradient;
-pub mod legacy;
+pub mod kernels;
 pub mod model;
-#[cfg(feature = "parquet")]
-pub mod parquet_io;
-pub mod results;
-pub mod sgd;
-pub mod source;
-pub mod split;
-pub mod standardize;
-pub mod updater;
+pub mod optimiser;
 
-pub use dataset::{Dataset, Extractor};
-pub use error::{PawsError, Result};
+pub use data::dataset::{Dataset, Extractor};
+pub use data::error::{PawsError, Result};

@@ -1,15 +1,15 @@
-//! A whole sweep trained together (paws_core::batch) against each model trained alone
+//! A whole sweep trained together (paws_core::optimiser::batch) against each model trained alone
 //! (sgd::train over an InMemorySource): the same weights, loss histories and update
 //! counts, bit for bit, on every SIMD path, for both losses, with intercepts, scaling,
 //! row weights and mini-batch sampling.
 
-use paws_core::batch::{train_many_with, BatchModel};
-use paws_core::batch_kernel::Simd;
-use paws_core::gradient::LossKind;
-use paws_core::sgd::{train, SgdParams, Trained};
-use paws_core::source::InMemorySource;
-use paws_core::standardize::{FeatureMap, Scaling};
-use paws_core::updater::UpdaterKind;
+use paws_core::access::source::InMemorySource;
+use paws_core::kernels::batch_kernel::Simd;
+use paws_core::kernels::gradient::LossKind;
+use paws_core::optimiser::batch::{train_many_with, BatchModel};
+use paws_core::optimiser::sgd::{train, SgdParams, Trained};
+use paws_core::optimiser::standardize::{FeatureMap, Scaling};
+use paws_core::optimiser::updater::UpdaterKind;
 
 struct Data {
     features: Vec<f32>,

@@ -1,9 +1,10 @@
 //! Feature datasets on disk: the legacy JSON folder and Parquet, and every bad input
 //! with the error a user sees.
 
-use paws_core::dataset::Extractor;
-use paws_core::parquet_io::{read_parquet, write_parquet};
-use paws_core::{legacy, Dataset};
+use paws_core::data::dataset::Extractor;
+use paws_core::data::legacy;
+use paws_core::data::parquet_io::{read_parquet, write_parquet};
+use paws_core::Dataset;
 use std::fs;
 use std::path::Path;
 
@@ -35,8 +36,8 @@ fn legacy_folder_reads_breeds_species_and_rows_in_name_order() {
     assert_eq!(d.breed(0), "Bengal");
     assert_eq!(d.breed(1), "american_pit_bull_terrier");
     assert_eq!(d.row(1), &[0.0, 0.25, 0.001]);
-    assert_eq!(paws_core::dataset::species_of(d.breed(0)), "cat");
-    assert_eq!(paws_core::dataset::species_of(d.breed(2)), "dog");
+    assert_eq!(paws_core::data::dataset::species_of(d.breed(0)), "cat");
+    assert_eq!(paws_core::data::dataset::species_of(d.breed(2)), "dog");
     assert_eq!(
         d.extractor(),
         &Extractor {
@@ -144,7 +145,7 @@ fn parquet_round_trips_rows_labels_and_extractor() {
 #[test]
 fn parquet_row_groups_hold_whole_chunks_so_spark_can_split_the_file() {
     use parquet::file::reader::{FileReader, SerializedFileReader};
-    let n = 2 * paws_core::parquet_io::ROW_GROUP_ROWS + 452;
+    let n = 2 * paws_core::data::parquet_io::ROW_GROUP_ROWS + 452;
     let d = Dataset::new(
         2,
         (0..2 * n).map(|v| v as f32).collect(),
@@ -167,9 +168,9 @@ fn parquet_row_groups_hold_whole_chunks_so_spark_can_split_the_file() {
         .iter()
         .map(|g| g.num_rows())
         .collect();
-    let g = paws_core::parquet_io::ROW_GROUP_ROWS as i64;
+    let g = paws_core::data::parquet_io::ROW_GROUP_ROWS as i64;
     assert_eq!(groups, vec![g, g, 452]);
-    assert_eq!(g % paws_core::source::CHUNK_ROWS as i64, 0);
+    assert_eq!(g % paws_core::data::chunk::CHUNK_ROWS as i64, 0);
     assert_eq!(read_parquet(&path).unwrap().features(), d.features());
 }
 
@@ -277,7 +278,7 @@ fn parquet_folder_of_part_files_reads_in_part_order() {
     .unwrap();
     write(dir.path(), "_SUCCESS", "");
     write(dir.path(), ".part-00000-x.snappy.parquet.crc", "crc");
-    assert!(paws_core::parquet_io::is_parquet_folder(dir.path()));
+    assert!(paws_core::data::parquet_io::is_parquet_folder(dir.path()));
     let back = read_parquet(dir.path()).unwrap();
     assert_eq!(back.features(), d.features());
     assert_eq!(back.images(), d.images());
@@ -296,7 +297,9 @@ fn parquet_folder_of_part_files_reads_in_part_order() {
     // A legacy JSON folder is not a Parquet folder; an empty folder has no parts.
     let legacy = tempfile::tempdir().unwrap();
     write(legacy.path(), "Bengal_1.jpg.json", "[1, 2]");
-    assert!(!paws_core::parquet_io::is_parquet_folder(legacy.path()));
+    assert!(!paws_core::data::parquet_io::is_parquet_folder(
+        legacy.path()
+    ));
     let e = read_parquet(legacy.path()).unwrap_err().to_string();
     assert!(e.contains("no .parquet files"), "{e}");
 }

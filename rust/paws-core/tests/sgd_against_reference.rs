@@ -2,11 +2,11 @@
 //! here from the Spark 3.5 sources with plain loops: no chunks, no fixed-point sums, no
 //! folded standardisation, the intercept as an appended 1.0 feature.
 
-use paws_core::gradient::LossKind;
-use paws_core::sgd::{train, SgdParams};
-use paws_core::source::InMemorySource;
-use paws_core::standardize::{FeatureMap, Scaling};
-use paws_core::updater::UpdaterKind;
+use paws_core::access::source::InMemorySource;
+use paws_core::kernels::gradient::LossKind;
+use paws_core::optimiser::sgd::{train, SgdParams};
+use paws_core::optimiser::standardize::{FeatureMap, Scaling};
+use paws_core::optimiser::updater::UpdaterKind;
 
 /// Seeded data with class structure: label 1 rows are shifted along a direction.
 fn synthetic(n: usize, dim: usize, seed: u64) -> (Vec<f32>, Vec<f64>) {

@@ -5,7 +5,7 @@
 //! reported as an `IllegalArgumentException`, it cannot reach freed memory.
 
 use crate::guard::{Error, Result};
-use paws_core::sgd::Sgd;
+use paws_core::optimiser::sgd::Sgd;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -83,6 +83,7 @@ impl<T> Handles<T> {
     }
 
     /// Live handles (for leak checks in tests).
+    #[cfg(feature = "test-hooks")]
     pub fn live(&self) -> usize {
         self.table().len()
     }
@@ -105,6 +106,7 @@ pub fn remove(h: i64) -> bool {
 }
 
 /// Live SGD handles.
+#[cfg(feature = "test-hooks")]
 pub fn live() -> usize {
     SGD.live()
 }

@@ -1,4 +1,4 @@
-//! Atomic writes of report files, through [`paws_core::atomic`]: readers see the old
+//! Atomic writes of report files, through [`paws_core::data::atomic`]: readers see the old
 //! file or the complete new one, never a half-written file. Errors name the path.
 
 use std::fs::OpenOptions;
@@ -10,7 +10,7 @@ use crate::error::{ReportError, Result};
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let io_err = |e| ReportError::io(path, e);
-    paws_core::atomic::write_atomic_with(path, io_err, |temp| {
+    paws_core::data::atomic::write_atomic_with(path, io_err, |temp| {
         let mut file = OpenOptions::new()
             .write(true)
             .truncate(true)
@@ -21,10 +21,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Atomically creates `path` with a writer that writes a path itself (plotters); see
-/// [`paws_core::atomic::write_atomic_with`].
+/// [`paws_core::data::atomic::write_atomic_with`].
 pub fn write_atomic_with<F>(path: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&Path) -> Result<()>,
 {
-    paws_core::atomic::write_atomic_with(path, |e| ReportError::io(path, e), write)
+    paws_core::data::atomic::write_atomic_with(path, |e| ReportError::io(path, e), write)
 }

@@ -16,6 +16,9 @@ pub enum ReportError {
     /// plotters could not draw or encode the plot.
     #[error("cannot draw plot {}: {message}", path.display())]
     Plot { path: PathBuf, message: String },
+    /// A saved model could not be written (the message names its file).
+    #[error("{0}")]
+    Model(#[from] paws_core::PawsError),
 }
 
 impl ReportError {

@@ -4,18 +4,21 @@
 //! - [`table`] has [`to_csv`], [`to_json`], [`to_markdown`], [`to_terminal`] and
 //!   [`write_tables`];
 //! - [`plot`] has [`plot_accuracy`];
+//! - [`report`] has [`write_report`], the whole output folder of an experiment run;
 //! - [`atomic`] has [`write_atomic`] and [`write_atomic_with`];
 //! - [`error`] has [`ReportError`], whose messages name the file concerned.
 
 pub mod atomic;
 pub mod error;
 pub mod plot;
+pub mod report;
 pub mod table;
 mod text;
 
 pub use atomic::{write_atomic, write_atomic_with};
 pub use error::{ReportError, Result};
 pub use plot::{plot_accuracy, PLOT_HEIGHT, PLOT_WIDTH};
+pub use report::{model_file, write_report, Report, MODELS_DIR, PLOT_FILE};
 pub use table::{
     to_csv, to_json, to_markdown, to_terminal, write_tables, COLUMNS, CSV_FILE, JSON_FILE,
     MARKDOWN_FILE,

@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use paws_core::results::ResultRow;
+use paws_core::experiment::results::ResultRow;
 
 use crate::atomic::write_atomic;
 use crate::error::{ReportError, Result};
 
 /// CSV and JSON column names: every field of [`ResultRow`] in struct order. The first
-/// nine are `paws_core::results::PUBLISHED_COLUMNS`.
+/// nine are `paws_core::experiment::results::PUBLISHED_COLUMNS`.
 pub const COLUMNS: [&str; 17] = [
     "class1",
     "class2",

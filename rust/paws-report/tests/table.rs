@@ -3,7 +3,7 @@ mod common;
 use std::fs;
 
 use common::{realistic_rows, row};
-use paws_core::results::{ResultRow, PUBLISHED_COLUMNS};
+use paws_core::experiment::results::{ResultRow, PUBLISHED_COLUMNS};
 use paws_report::{to_csv, to_json, to_markdown, to_terminal, write_tables, COLUMNS};
 
 /// Splits one CSV line into fields (RFC 4180; the tests' lines have no line breaks).

@@ -206,8 +206,8 @@ impl Extractor {
     }
 
     /// The provenance stored with a dataset of these features.
-    pub fn info(&self) -> paws_core::dataset::Extractor {
-        paws_core::dataset::Extractor {
+    pub fn info(&self) -> paws_core::data::dataset::Extractor {
+        paws_core::data::dataset::Extractor {
             model: self.model_id.clone(),
             dim: self.dim,
         }

@@ -13,7 +13,7 @@
 use crate::decode::decode_file;
 use crate::error::{Result, VisionError};
 use crate::extractor::{Extractor, Output};
-use paws_core::dataset::breed_from_file_name;
+use paws_core::data::dataset::breed_from_file_name;
 use paws_core::Dataset;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};

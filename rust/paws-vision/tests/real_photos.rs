@@ -105,7 +105,7 @@ fn efficientnet_recognises_cats_and_dogs_in_the_sample() {
     let (mut cats, mut cat_ok, mut dogs, mut dog_ok) = (0, 0, 0, 0);
     for (i, row) in logits.chunks_exact(1000).enumerate() {
         let top = argmax(row);
-        if paws_core::dataset::species_of(ds.breed(i)) == "cat" {
+        if paws_core::data::dataset::species_of(ds.breed(i)) == "cat" {
             cats += 1;
             cat_ok += usize::from(CAT_CLASSES.contains(&top));
         } else {

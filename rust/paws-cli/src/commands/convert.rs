@@ -1,7 +1,7 @@
 //! `paws convert`: legacy JSON folder to Parquet.
 
 use anyhow::{Context, Result};
-use paws_core::parquet_io::write_parquet;
+use paws_core::data::parquet_io::write_parquet;
 use std::path::Path;
 
 pub fn run(folder: &Path, output: &Path, extractor: &str) -> Result<()> {

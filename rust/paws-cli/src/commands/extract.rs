@@ -1,9 +1,9 @@
 //! `paws extract`: a folder of photos to a feature Parquet file.
 
-use crate::args::ExtractArgs;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use paws_core::parquet_io::write_parquet;
+use paws_args::ExtractArgs;
+use paws_core::data::parquet_io::write_parquet;
 use paws_vision::{extract_folder, Extractor, ModelOptions};
 use std::time::Instant;
 

@@ -4,9 +4,10 @@ mod convert;
 mod experiment;
 mod extract;
 
-use crate::args::Command;
 use anyhow::{Context, Result};
-use paws_core::{legacy, parquet_io, Dataset};
+use paws_args::Command;
+use paws_core::data::{legacy, parquet_io};
+use paws_core::Dataset;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

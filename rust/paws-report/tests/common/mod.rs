@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use paws_core::results::ResultRow;
+use paws_core::experiment::results::ResultRow;
 
 pub fn row(class1: &str, class2: &str, split: f64, num_model: u32, predict_pct: f64) -> ResultRow {
     let nb_test = 400 - (400.0 * split) as u64;

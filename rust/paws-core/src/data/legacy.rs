@@ -1,8 +1,8 @@
 //! The legacy feature layout written by the original VGG16 extraction scripts: a folder
 //! of `<breed>_<n>.jpg.json` files, each a flat JSON array of floats.
 
-use crate::dataset::{breed_from_file_name, Dataset, Extractor};
-use crate::error::{PawsError, Result};
+use crate::data::dataset::{breed_from_file_name, Dataset, Extractor};
+use crate::data::error::{PawsError, Result};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 

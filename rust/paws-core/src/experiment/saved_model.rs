@@ -1,48 +1,12 @@
-//! A trained linear model, as used for prediction and as saved to JSON.
+//! The JSON file of a saved model (`models/<a>_vs_<b>.json`): its fields are a
+//! published format, read back by `SavedModel::load`.
 
-use crate::dataset::Extractor;
-use crate::error::{PawsError, Result};
-use crate::gradient::LossKind;
-use crate::sgd::SgdParams;
+use crate::data::dataset::Extractor;
+use crate::data::error::{PawsError, Result};
+use crate::model::linear::LinearModel;
+use crate::optimiser::sgd::SgdParams;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-/// Weights and intercept apply to raw features (standardisation is folded in).
-/// An SVM predicts 1 when the margin is above the threshold (MLlib's default 0.0); a
-/// logistic model when the probability is above its threshold (default 0.5).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LinearModel {
-    pub kind: LossKind,
-    pub weights: Vec<f64>,
-    pub intercept: f64,
-    pub threshold: f64,
-}
-
-impl LinearModel {
-    pub fn default_threshold(kind: LossKind) -> f64 {
-        match kind {
-            LossKind::Hinge => 0.0,
-            LossKind::Logistic => 0.5,
-        }
-    }
-
-    pub fn margin(&self, x: &[f32]) -> f64 {
-        crate::gradient::dot(x, &self.weights) + self.intercept
-    }
-
-    /// The score compared with the threshold: the margin, or the probability.
-    pub fn score(&self, x: &[f32]) -> f64 {
-        let m = self.margin(x);
-        match self.kind {
-            LossKind::Hinge => m,
-            LossKind::Logistic => 1.0 / (1.0 + (-m).exp()),
-        }
-    }
-
-    pub fn predict(&self, x: &[f32]) -> u8 {
-        (self.score(x) > self.threshold) as u8
-    }
-}
 
 /// How a model was trained, saved with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,7 +46,7 @@ impl SavedModel {
     /// Writes the JSON atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).expect("a model serialises");
-        crate::atomic::write_atomic(path, &json)
+        crate::data::atomic::write_atomic(path, &json)
     }
 
     pub fn load(path: &Path) -> Result<SavedModel> {

@@ -1,10 +1,14 @@
-//! Command-line arguments.
+//! paws-args: the arguments of `paws convert`, `paws extract` and `paws experiment`
+//! (names, defaults, checks, help). `paws` parses its command line with them and
+//! Spark's `PetBreedExperiment` parses its arguments with [`parse_experiment`], so both
+//! engines read the same arguments the same way. Numeric defaults come from
+//! [`SgdParams::default`] and [`ExperimentConfig::default`].
 
 use clap::{Parser, Subcommand, ValueEnum};
 use paws_core::experiment::{self, ComparisonSpec, ExperimentConfig};
-use paws_core::gradient::LossKind;
-use paws_core::sgd::SgdParams;
-use paws_core::updater::UpdaterKind;
+use paws_core::kernels::gradient::LossKind;
+use paws_core::optimiser::sgd::SgdParams;
+use paws_core::optimiser::updater::UpdaterKind;
 use paws_core::PawsError;
 use std::path::PathBuf;
 
@@ -75,13 +79,55 @@ pub enum ModelKind {
     Logistic,
 }
 
+impl From<LossKind> for ModelKind {
+    fn from(loss: LossKind) -> Self {
+        match loss {
+            LossKind::Hinge => ModelKind::Svm,
+            LossKind::Logistic => ModelKind::Logistic,
+        }
+    }
+}
+
+impl From<ModelKind> for LossKind {
+    fn from(model: ModelKind) -> Self {
+        match model {
+            ModelKind::Svm => LossKind::Hinge,
+            ModelKind::Logistic => LossKind::Logistic,
+        }
+    }
+}
+
+/// The updater names of [`UpdaterKind::name`], with its aliases.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Updater {
-    /// Squared L2 (MLlib's default).
+    /// Squared L2 (MLlib's default, SquaredL2Updater).
+    #[value(alias = "squared-l2", alias = "squaredl2")]
     L2,
+    /// L1 (L1Updater).
     L1,
     /// No regularisation (SimpleUpdater).
+    #[value(alias = "simple")]
     None,
+}
+
+impl From<UpdaterKind> for Updater {
+    fn from(kind: UpdaterKind) -> Self {
+        match kind {
+            UpdaterKind::L2 => Updater::L2,
+            UpdaterKind::L1 => Updater::L1,
+            UpdaterKind::Simple => Updater::None,
+        }
+    }
+}
+
+impl From<Updater> for UpdaterKind {
+    fn from(updater: Updater) -> Self {
+        match updater {
+            Updater::L2 => UpdaterKind::L2,
+            Updater::L1 => UpdaterKind::L1,
+            Updater::None => UpdaterKind::Simple,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -110,23 +156,23 @@ pub struct ExperimentArgs {
     /// Train splits: start:end:step (inclusive) or a comma list.
     #[arg(long, default_value = "0.1:0.9:0.1")]
     pub splits: String,
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = SgdParams::default().iterations)]
     pub iterations: u32,
-    #[arg(long, value_enum, default_value_t = ModelKind::Svm)]
+    #[arg(long, value_enum, default_value_t = SgdParams::default().loss.into())]
     pub model: ModelKind,
     /// Base seed of the per-model splits.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = ExperimentConfig::default().seed)]
     pub seed: u64,
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = SgdParams::default().step_size)]
     pub step_size: f64,
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = SgdParams::default().reg_param)]
     pub reg_param: f64,
-    #[arg(long, value_enum, default_value_t = Updater::L2)]
+    #[arg(long, value_enum, default_value_t = SgdParams::default().updater.into())]
     pub updater: Updater,
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = SgdParams::default().mini_batch_fraction)]
     pub mini_batch_fraction: f64,
     /// MLlib's convergence tolerance (0 runs every iteration).
-    #[arg(long, default_value_t = 0.001)]
+    #[arg(long, default_value_t = SgdParams::default().convergence_tol)]
     pub convergence_tol: f64,
     /// Fit an intercept, the way MLlib's setIntercept(true) does.
     #[arg(long)]
@@ -164,9 +210,7 @@ pub fn default_comparisons() -> Vec<ComparisonSpec> {
 }
 
 impl ExperimentArgs {
-    /// The experiment these arguments ask for, validated. Shared by `paws experiment`
-    /// and Spark's `PetBreedExperiment` (which compiles this file), so both engines
-    /// read the same arguments the same way.
+    /// The experiment these arguments ask for, validated.
     pub fn config(&self) -> paws_core::Result<ExperimentConfig> {
         let comparisons = if self.all_pairs {
             vec![ComparisonSpec::AllPairs]
@@ -191,15 +235,8 @@ impl ExperimentArgs {
             comparisons,
             splits: experiment::parse_splits(&self.splits)?,
             sgd: SgdParams {
-                loss: match self.model {
-                    ModelKind::Svm => LossKind::Hinge,
-                    ModelKind::Logistic => LossKind::Logistic,
-                },
-                updater: match self.updater {
-                    Updater::L2 => UpdaterKind::L2,
-                    Updater::L1 => UpdaterKind::L1,
-                    Updater::None => UpdaterKind::Simple,
-                },
+                loss: self.model.into(),
+                updater: self.updater.into(),
                 step_size: self.step_size,
                 iterations: self.iterations,
                 reg_param: self.reg_param,
@@ -213,5 +250,89 @@ impl ExperimentArgs {
         };
         cfg.sgd.validate()?;
         Ok(cfg)
+    }
+}
+
+/// `PetBreedExperiment`'s arguments (those of `paws experiment`, without the command
+/// name). `Ok(Err(text))` is the text of `--help` or `--version`; `Err` is clap's
+/// message for arguments it rejects.
+pub fn parse_experiment(args: &[String]) -> Result<Result<ExperimentArgs, String>, String> {
+    let argv = ["paws".to_string(), "experiment".to_string()]
+        .into_iter()
+        .chain(args.iter().cloned());
+    match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Command::Experiment(a),
+            ..
+        }) => Ok(Ok(a)),
+        Ok(_) => unreachable!("the subcommand is always experiment"),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                Ok(Err(e.render().to_string()))
+            }
+            _ => Err(e.render().to_string().trim_end().to_string()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_are_the_cores() {
+        let cfg = parse_experiment(&[]).unwrap().unwrap().config().unwrap();
+        assert_eq!(cfg.sgd, SgdParams::default());
+        assert_eq!(cfg.comparisons, default_comparisons());
+        assert_eq!(cfg.splits.len(), 9);
+        assert_eq!(cfg.seed, ExperimentConfig::default().seed);
+    }
+
+    #[test]
+    fn updater_names_are_the_cores_with_aliases() {
+        for kind in [UpdaterKind::L2, UpdaterKind::L1, UpdaterKind::Simple] {
+            let value = Updater::from(kind).to_possible_value().unwrap();
+            assert_eq!(value.get_name(), kind.name());
+        }
+        for (alias, kind) in [
+            ("simple", UpdaterKind::Simple),
+            ("none", UpdaterKind::Simple),
+            ("squared-l2", UpdaterKind::L2),
+            ("squaredl2", UpdaterKind::L2),
+        ] {
+            let a = parse_experiment(&s(&["--updater", alias]))
+                .unwrap()
+                .unwrap();
+            assert_eq!(a.config().unwrap().sgd.updater, kind, "{alias}");
+        }
+    }
+
+    #[test]
+    fn errors_and_help() {
+        let a = parse_experiment(&s(&["--class", "Bengal", "--vs", "all", "--splits", "0.5"]))
+            .unwrap()
+            .unwrap();
+        let cfg = a.config().unwrap();
+        assert_eq!(
+            cfg.comparisons,
+            vec![ComparisonSpec::VersusAll("Bengal".into())]
+        );
+        assert_eq!(cfg.splits, vec![0.5]);
+        let e = parse_experiment(&s(&["--model", "tree"])).unwrap_err();
+        assert!(e.contains("invalid value 'tree'"), "{e}");
+        let a = parse_experiment(&s(&["--features", "x.parquet"]))
+            .unwrap()
+            .unwrap();
+        assert!(a
+            .config()
+            .unwrap_err()
+            .to_string()
+            .contains("--class is required"));
+        let help = parse_experiment(&s(&["--help"])).unwrap().unwrap_err();
+        assert!(help.contains("--mini-batch-fraction"));
     }
 }

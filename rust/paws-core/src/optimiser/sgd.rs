@@ -15,12 +15,12 @@
 //! - a mini-batch with no rows skips the update; no rows at all returns the initial
 //!   weights.
 
-use crate::error::{PawsError, Result};
-use crate::exact_sum::GradientSum;
-use crate::gradient::{KernelWeights, LossKind};
-use crate::source::GradientSource;
-use crate::standardize::FeatureMap;
-use crate::updater::{self, UpdaterKind};
+use crate::access::source::GradientSource;
+use crate::data::error::{PawsError, Result};
+use crate::data::exact_sum::GradientSum;
+use crate::kernels::gradient::{KernelWeights, LossKind};
+use crate::optimiser::standardize::FeatureMap;
+use crate::optimiser::updater::{self, UpdaterKind};
 use serde::{Deserialize, Serialize};
 
 /// The knobs of `SVMWithSGD` / `LogisticRegressionWithSGD`, with MLlib's defaults.

@@ -8,8 +8,8 @@
 //! tile and reused from registers and cache by many models.
 //!
 //! Exactness. Every number is computed with the same operations in the same order as
-//! the one-model kernel ([`crate::gradient::accumulate_rows`]):
-//! - a margin is [`crate::gradient::dot`]: four lane sums over `p mod 4`, each a
+//! the one-model kernel ([`crate::kernels::gradient::accumulate_rows`]):
+//! - a margin is [`crate::kernels::gradient::dot`]: four lane sums over `p mod 4`, each a
 //!   sequence of `mul` then `add` in f64, combined as `(s0 + s1) + (s2 + s3)`, then the
 //!   tail, then `+ offset`;
 //! - a gradient entry is `g[p] += c·x[p]` (`mul` then `add`) over the model's rows in
@@ -141,7 +141,7 @@ pub fn margins_selected(
     }
 }
 
-/// `out[i] = dot(rows[i], v)` ([`crate::gradient::dot`], bit for bit) for one model:
+/// `out[i] = dot(rows[i], v)` ([`crate::kernels::gradient::dot`], bit for bit) for one model:
 /// the one-model kernel's margins, several rows at a time so that the additions of
 /// different rows overlap instead of waiting on each other.
 pub fn row_dots(simd: Simd, rows: &[&[f32]], v: &[f64], out: &mut [f64]) {
@@ -221,9 +221,9 @@ macro_rules! margins_variant {
     };
 }
 margins_variant!(margins_selected_avx2, "avx2", 4, 2);
-// The same 4-lane tiles compiled for AVX-512. Its 32 registers would hold 8 × 2 tiles,
-// but those measured slower on this Zen 4 (W3 123 s against 110 s, batched pass 30
-// against 37 GFLOP/s at K = 32); re-measure before changing it on another CPU.
+// The same 4-lane tiles compiled for AVX-512. Its 32 registers would hold 8 × 2 tiles;
+// 4 × 2 is kept because it was the faster shape (BENCHMARKS.md): re-measure before
+// changing it on another CPU.
 margins_variant!(margins_selected_avx512, "avx512f,avx512vl,avx2", 4, 2);
 
 /// The margin tiles with explicit 4 × f64 vectors: lane `l` of an accumulator is the
@@ -484,7 +484,7 @@ fn gradients_impl(x: &[f32], dim: usize, coef: &[f64], stride: usize, g: &mut [&
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gradient::{axpy, dot};
+    use crate::kernels::gradient::{axpy, dot};
 
     fn data(rows: usize, dim: usize, models: usize) -> (Vec<f32>, Vec<Vec<f64>>) {
         let x = (0..rows * dim)

@@ -5,19 +5,17 @@
 //! partial is summed in f64 in ascending row order, and the partials are added exactly
 //! with [`GradientSum`]. Everything in this module follows that contract, so a sum
 //! built from blocks in any grouping or order equals
-//! [`InMemorySource::gradient_sum`](crate::source::InMemorySource) bit for bit, as long
+//! [`InMemorySource::gradient_sum`](crate::access::source::InMemorySource) bit for bit, as long
 //! as no chunk is split between two blocks (the JVM shim guarantees that by merging the
 //! pieces of a chunk that straddle two Spark partitions).
 //!
 //! A [`RowBlock`] holds features only; labels and row weights are passed per model, so
 //! several models (one-vs-one pairs, splits of a sweep) can share one cached block.
 
-use crate::error::{PawsError, Result};
-use crate::eval::Confusion;
-use crate::exact_sum::GradientSum;
-use crate::gradient::{accumulate_rows, ChunkPartial, KernelWeights, LossKind};
-use crate::model::LinearModel;
-use crate::source::{in_mini_batch, CHUNK_ROWS};
+use crate::data::chunk::chunk_ranges;
+use crate::data::error::{PawsError, Result};
+use crate::data::exact_sum::GradientSum;
+use crate::kernels::gradient::{add_chunk_gradient, KernelWeights, LossKind};
 use std::ops::Range;
 
 /// Global dataset row indices of a block's rows.
@@ -128,52 +126,7 @@ impl<'a> RowBlock<'a> {
     }
 }
 
-/// Cuts `n` entries with ascending global row indices into runs that lie in the same
-/// [`CHUNK_ROWS`] chunk of the dataset.
-pub fn chunk_ranges(n: usize, global_row: impl Fn(usize) -> u64) -> Vec<Range<usize>> {
-    let chunk = |i: usize| global_row(i) / CHUNK_ROWS as u64;
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=n {
-        if i == n || chunk(i) != chunk(start) {
-            out.push(start..i);
-            start = i;
-        }
-    }
-    out
-}
-
-/// Adds one chunk's partial to `sum`: the rows `(global row, features, label, weight)`
-/// of one chunk, in ascending order, are filtered by iteration `iteration`'s mini-batch,
-/// summed in f64 (`buf` is scratch space of `dim + 1` values) and added exactly.
-///
-/// This is the whole per-chunk contract; [`InMemorySource`](crate::source::InMemorySource)
-/// and the Spark blocks both go through it.
-pub fn add_chunk_gradient<'x>(
-    kind: LossKind,
-    rows: impl IntoIterator<Item = (u64, &'x [f32], f64, f64)>,
-    w: &KernelWeights,
-    iteration: u32,
-    fraction: f64,
-    buf: &mut [f64],
-    sum: &mut GradientSum,
-) {
-    buf.iter_mut().for_each(|v| *v = 0.0);
-    let mut part = ChunkPartial {
-        grad: buf,
-        loss: 0.0,
-        count: 0,
-    };
-    let selected = rows
-        .into_iter()
-        .filter(|&(r, _, _, _)| in_mini_batch(iteration, r, fraction))
-        .map(|(_, x, y, weight)| (x, y, weight));
-    accumulate_rows(kind, selected, w, &mut part);
-    let (loss, count) = (part.loss, part.count);
-    sum.add_chunk(buf, loss, count);
-}
-
-fn check_labels(labels: &[f64], rows: usize) -> Result<()> {
+pub(crate) fn check_labels(labels: &[f64], rows: usize) -> Result<()> {
     if labels.len() != rows {
         return Err(PawsError::invalid(format!(
             "labels has {} values for {rows} rows",
@@ -282,57 +235,10 @@ pub fn block_gradient_sum(
     Ok(sum)
 }
 
-fn check_model(model: &LinearModel, block: &RowBlock) -> Result<()> {
-    if model.weights.len() != block.dim() {
-        return Err(PawsError::invalid(format!(
-            "model has {} weights, the block dim is {}",
-            model.weights.len(),
-            block.dim()
-        )));
-    }
-    Ok(())
-}
-
-/// `w·x + b` of every row of the block.
-pub fn block_margins(model: &LinearModel, block: &RowBlock) -> Result<Vec<f64>> {
-    check_model(model, block)?;
-    Ok((0..block.len())
-        .map(|i| model.margin(block.row(i)))
-        .collect())
-}
-
-/// The score compared with the threshold for every row: the margin (hinge) or the
-/// probability (logistic); MLlib's `predict` after `clearThreshold`.
-pub fn block_scores(model: &LinearModel, block: &RowBlock) -> Result<Vec<f64>> {
-    check_model(model, block)?;
-    Ok((0..block.len())
-        .map(|i| model.score(block.row(i)))
-        .collect())
-}
-
-/// The model's prediction (0 or 1) for every row of the block.
-pub fn block_predictions(model: &LinearModel, block: &RowBlock) -> Result<Vec<u8>> {
-    check_model(model, block)?;
-    Ok((0..block.len())
-        .map(|i| model.predict(block.row(i)))
-        .collect())
-}
-
-/// Confusion counts of the model on the block's rows with labels 0/1.
-pub fn block_confusion(model: &LinearModel, block: &RowBlock, labels: &[f64]) -> Result<Confusion> {
-    check_model(model, block)?;
-    check_labels(labels, block.len())?;
-    let mut c = Confusion::default();
-    for (i, &y) in labels.iter().enumerate() {
-        c.add(y as u8, model.predict(block.row(i)));
-    }
-    Ok(c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{GradientSource, InMemorySource};
+    use crate::access::source::{GradientSource, InMemorySource};
 
     fn data(n: usize, dim: usize) -> (Vec<f32>, Vec<f64>) {
         let x = (0..n * dim)
@@ -456,21 +362,5 @@ mod tests {
             offset: 0.0,
         };
         assert!(block_gradient_sum(k, &b, &[1.0, 0.0], None, &w2, 1, 1.0).is_err());
-    }
-
-    #[test]
-    fn evaluation_matches_the_model() {
-        let x = [1.0f32, 2.0, -1.0, 0.5, 0.0, 0.0];
-        let b = RowBlock::new(&x, 2, RowIndex::Consecutive(0)).unwrap();
-        let m = LinearModel {
-            kind: LossKind::Hinge,
-            weights: vec![1.0, 1.0],
-            intercept: -0.25,
-            threshold: 0.0,
-        };
-        assert_eq!(block_margins(&m, &b).unwrap(), vec![2.75, -0.75, -0.25]);
-        assert_eq!(block_predictions(&m, &b).unwrap(), vec![1, 0, 0]);
-        let c = block_confusion(&m, &b, &[1.0, 1.0, 0.0]).unwrap();
-        assert_eq!((c.tp, c.fp, c.tn, c.fn_), (1, 0, 1, 1));
     }
 }

@@ -5,6 +5,8 @@
 //! so one kernel serves both: compute the margin, the coefficient and the loss, then
 //! add `c·x` to the gradient. Labels are 0 or 1, as in MLlib.
 
+use crate::data::chunk::in_mini_batch;
+use crate::data::exact_sum::GradientSum;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +94,7 @@ pub fn axpy(c: f64, x: &[f32], g: &mut [f64]) {
 }
 
 /// Weights as the kernel sees them: the margin of a raw row `x` is `v·x + offset`.
-/// Standardisation and the intercept are folded in here (see [`crate::standardize`]),
+/// Standardisation and the intercept are folded in here (see `optimiser::standardize`),
 /// so the kernel always reads raw `f32` rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KernelWeights {
@@ -122,13 +124,13 @@ pub fn accumulate_rows<'x>(
     // The margins of a few rows at a time (`dot`'s bits, see `row_dots`: their additions
     // overlap instead of waiting on each other), then each row's coefficient and `c·x`
     // in row order while the rows are still in cache.
-    let simd = crate::batch_kernel::Simd::detect();
+    let simd = crate::kernels::batch_kernel::Simd::detect();
     let rows: Vec<(&[f32], f64, f64)> = rows.into_iter().collect();
     assert!(rows.iter().all(|(x, _, _)| x.len() == dim), "row length");
     let mut dots = [0.0; MARGIN_ROWS];
     for group in rows.chunks(MARGIN_ROWS) {
         let xs: Vec<&[f32]> = group.iter().map(|r| r.0).collect();
-        crate::batch_kernel::row_dots(simd, &xs, &w.v, &mut dots);
+        crate::kernels::batch_kernel::row_dots(simd, &xs, &w.v, &mut dots);
         for (&(x, y, weight), &d) in group.iter().zip(&dots) {
             let margin = d + w.offset;
             let (c, loss) = coefficient(kind, margin, y);
@@ -145,6 +147,36 @@ pub fn accumulate_rows<'x>(
 
 /// Rows per group of margins in [`accumulate_rows`] (128 KB of 4096-d rows: in L2).
 const MARGIN_ROWS: usize = 8;
+
+/// Adds one chunk's partial to `sum`: the rows `(global row, features, label, weight)`
+/// of one chunk, in ascending order, are filtered by iteration `iteration`'s mini-batch,
+/// summed in f64 (`buf` is scratch space of `dim + 1` values) and added exactly.
+///
+/// This is the whole per-chunk contract; `access::source::InMemorySource`
+/// and the Spark blocks both go through it.
+pub fn add_chunk_gradient<'x>(
+    kind: LossKind,
+    rows: impl IntoIterator<Item = (u64, &'x [f32], f64, f64)>,
+    w: &KernelWeights,
+    iteration: u32,
+    fraction: f64,
+    buf: &mut [f64],
+    sum: &mut GradientSum,
+) {
+    buf.iter_mut().for_each(|v| *v = 0.0);
+    let mut part = ChunkPartial {
+        grad: buf,
+        loss: 0.0,
+        count: 0,
+    };
+    let selected = rows
+        .into_iter()
+        .filter(|&(r, _, _, _)| in_mini_batch(iteration, r, fraction))
+        .map(|(_, x, y, weight)| (x, y, weight));
+    accumulate_rows(kind, selected, w, &mut part);
+    let (loss, count) = (part.loss, part.count);
+    sum.add_chunk(buf, loss, count);
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! The in-memory feature dataset: one contiguous row-major `f32` matrix, the image
 //! name and breed of every row, and where the features came from.
 
-use crate::error::{PawsError, Result};
+use crate::data::error::{PawsError, Result};
 use serde::{Deserialize, Serialize};
 
 /// The 37 breeds of Oxford-IIIT Pet. A requested breed from this list that a dataset

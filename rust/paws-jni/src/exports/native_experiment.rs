@@ -1,13 +1,14 @@
 //! JNI exports of `dev.paws.spark.NativeExperiment`: the experiment session of
-//! [`crate::experiment`], for `PetBreedExperiment`. Small arguments (names, JSON) are
+//! [`crate::session`], for `PetBreedExperiment`. Small arguments (names, JSON) are
 //! copied; results are JSON strings or primitive arrays.
 
 use crate::arrays::{
     self, length, new_double_array, new_float_array, new_long_array, read_strings,
 };
-use crate::experiment;
 use crate::guard::{self, invalid, Error, Result};
 use crate::handles;
+use crate::session as experiment;
+use crate::string_arg;
 use jni::objects::{
     JByteArray, JClass, JDoubleArray, JFloatArray, JLongArray, JObjectArray, JString,
 };
@@ -15,19 +16,12 @@ use jni::sys::{
     jboolean, jdoubleArray, jfloatArray, jint, jlong, jlongArray, jstring, JNI_FALSE, JNI_TRUE,
 };
 use jni::JNIEnv;
-use paws_core::eval::Confusion;
-use paws_core::standardize::Scaling;
+use paws_core::model::eval::Confusion;
+use paws_core::optimiser::standardize::Scaling;
 use std::path::Path;
 
 fn string_result(env: &mut JNIEnv, s: String) -> Result<jstring> {
     Ok(env.new_string(s)?.into_raw())
-}
-
-fn string_arg(env: &mut JNIEnv, s: &JString, what: &str) -> Result<String> {
-    if s.is_null() {
-        return invalid(format!("{what} must not be null"));
-    }
-    Ok(env.get_string(s)?.into())
 }
 
 /// `String usage(String[] args)`: `paws experiment --help` (or the version) when the
@@ -285,7 +279,8 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_free<'l>(
     })
 }
 
-/// `int liveSessions()`: sessions not yet freed.
+/// `int liveSessions()`: sessions not yet freed (for leak checks).
+#[cfg(feature = "test-hooks")]
 #[no_mangle]
 pub extern "system" fn Java_dev_paws_spark_NativeExperiment_liveSessions<'l>(
     mut env: JNIEnv<'l>,

@@ -11,7 +11,8 @@
 //! So the kernel always reads raw `f32` rows (shared, cached once, also by Spark), and
 //! many models with different statistics can share one pass over the data.
 
-use crate::gradient::KernelWeights;
+use crate::access::selection;
+use crate::kernels::gradient::KernelWeights;
 use serde::{Deserialize, Serialize};
 
 /// Per-feature mean and inverse standard deviation (sample, n-1, as MLlib's
@@ -23,36 +24,17 @@ pub struct Scaling {
 }
 
 impl Scaling {
-    /// Statistics of the given rows of a row-major matrix.
+    /// Statistics of the given rows (ascending) of a row-major matrix, from the
+    /// per-chunk exact-sum moments of [`selection::moments`]: the Spark engine sums the
+    /// same moments block by block, so both engines get the same bits.
     pub fn fit(features: &[f32], dim: usize, rows: &[u32]) -> Scaling {
-        let n = rows.len() as f64;
-        let mut mean = vec![0.0; dim];
-        for &r in rows {
-            let x = &features[r as usize * dim..(r as usize + 1) * dim];
-            for (m, &v) in mean.iter_mut().zip(x) {
-                *m += v as f64;
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n.max(1.0));
-        let mut var = vec![0.0; dim];
-        for &r in rows {
-            let x = &features[r as usize * dim..(r as usize + 1) * dim];
-            for ((s, &v), m) in var.iter_mut().zip(x).zip(&mean) {
-                let d = v as f64 - m;
-                *s += d * d;
-            }
-        }
-        let inv_std = var
-            .iter()
-            .map(|s| {
-                let sd = if n > 1.0 { (s / (n - 1.0)).sqrt() } else { 0.0 };
-                if sd > 0.0 {
-                    1.0 / sd
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let rows: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+        let moments = |center: Option<&[f64]>| {
+            selection::moments(features, dim, 0, &rows, center)
+                .expect("rows of the matrix, ascending")
+        };
+        let mean = selection::mean_of(&moments(None));
+        let inv_std = selection::inv_std_of(&moments(Some(&mean)));
         Scaling { mean, inv_std }
     }
 }
@@ -125,7 +107,7 @@ impl FeatureMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gradient::dot;
+    use crate::kernels::gradient::dot;
 
     #[test]
     fn folded_weights_give_the_standardised_margin() {

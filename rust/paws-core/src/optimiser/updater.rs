@@ -4,15 +4,34 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The saved model's JSON spells the updaters `simple`, `l1`, `l2` (a published
+/// format); the arguments and the JNI contract use [`UpdaterKind::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UpdaterKind {
     /// No regularisation.
+    #[serde(alias = "none")]
     Simple,
     /// L1 by soft thresholding (proximal step).
     L1,
     /// Squared L2: MLlib's default for SVM and logistic regression.
     L2,
+}
+
+impl UpdaterKind {
+    /// Every updater, in the order the arguments list them.
+    pub const ALL: [UpdaterKind; 3] = [UpdaterKind::L2, UpdaterKind::L1, UpdaterKind::Simple];
+    /// Other names accepted for an updater: (alias, [`UpdaterKind::name`]).
+    pub const ALIASES: [(&'static str, &'static str); 1] = [("simple", "none")];
+
+    /// The updater's name in the arguments, the log and the JNI contract.
+    pub fn name(self) -> &'static str {
+        match self {
+            UpdaterKind::L2 => "l2",
+            UpdaterKind::L1 => "l1",
+            UpdaterKind::Simple => "none",
+        }
+    }
 }
 
 fn l2_norm(w: &[f64]) -> f64 {

@@ -58,6 +58,16 @@ pub struct GradientSum {
 }
 
 impl GradientSum {
+    /// Words per fixed-point number in [`GradientSum::to_words`] (low, high).
+    pub const WORDS_PER_VALUE: usize = 2;
+
+    /// Length of [`GradientSum::to_words`] for a sum of `values` numbers: each number
+    /// and the loss, then the count and the overflow flag. A gradient sum of `dim`
+    /// features holds `dim + 1` numbers (`Σ c·x`, then `Σ c`).
+    pub const fn word_count(values: usize) -> usize {
+        Self::WORDS_PER_VALUE * (values + 1) + 2
+    }
+
     pub fn zeros(dim: usize) -> Self {
         GradientSum {
             grad: vec![0; dim],
@@ -116,7 +126,7 @@ impl GradientSum {
     /// Serialises to `i64` words (two per fixed-point number: low, high; then the count
     /// and the overflow flag) for transport through JNI and Spark.
     pub fn to_words(&self) -> Vec<i64> {
-        let mut out = Vec::with_capacity(2 * self.grad.len() + 4);
+        let mut out = Vec::with_capacity(Self::word_count(self.grad.len()));
         for &v in self.grad.iter().chain(std::iter::once(&self.loss)) {
             out.push(v as i64);
             out.push((v >> 64) as i64);

@@ -4,8 +4,8 @@
 //! float32; a variable list of float32 is read too). Key/value metadata records the
 //! extractor: `paws.extractor.model` and `paws.extractor.dim`.
 
-use crate::dataset::{Dataset, Extractor};
-use crate::error::{PawsError, Result};
+use crate::data::dataset::{Dataset, Extractor};
+use crate::data::error::{PawsError, Result};
 use arrow_array::builder::{FixedSizeListBuilder, Float32Builder};
 use arrow_array::{
     Array, ArrayRef, FixedSizeListArray, Float32Array, LargeListArray, ListArray, RecordBatch,
@@ -82,7 +82,7 @@ pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
         .build();
 
     let io_err = |e| PawsError::io(path, e);
-    crate::atomic::write_atomic_with(path, io_err, |temp| {
+    crate::data::atomic::write_atomic_with(path, io_err, |temp| {
         let file = std::fs::File::create(temp).map_err(io_err)?;
         let mut writer =
             ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| pq_err(path, e))?;
@@ -95,7 +95,7 @@ pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
 /// Rows per Parquet row group. Spark splits a file between tasks only at row groups,
 /// so a file of one group is read (and its blocks cached) by one task; groups of whole
 /// chunks also make Spark's splits fall on chunk boundaries, so no chunk straddles two.
-pub const ROW_GROUP_ROWS: usize = 4 * crate::source::CHUNK_ROWS;
+pub const ROW_GROUP_ROWS: usize = 4 * crate::data::chunk::CHUNK_ROWS;
 
 /// Spark's copy of the schema in every Parquet footer it writes, with column metadata.
 const SPARK_ROW_METADATA: &str = "org.apache.spark.sql.parquet.row.metadata";

@@ -6,20 +6,21 @@
 //! Per chunk of [`CHUNK_ROWS`] dataset rows, the models with rows in it are grouped by
 //! the span of rows they select there (in data ordered by breed, a one-vs-one model
 //! only spans its two breeds' rows, so it never reads other breeds' rows), and each
-//! group runs the GEMM-shaped [`batch_kernel`](crate::batch_kernel).
+//! group runs the GEMM-shaped [`batch_kernel`](crate::kernels::batch_kernel).
 //!
 //! The per-chunk partials are exactly the one-model kernel's (see `batch_kernel`), and
 //! they are added with the same [`GradientSum`], so every model's weights are those of
-//! [`sgd::train`](crate::sgd::train) over an [`InMemorySource`](crate::source::InMemorySource)
+//! [`sgd::train`](crate::optimiser::sgd::train) over an [`InMemorySource`](crate::access::source::InMemorySource)
 //! bit for bit, whatever the batch, the threads or the SIMD path.
 
-use crate::batch_kernel::{gradients, margins_selected, Simd};
-use crate::error::{PawsError, Result};
-use crate::exact_sum::GradientSum;
-use crate::gradient::{coefficient, KernelWeights, LossKind};
-use crate::sgd::{Sgd, SgdParams, Trained};
-use crate::source::{in_mini_batch, CHUNK_ROWS};
-use crate::standardize::FeatureMap;
+use crate::access::selection::{self, Selection};
+use crate::data::chunk::{in_mini_batch, CHUNK_ROWS};
+use crate::data::error::{PawsError, Result};
+use crate::data::exact_sum::GradientSum;
+use crate::kernels::batch_kernel::{gradients, margins_selected, Simd};
+use crate::kernels::gradient::{coefficient, KernelWeights, LossKind};
+use crate::optimiser::sgd::{Sgd, SgdParams, Trained};
+use crate::optimiser::standardize::FeatureMap;
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -274,6 +275,11 @@ pub struct SweepAccumulator {
 }
 
 impl SweepAccumulator {
+    /// The feature dimension of the models.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// Sums for model ids `0..models`, features of `dim`.
     pub fn new(models: usize, dim: usize) -> Self {
         SweepAccumulator {
@@ -367,6 +373,104 @@ impl SweepAccumulator {
             );
         }
         Ok(())
+    }
+
+    /// Adds K models' partials over one block of whole chunks (global rows `first,
+    /// first + 1, …`), each model given by its selected rows inside the block: model k
+    /// has the entries `start[k]..start[k + 1]` of `sel` (all in the block), kernel
+    /// weights `v[k·dim..(k + 1)·dim]` and `offsets[k]`, and is model `ids[k]` of the
+    /// accumulator. Each model's sum equals [`selection::gradient`] of it alone.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_selected(
+        &mut self,
+        kind: LossKind,
+        rows: &[f32],
+        first: i64,
+        ids: &[i32],
+        start: &[i32],
+        sel: &Selection,
+        v: &[f64],
+        offsets: &[f64],
+        iteration: u32,
+        fraction: f64,
+    ) -> Result<()> {
+        let dim = self.dim;
+        let b = selection::block_at(rows, dim, first)?;
+        sel.check_lengths()?;
+        let invalid = |m: String| Err(PawsError::invalid(m));
+        let Some(k) = start.len().checked_sub(1) else {
+            return invalid("selStart must have K + 1 entries".into());
+        };
+        if start[0] != 0
+            || start[k] as usize != sel.rows.len()
+            || start.windows(2).any(|p| p[0] > p[1])
+        {
+            return invalid(format!(
+                "selStart must rise from 0 to {} (the selected rows), got {start:?}",
+                sel.rows.len()
+            ));
+        }
+        if ids.len() != k || ids.iter().any(|&i| i < 0) {
+            return invalid(format!("modelIds must hold {k} ids >= 0, got {ids:?}"));
+        }
+        if v.len() != k * dim || offsets.len() != k {
+            return invalid(format!(
+                "{k} models of dim {dim} need {} kernelV and {k} offsets, got {} and {}",
+                k * dim,
+                v.len(),
+                offsets.len()
+            ));
+        }
+        if let Some(o) = offsets.iter().find(|o| !o.is_finite()) {
+            return invalid(format!("offsets must be finite, got {o}"));
+        }
+        selection::check_fraction(fraction)?;
+        let mut rows32 = Vec::with_capacity(sel.rows.len());
+        for m in 0..k {
+            let (lo, hi) = (start[m] as usize, start[m + 1] as usize);
+            let part = &sel.rows[lo..hi];
+            let inside = selection::range_in_block(part, first, b.len())?;
+            if inside != (0..part.len()) {
+                return invalid(format!(
+                    "model {m}: selected rows must all lie in the block's rows {first}..{}",
+                    first + b.len() as i64
+                ));
+            }
+            sel.check_values(&(lo..hi))?;
+            for &r in part {
+                rows32.push(u32::try_from(r).map_err(|_| {
+                    PawsError::invalid(format!("row {r} is beyond the batched engine's 2^32 rows"))
+                })?);
+            }
+        }
+        let models: Vec<BatchModel> = (0..k)
+            .map(|m| {
+                let range = start[m] as usize..start[m + 1] as usize;
+                BatchModel {
+                    rows: &rows32[range.clone()],
+                    labels: &sel.labels[range.clone()],
+                    weights: sel.weights.map(|w| &w[range]),
+                }
+            })
+            .collect();
+        let kernel_weights = (0..k)
+            .map(|m| KernelWeights {
+                v: v[m * dim..(m + 1) * dim].to_vec(),
+                offset: offsets[m],
+            })
+            .collect();
+        let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
+        self.add_block(
+            Simd::detect(),
+            kind,
+            rows,
+            first as u64,
+            &models,
+            &ids,
+            kernel_weights,
+            iteration,
+            fraction,
+        )
     }
 
     /// The sums of the models that had rows in the added blocks, by id.

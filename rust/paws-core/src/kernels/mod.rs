@@ -1,0 +1,6 @@
+//! Layer 2, the kernels: per-row arithmetic of MLlib's gradients, for one model
+//! ([`gradient`]) and for many models per pass ([`batch_kernel`]). Uses [`crate::data`]
+//! only; knows nothing of where rows come from.
+
+pub mod batch_kernel;
+pub mod gradient;

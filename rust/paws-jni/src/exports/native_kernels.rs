@@ -1,0 +1,930 @@
+//! JNI exports of `dev.paws.spark.NativeKernels` (see
+//! `jvm-shim/src/main/java/dev/paws/spark/NativeKernels.java`, which documents each
+//! one for Java callers): the numeric contract, gradient sums over cached blocks, the
+//! driver-side SGD state, evaluation and scaling moments over a model's selected rows,
+//! the per-task sweep accumulator and feature extraction from image bytes.
+//!
+//! The functions here only check arguments, read Java arrays in place and call
+//! paws-core and paws-vision, so the Spark engine runs the in-process engine's code.
+//!
+//! An extractor is loaded once per executor JVM and shared by its task threads: the
+//! handle holds an `Arc<Extractor>` (tract plans run concurrently from `&self`), and the
+//! table lock is held only to clone the `Arc`, never while an image runs.
+
+use crate::arrays::{
+    self, length, new_double_array, new_float_array, new_long_array, optional_length, pin_optional,
+    Critical,
+};
+use crate::guard::{self, invalid, Error, Result};
+use crate::handles::{self, Handles};
+use crate::{block_rows, bool_of, jbool, loss_code, loss_kind, params_arg, positive, string_arg};
+use jni::objects::{JByteArray, JClass, JDoubleArray, JFloatArray, JIntArray, JLongArray, JString};
+use jni::sys::{jboolean, jdouble, jdoubleArray, jfloatArray, jint, jlong, jlongArray, jstring};
+use jni::JNIEnv;
+use paws_core::access::blocks::{self, RowBlock, RowIndex};
+use paws_core::access::selection::{self, Selection};
+use paws_core::data::chunk::CHUNK_ROWS;
+use paws_core::data::exact_sum::GradientSum;
+use paws_core::experiment::ExperimentConfig;
+use paws_core::kernels::gradient::{KernelWeights, LossKind};
+use paws_core::model::eval;
+use paws_core::model::linear::LinearModel;
+use paws_core::optimiser::batch::SweepAccumulator;
+use paws_core::optimiser::sgd::{Sgd, SgdParams};
+use paws_core::optimiser::standardize::{FeatureMap, Scaling};
+use paws_core::optimiser::updater::UpdaterKind;
+use paws_vision::{Extractor, ModelOptions, VisionError};
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The numeric contract the JVM side must follow, as JSON: the chunk size, the layout
+/// of an exact sum's words, the loss codes, the SGD defaults and the updater names
+/// (with their aliases). Every value comes from the Rust constants.
+pub(crate) fn contract_json() -> String {
+    let defaults = SgdParams::default();
+    let aliases: serde_json::Map<String, serde_json::Value> = UpdaterKind::ALIASES
+        .iter()
+        .map(|(alias, name)| (alias.to_string(), json!(name)))
+        .collect();
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "chunk_rows": CHUNK_ROWS,
+        "sum_words": {
+            "per_dim": GradientSum::WORDS_PER_VALUE,
+            // words = per_dim·dim + constant for the dim + 1 numbers of a gradient sum.
+            "constant": GradientSum::word_count(1),
+        },
+        "loss": {
+            "hinge": loss_code(LossKind::Hinge),
+            "logistic": loss_code(LossKind::Logistic),
+        },
+        "defaults": {
+            "iterations": defaults.iterations,
+            "step_size": defaults.step_size,
+            "reg_param": defaults.reg_param,
+            "mini_batch_fraction": defaults.mini_batch_fraction,
+            "convergence_tol": defaults.convergence_tol,
+            "updater": defaults.updater.name(),
+            "intercept": ExperimentConfig::default().intercept,
+        },
+        "updaters": UpdaterKind::ALL.map(UpdaterKind::name),
+        "updater_aliases": aliases,
+    })
+    .to_string()
+}
+
+/// `String contract()`: see [`contract_json`].
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_contract<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) -> jstring {
+    guard::run(&mut env, "contract", |env| {
+        Ok(env.new_string(contract_json())?.into_raw())
+    })
+}
+
+/// `String nativeVersion()`: the crate version and the numeric contract it implements.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_nativeVersion<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) -> jstring {
+    guard::run(&mut env, "nativeVersion", |env| {
+        let s = format!(
+            "paws-jni {} (chunk rows {})",
+            env!("CARGO_PKG_VERSION"),
+            paws_core::data::chunk::CHUNK_ROWS
+        );
+        Ok(env.new_string(s)?.into_raw())
+    })
+}
+
+/// `long[] gradientBlock(int loss, float[] rows, int dim, double[] labels,
+/// double[] rowWeights, long firstRow, long[] rowIndex, double[] kernelV,
+/// double offset, int iteration, double fraction)`
+///
+/// The exact gradient sum (`GradientSum::to_words`) of one block for one model. Rows
+/// are the global dataset rows `firstRow, firstRow + 1, …`, or, when `rowIndex` is
+/// not null, `rowIndex[i]` (strictly ascending; then `firstRow` must be -1).
+/// `rowWeights` may be null (MLlib's weight 1.0).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_gradientBlock<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    loss: jint,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    labels: JDoubleArray<'l>,
+    row_weights: JDoubleArray<'l>,
+    first_row: jlong,
+    row_index: JLongArray<'l>,
+    kernel_v: JDoubleArray<'l>,
+    offset: jdouble,
+    iteration: jint,
+    fraction: jdouble,
+) -> jlongArray {
+    guard::run(&mut env, "gradientBlock", |env| {
+        let kind = loss_kind(loss)?;
+        let dim = positive(dim, "dim")?;
+        let iteration = u32::try_from(iteration)
+            .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?;
+        // Every length, and the small kernel weights, before anything is pinned.
+        let n_values = length(env, &rows, "rows")?;
+        let n_labels = length(env, &labels, "labels")?;
+        let n = block_rows(n_values, dim, Some(n_labels))?;
+        let n_weights = optional_length(env, &row_weights, "rowWeights")?;
+        if let Some(w) = n_weights.filter(|&w| w != n) {
+            return invalid(format!("rowWeights has {w} values for {n} rows"));
+        }
+        let n_index = optional_length(env, &row_index, "rowIndex")?;
+        match n_index {
+            Some(k) if k != n => {
+                return invalid(format!("rowIndex has {k} values for {n} rows"));
+            }
+            Some(_) if first_row != -1 => {
+                return invalid(format!(
+                    "firstRow must be -1 when rowIndex is given, got {first_row}"
+                ));
+            }
+            None if first_row < 0 => {
+                return invalid(format!("firstRow must be >= 0, got {first_row}"));
+            }
+            _ => {}
+        }
+        let v = arrays::read_doubles(env, &kernel_v, "kernelV")?;
+        if v.len() != dim {
+            return invalid(format!("kernelV has {} values for dim {dim}", v.len()));
+        }
+        if !offset.is_finite() {
+            return invalid(format!("offset must be finite, got {offset}"));
+        }
+        let w = KernelWeights { v, offset };
+        let sum = {
+            // Safety: all lengths were read above; no JNI call until the guards drop.
+            let rows = unsafe { Critical::pin(env, &rows, n_values)? };
+            let labels = unsafe { Critical::pin(env, &labels, n_labels)? };
+            let weights = unsafe { pin_optional(env, &row_weights, n_weights)? };
+            let index = unsafe { pin_optional(env, &row_index, n_index)? };
+            let index = match &index {
+                // i64 and u64 have one layout; RowBlock rejects values above i64::MAX,
+                // that is negative Java longs.
+                Some(ix) => RowIndex::Listed(unsafe {
+                    std::slice::from_raw_parts(ix.as_ptr() as *const u64, ix.len())
+                }),
+                None => RowIndex::Consecutive(first_row as u64),
+            };
+            let block = RowBlock::new(&rows, dim, index)?;
+            blocks::block_gradient_sum(
+                kind,
+                &block,
+                &labels,
+                weights.as_deref(),
+                &w,
+                iteration,
+                fraction,
+            )?
+        };
+        new_long_array(env, &sum.to_words())
+    })
+}
+
+/// `long[] mergeSums(long[] a, long[] b)`: the sum of two gradient sums (exact, so
+/// any order of merging gives the same result). Neither input is modified.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_mergeSums<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    a: JLongArray<'l>,
+    b: JLongArray<'l>,
+) -> jlongArray {
+    guard::run(&mut env, "mergeSums", |env| {
+        let (na, nb) = (length(env, &a, "a")?, length(env, &b, "b")?);
+        if na != nb {
+            return invalid(format!("sums of different lengths: {na} and {nb}"));
+        }
+        let merged = {
+            let (pa, pb) = unsafe { (Critical::pin(env, &a, na)?, Critical::pin(env, &b, nb)?) };
+            let mut sa = sum_of_words(&pa, "a")?;
+            let sb = sum_of_words(&pb, "b")?;
+            sa.merge(&sb);
+            sa
+        };
+        new_long_array(env, &merged.to_words())
+    })
+}
+
+fn sum_of_words(words: &[i64], what: &str) -> Result<GradientSum> {
+    GradientSum::from_words(words).ok_or_else(|| {
+        Error::Invalid(format!(
+            "{what} is not a gradient sum: {} words (expected 2·(dim+1) + 4, at least 6)",
+            words.len()
+        ))
+    })
+}
+
+/// `long sgdCreate(String paramsJson, int dim, boolean intercept, double[] scalingMean,
+/// double[] scalingInvStd, double[] initialWeights)`: a new driver-side SGD state
+/// (MLlib's `runMiniBatchSGD` loop). `paramsJson` is `SgdParams` as JSON; the scaling
+/// arrays are both null or both `dim` long; `initialWeights` is null or
+/// `dim + (intercept ? 1 : 0)` long (model space, intercept last).
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdCreate<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    params_json: JString<'l>,
+    dim: jint,
+    intercept: jboolean,
+    scaling_mean: JDoubleArray<'l>,
+    scaling_inv_std: JDoubleArray<'l>,
+    initial_weights: JDoubleArray<'l>,
+) -> jlong {
+    guard::run(&mut env, "sgdCreate", |env| {
+        let params = params_arg(env, &params_json)?;
+        let dim = positive(dim, "dim")?;
+        let mean = arrays::read_optional_doubles(env, &scaling_mean, "scalingMean")?;
+        let inv_std = arrays::read_optional_doubles(env, &scaling_inv_std, "scalingInvStd")?;
+        let scaling = match (mean, inv_std) {
+            (None, None) => None,
+            (Some(mean), Some(inv_std)) => {
+                if mean.len() != dim || inv_std.len() != dim {
+                    return invalid(format!(
+                        "scalingMean has {} and scalingInvStd {} values for dim {dim}",
+                        mean.len(),
+                        inv_std.len()
+                    ));
+                }
+                if mean.iter().chain(&inv_std).any(|v| !v.is_finite()) {
+                    return invalid("scaling statistics must be finite");
+                }
+                Some(Scaling { mean, inv_std })
+            }
+            _ => return invalid("scalingMean and scalingInvStd must both be null or both given"),
+        };
+        let initial = arrays::read_optional_doubles(env, &initial_weights, "initialWeights")?;
+        if let Some(w) = &initial {
+            if w.iter().any(|v| !v.is_finite()) {
+                return invalid("initialWeights must be finite");
+            }
+        }
+        let map = FeatureMap {
+            dim,
+            intercept: bool_of(intercept),
+            scaling,
+        };
+        let sgd = Sgd::new(params, map, initial)?;
+        Ok(handles::insert(sgd))
+    })
+}
+
+/// `double[] sgdKernelWeights(long h)`: what the next pass's kernel applies to raw rows,
+/// `v` (dim values) then the offset.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdKernelWeights<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jdoubleArray {
+    guard::run(&mut env, "sgdKernelWeights", |env| {
+        let out = handles::with(h, |s| {
+            let k = s.kernel_weights();
+            Ok(k.v.into_iter().chain([k.offset]).collect::<Vec<f64>>())
+        })?;
+        new_double_array(env, &out)
+    })
+}
+
+/// `int sgdIteration(long h)`: the iteration (from 1) the next pass serves.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdIteration<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jint {
+    guard::run(&mut env, "sgdIteration", |_| {
+        handles::with(h, |s| Ok(s.iteration().min(i32::MAX as u32) as jint))
+    })
+}
+
+/// `boolean sgdIsDone(long h)`: converged, or past MLlib's final loss-only pass.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdIsDone<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jboolean {
+    guard::run(&mut env, "sgdIsDone", |_| {
+        handles::with(h, |s| Ok(jbool(s.is_done())))
+    })
+}
+
+/// `boolean sgdConverged(long h)`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdConverged<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jboolean {
+    guard::run(&mut env, "sgdConverged", |_| {
+        handles::with(h, |s| Ok(jbool(s.converged())))
+    })
+}
+
+/// `int sgdUpdates(long h)`: weight updates applied so far.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdUpdates<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jint {
+    guard::run(&mut env, "sgdUpdates", |_| {
+        handles::with(h, |s| Ok(s.updates().min(i32::MAX as u32) as jint))
+    })
+}
+
+/// `void sgdApply(long h, long[] sumWords)`: one pass's gradient sum (from
+/// `gradientBlock` / `mergeSums`) applied with MLlib's updater and convergence test.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdApply<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    sum_words: JLongArray<'l>,
+) {
+    guard::run(&mut env, "sgdApply", |env| {
+        let n = length(env, &sum_words, "sumWords")?;
+        let mut words = vec![0i64; n];
+        env.get_long_array_region(&sum_words, 0, &mut words)?;
+        let sum = sum_of_words(&words, "sumWords")?;
+        handles::with(h, |s| Ok(s.apply(&sum)?))
+    })
+}
+
+/// `double[] sgdLossHistory(long h)`: MLlib's `stochasticLossHistory`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdLossHistory<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jdoubleArray {
+    guard::run(&mut env, "sgdLossHistory", |env| {
+        let l = handles::with(h, |s| Ok(s.loss_history().to_vec()))?;
+        new_double_array(env, &l)
+    })
+}
+
+/// `double[] sgdRawModel(long h)`: weights that apply to raw features (`dim` values)
+/// then the intercept: what an MLlib model holds.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdRawModel<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jdoubleArray {
+    guard::run(&mut env, "sgdRawModel", |env| {
+        let out = handles::with(h, |s| {
+            let (w, b) = s.feature_map().raw_model(s.weights());
+            Ok(w.into_iter().chain([b]).collect::<Vec<f64>>())
+        })?;
+        new_double_array(env, &out)
+    })
+}
+
+/// `boolean sgdFree(long h)`: frees the state; false (no exception) when the handle
+/// was not live, so it is safe in a `finally`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdFree<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jboolean {
+    guard::run(&mut env, "sgdFree", |_| Ok(jbool(handles::remove(h))))
+}
+
+/// `int sgdLiveHandles()`: SGD states not yet freed (for leak checks).
+#[cfg(feature = "test-hooks")]
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdLiveHandles<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) -> jint {
+    guard::run(&mut env, "sgdLiveHandles", |_| {
+        Ok(handles::live().min(i32::MAX as usize) as jint)
+    })
+}
+
+fn model_arg(
+    env: &JNIEnv,
+    loss: jint,
+    weights: &JDoubleArray,
+    intercept: jdouble,
+    threshold: jdouble,
+    dim: usize,
+) -> Result<LinearModel> {
+    let kind = loss_kind(loss)?;
+    let weights = arrays::read_doubles(env, weights, "weights")?;
+    if weights.len() != dim {
+        return invalid(format!(
+            "weights has {} values for dim {dim}",
+            weights.len()
+        ));
+    }
+    Ok(LinearModel {
+        kind,
+        weights,
+        intercept,
+        threshold,
+    })
+}
+
+/// `void debugPanic(String message)`: panics in Rust (tests that a panic becomes a
+/// `PawsNativeException` and the JVM lives on).
+#[cfg(feature = "test-hooks")]
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_debugPanic<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    message: JString<'l>,
+) {
+    guard::run(&mut env, "debugPanic", |env| {
+        let msg = string_arg(env, &message, "message")?;
+        panic!("{msg}")
+    })
+}
+
+/// `void debugError(String kind, String message)`: returns a Rust error of the given
+/// kind: "invalid" (IllegalArgumentException), "io" (IOException), anything else
+/// (PawsNativeException).
+#[cfg(feature = "test-hooks")]
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_debugError<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    kind: JString<'l>,
+    message: JString<'l>,
+) {
+    guard::run(&mut env, "debugError", |env| {
+        let kind = string_arg(env, &kind, "kind")?;
+        let msg = string_arg(env, &message, "message")?;
+        let e = match kind.as_str() {
+            "invalid" => paws_core::PawsError::invalid(msg),
+            "io" => paws_core::PawsError::io(
+                "debugError",
+                std::io::Error::new(std::io::ErrorKind::NotFound, msg),
+            ),
+            _ => paws_core::PawsError::Overflow(msg),
+        };
+        Err(Error::from(e))
+    })
+}
+
+/// The selection arguments of the `*Selected` kernels: lengths first (nothing pinned).
+struct SelectionLengths {
+    values: usize,
+    rows: usize,
+    labels: Option<usize>,
+    weights: Option<usize>,
+}
+
+fn selection_lengths(
+    env: &JNIEnv,
+    rows: &JFloatArray,
+    dim: usize,
+    sel_rows: &JLongArray,
+    sel_labels: Option<&JDoubleArray>,
+    sel_weights: Option<&JDoubleArray>,
+) -> Result<SelectionLengths> {
+    let values = length(env, rows, "rows")?;
+    block_rows(values, dim, None)?;
+    Ok(SelectionLengths {
+        values,
+        rows: length(env, sel_rows, "selRows")?,
+        labels: sel_labels
+            .map(|l| length(env, l, "selLabels"))
+            .transpose()?,
+        weights: match sel_weights {
+            Some(w) => optional_length(env, w, "selWeights")?,
+            None => None,
+        },
+    })
+}
+
+/// `long[] confusionSelected(int loss, float[] rows, int dim, long firstRow,
+/// long[] selRows, double[] selLabels, double[] weights, double intercept,
+/// double threshold)`: `{tp, fp, tn, fn}` of the model on the selected rows of the
+/// block (see `momentsSelected`).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_confusionSelected<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    loss: jint,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    sel_rows: JLongArray<'l>,
+    sel_labels: JDoubleArray<'l>,
+    weights: JDoubleArray<'l>,
+    intercept: jdouble,
+    threshold: jdouble,
+) -> jlongArray {
+    guard::run(&mut env, "confusionSelected", |env| {
+        let dim = positive(dim, "dim")?;
+        if threshold.is_nan() {
+            return invalid("threshold must not be NaN for a confusion matrix");
+        }
+        let n = selection_lengths(env, &rows, dim, &sel_rows, Some(&sel_labels), None)?;
+        let model = model_arg(env, loss, &weights, intercept, threshold, dim)?;
+        let c = {
+            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
+            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
+            let sel = Selection {
+                rows: &r,
+                labels: l.as_deref().unwrap_or_default(),
+                weights: None,
+            };
+            eval::selection_confusion(&model, &x, dim, first_row, &sel)?
+        };
+        let counts = [c.tp, c.fp, c.tn, c.fn_].map(|v| v as i64);
+        new_long_array(env, &counts)
+    })
+}
+
+/// `long[] momentsSelected(float[] rows, int dim, long firstRow, long[] selRows,
+/// double[] center)`: per-feature moments of the selected rows of the block, as exact
+/// sum words (merge with `mergeSums`): `Σ x` with a null `center`, else
+/// `Σ (x - center)²`. Finish with `meanOfMoments` / `invStdOfMoments`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_momentsSelected<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    sel_rows: JLongArray<'l>,
+    center: JDoubleArray<'l>,
+) -> jlongArray {
+    guard::run(&mut env, "momentsSelected", |env| {
+        let dim = positive(dim, "dim")?;
+        let n = selection_lengths(env, &rows, dim, &sel_rows, None, None)?;
+        let center = arrays::read_optional_doubles(env, &center, "center")?;
+        let sum = {
+            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
+            selection::moments(&x, dim, first_row, &r, center.as_deref())?
+        };
+        new_long_array(env, &sum.to_words())
+    })
+}
+
+/// `double[] meanOfMoments(long[] words)`: the per-feature mean from merged
+/// `momentsSelected` sums without a center.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_meanOfMoments<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    words: JLongArray<'l>,
+) -> jdoubleArray {
+    guard::run(&mut env, "meanOfMoments", |env| {
+        let sum = moments_arg(env, &words)?;
+        new_double_array(env, &selection::mean_of(&sum))
+    })
+}
+
+/// `double[] invStdOfMoments(long[] words)`: per-feature inverse sample standard
+/// deviations (0 for a constant feature) from merged `momentsSelected` sums around the
+/// mean.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_invStdOfMoments<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    words: JLongArray<'l>,
+) -> jdoubleArray {
+    guard::run(&mut env, "invStdOfMoments", |env| {
+        let sum = moments_arg(env, &words)?;
+        new_double_array(env, &selection::inv_std_of(&sum))
+    })
+}
+
+fn moments_arg(env: &JNIEnv, words: &JLongArray) -> Result<GradientSum> {
+    let n = length(env, words, "words")?;
+    let mut w = vec![0i64; n];
+    env.get_long_array_region(words, 0, &mut w)?;
+    let sum = sum_of_words(&w, "words")?;
+    if sum.overflowed() {
+        return Err(Error::Native(
+            "moments overflowed (a feature value is too large)".into(),
+        ));
+    }
+    Ok(sum)
+}
+
+/// One Spark task's sweep pass: each model's exact sum stays native while the task adds
+/// its blocks (scratch buffers reused), and the task takes one array at the end.
+static ACCUMULATORS: Handles<SweepAccumulator> = Handles::new("sweep accumulator");
+
+fn read_ints(env: &JNIEnv, a: &JIntArray, what: &str) -> Result<Vec<i32>> {
+    if a.is_null() {
+        return invalid(format!("{what} must not be null"));
+    }
+    let n = env.get_array_length(a)? as usize;
+    let mut out = vec![0; n];
+    env.get_int_array_region(a, 0, &mut out)?;
+    Ok(out)
+}
+
+/// `long sweepAccCreate(int models, int dim)`: an empty accumulator for model ids
+/// `0..models`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccCreate<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    models: jint,
+    dim: jint,
+) -> jlong {
+    guard::run(&mut env, "sweepAccCreate", |_| {
+        let models = positive(models, "models")?;
+        let dim = positive(dim, "dim")?;
+        Ok(ACCUMULATORS.insert(SweepAccumulator::new(models, dim)))
+    })
+}
+
+/// `void sweepAccAdd(long handle, int loss, float[] rows, int dim, long firstRow,
+/// int[] modelIds, int[] selStart, long[] selRows, double[] selLabels,
+/// double[] selWeights, double[] kernelV, double[] offsets, int iteration,
+/// double fraction)`: adds K models' gradient sums over one cached block of whole
+/// chunks (`SweepAccumulator::add_selected`): model k's selected rows in the block are
+/// `selRows[selStart[k]..selStart[k + 1]]` (with their labels and, unless `selWeights`
+/// is null, weights), its kernel weights `kernelV[k·dim..(k+1)·dim]` and `offsets[k]`,
+/// and it is model `modelIds[k]` of the accumulator.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccAdd<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    loss: jint,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    model_ids: JIntArray<'l>,
+    sel_start: JIntArray<'l>,
+    sel_rows: JLongArray<'l>,
+    sel_labels: JDoubleArray<'l>,
+    sel_weights: JDoubleArray<'l>,
+    kernel_v: JDoubleArray<'l>,
+    offsets: JDoubleArray<'l>,
+    iteration: jint,
+    fraction: jdouble,
+) {
+    guard::run(&mut env, "sweepAccAdd", |env| {
+        let kind = loss_kind(loss)?;
+        let dim = positive(dim, "dim")?;
+        let iteration = u32::try_from(iteration)
+            .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?;
+        let n = selection_lengths(
+            env,
+            &rows,
+            dim,
+            &sel_rows,
+            Some(&sel_labels),
+            Some(&sel_weights),
+        )?;
+        let ids = read_ints(env, &model_ids, "modelIds")?;
+        let start = read_ints(env, &sel_start, "selStart")?;
+        let v = arrays::read_doubles(env, &kernel_v, "kernelV")?;
+        let offsets = arrays::read_doubles(env, &offsets, "offsets")?;
+        ACCUMULATORS.with(handle, |acc| {
+            if acc.dim() != dim {
+                return invalid(format!(
+                    "dim {dim}, but the accumulator was created for dim {}",
+                    acc.dim()
+                ));
+            }
+            // Safety: all lengths were read above; no JNI call until the guards drop.
+            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
+            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
+            let wt = unsafe { pin_optional(env, &sel_weights, n.weights)? };
+            let sel = Selection {
+                rows: &r,
+                labels: l.as_deref().unwrap_or_default(),
+                weights: wt.as_deref(),
+            };
+            Ok(acc.add_selected(
+                kind, &x, first_row, &ids, &start, &sel, &v, &offsets, iteration, fraction,
+            )?)
+        })
+    })
+}
+
+/// `long[] sweepAccFinish(long handle)`: frees the accumulator and returns its sums:
+/// `n`, then the `n` model ids, then their `n` sums' words (`sumWords(dim)` each).
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccFinish<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jlongArray {
+    guard::run(&mut env, "sweepAccFinish", |env| {
+        let sums = ACCUMULATORS.take(handle)?.finish();
+        let mut out = Vec::with_capacity(1 + sums.len() * 2);
+        out.push(sums.len() as i64);
+        out.extend(sums.iter().map(|(id, _)| *id as i64));
+        for (_, s) in &sums {
+            out.extend(s.to_words());
+        }
+        new_long_array(env, &out)
+    })
+}
+
+/// `boolean sweepAccFree(long handle)`: frees an accumulator that will not be finished
+/// (a failed task); false when it was not live.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccFree<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jboolean {
+    guard::run(&mut env, "sweepAccFree", |_| {
+        Ok(jbool(ACCUMULATORS.remove(handle)))
+    })
+}
+
+static EXTRACTORS: Handles<Arc<Extractor>> = Handles::new("extractor");
+
+impl From<VisionError> for Error {
+    fn from(e: VisionError) -> Self {
+        match e {
+            // The caller's data: an unreadable photo or model, a bad output name.
+            VisionError::Decode { .. }
+            | VisionError::Model { .. }
+            | VisionError::BadFileName { .. }
+            | VisionError::InvalidInput(_) => Error::Invalid(e.to_string()),
+            VisionError::Io { .. } => Error::Io(e.to_string()),
+            VisionError::Core(c) => c.into(),
+            e => Error::Native(e.to_string()),
+        }
+    }
+}
+
+fn extractor(h: jlong) -> Result<Arc<Extractor>> {
+    EXTRACTORS.with(h, |e| Ok(Arc::clone(e)))
+}
+
+fn bytes_arg(env: &JNIEnv, array: &JByteArray, what: &str) -> Result<Vec<u8>> {
+    if array.is_null() {
+        return invalid(format!("{what} must not be null"));
+    }
+    Ok(env.convert_byte_array(array)?)
+}
+
+fn optional_string(env: &mut JNIEnv, s: &JString, what: &str) -> Result<Option<String>> {
+    if s.is_null() {
+        Ok(None)
+    } else {
+        string_arg(env, s, what).map(Some)
+    }
+}
+
+/// `long extractorOpen(byte[] model, String name, int inputSize, String featuresOutput,
+/// String modelId)`: loads an ONNX model from its bytes; `name` (its path) stands for
+/// the file in errors; `modelId` may be null (the ONNX metadata, else the file stem).
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorOpen<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    model: JByteArray<'l>,
+    name: JString<'l>,
+    input_size: jint,
+    features_output: JString<'l>,
+    model_id: JString<'l>,
+) -> jlong {
+    guard::run(&mut env, "extractorOpen", |env| {
+        let name = string_arg(env, &name, "name")?;
+        let input_size = positive(input_size, "inputSize")? as u32;
+        let features_output = string_arg(env, &features_output, "featuresOutput")?;
+        let model_id = optional_string(env, &model_id, "modelId")?;
+        let bytes = bytes_arg(env, &model, "model")?;
+        let options = ModelOptions {
+            input_size,
+            features_output,
+            logits_output: None,
+            model_id,
+        };
+        let ex = Extractor::load_bytes(&bytes, Path::new(&name), options)?;
+        Ok(EXTRACTORS.insert(Arc::new(ex)))
+    })
+}
+
+/// `int extractorDim(long handle)`: the feature dimension.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorDim<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jint {
+    guard::run(&mut env, "extractorDim", |_| {
+        let dim = extractor(handle)?.dim();
+        jint::try_from(dim).map_err(|_| Error::Native(format!("dim {dim} exceeds a Java int")))
+    })
+}
+
+/// `String extractorModelId(long handle)`: the model id recorded with the features.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorModelId<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jstring {
+    guard::run(&mut env, "extractorModelId", |env| {
+        let id = extractor(handle)?.model_id().to_string();
+        Ok(env.new_string(id)?.into_raw())
+    })
+}
+
+/// `float[] extractImage(long handle, byte[] image, String name)`: decodes (by content),
+/// preprocesses and runs one encoded photo; an image that cannot be decoded throws
+/// `IllegalArgumentException` naming `name`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractImage<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    image: JByteArray<'l>,
+    name: JString<'l>,
+) -> jfloatArray {
+    guard::run(&mut env, "extractImage", |env| {
+        let ex = extractor(handle)?;
+        let name = string_arg(env, &name, "name")?;
+        let bytes = bytes_arg(env, &image, "image")?;
+        let out = ex.run_bytes(&bytes, &name)?;
+        new_float_array(env, &out.features)
+    })
+}
+
+/// `boolean extractorClose(long handle)`: frees the extractor (images running on it
+/// finish first); false when the handle was not live.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorClose<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jboolean {
+    guard::run(&mut env, "extractorClose", |_| {
+        Ok(crate::jbool(EXTRACTORS.remove(handle)))
+    })
+}
+
+/// `String breedOfFileName(String fileName)`: the breed of `Bengal_12.jpg` (`Bengal`),
+/// or null when the name does not follow `<breed>_<n>.<ext>`; the CLI's rule.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_NativeKernels_breedOfFileName<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    file_name: JString<'l>,
+) -> jstring {
+    guard::run(&mut env, "breedOfFileName", |env| {
+        let name = string_arg(env, &file_name, "fileName")?;
+        match paws_core::data::dataset::breed_from_file_name(&name) {
+            Some(b) => Ok(env.new_string(b)?.into_raw()),
+            None => Ok(std::ptr::null_mut()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_json_is_the_published_one() {
+        let expect = format!(
+            r#"{{"version":"{}","chunk_rows":256,"sum_words":{{"per_dim":2,"constant":6}},"loss":{{"hinge":0,"logistic":1}},"defaults":{{"iterations":100,"step_size":1.0,"reg_param":0.01,"mini_batch_fraction":1.0,"convergence_tol":0.001,"updater":"l2","intercept":false}},"updaters":["l2","l1","none"],"updater_aliases":{{"simple":"none"}}}}"#,
+            env!("CARGO_PKG_VERSION")
+        );
+        let got: serde_json::Value = serde_json::from_str(&contract_json()).unwrap();
+        let want: serde_json::Value = serde_json::from_str(&expect).unwrap();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn sum_words_describe_a_real_sum() {
+        let c: serde_json::Value = serde_json::from_str(&contract_json()).unwrap();
+        let (per_dim, constant) = (
+            c["sum_words"]["per_dim"].as_u64().unwrap() as usize,
+            c["sum_words"]["constant"].as_u64().unwrap() as usize,
+        );
+        for dim in [1, 7, 4096] {
+            let words = GradientSum::zeros(dim + 1).to_words().len();
+            assert_eq!(words, per_dim * dim + constant, "dim {dim}");
+        }
+        for (name, code) in [("hinge", 0), ("logistic", 1)] {
+            let kind = loss_kind(c["loss"][name].as_i64().unwrap() as jint).unwrap();
+            assert_eq!(loss_code(kind), code);
+        }
+    }
+}
