@@ -196,6 +196,8 @@ class PetBreedExperimentTest {
         "logistic", "--intercept", "--class-weighting", "--extractor", "test-net"),
       Seq("--class", "beagle", "--vs", "all", "--splits", "0.5", "--scale", "standard",
         "--iterations", "40", "--convergence-tol", "0"),
+      Seq("--class", "Bengal", "--vs", "Abyssinian,beagle", "--splits", "0.3,0.6", "--scale", "standard",
+        "--intercept", "--model", "logistic"),
       Seq("--all-pairs", "--splits", "0.4", "--updater", "l1", "--reg-param", "0.05",
         "--mini-batch-fraction", "0.5"))
     for (args <- runs) {
@@ -208,22 +210,10 @@ class PetBreedExperimentTest {
       val ref = tempDir("legacy-inprocess")
       NativeExperiment.runInProcess(common.toArray, ref.toString, null, null, null, 0, null)
       Files.write(ref.resolve("paws.log"), Array[Byte]('-'))
-      if (args.contains("standard")) {
-        // Scaling statistics: chunked exact sums on Spark, one running f64 sum in
-        // paws-core's Scaling::fit; the same table, weights equal to about 1e-12.
-        assertEquals(table(read(ref.resolve("results.csv"))), table(read(out.resolve("results.csv"))), what)
-        val m = "models/beagle_vs_All.json"
-        val wa = mapper.readTree(out.resolve(m).toFile).get("model").get("weights").elements().asScala
-          .map(_.asDouble()).toArray
-        val wb = mapper.readTree(ref.resolve(m).toFile).get("model").get("weights").elements().asScala
-          .map(_.asDouble()).toArray
-        val rel = TestSpark.maxRelDiff(wa, wb)
-        println(s"EXPERIMENT --scale standard: max relative weight difference to the CLI engine $rel")
-        assertTrue(rel < 1e-9, s"$what: $rel")
-      } else {
-        assertSameOutput(out, ref, s"legacy $what vs in-process engine")
-        runCli(common, tempDir("legacy-cli")).foreach(cli => assertSameOutput(out, cli, s"legacy $what vs CLI"))
-      }
+      // --scale standard included: both engines compute the scaling statistics from the
+      // same per-chunk exact-sum moments, so every table and model is equal bit for bit.
+      assertSameOutput(out, ref, s"legacy $what vs in-process engine")
+      runCli(common, tempDir("legacy-cli")).foreach(cli => assertSameOutput(out, cli, s"legacy $what vs CLI"))
       println(s"EXPERIMENT legacy ($what): ${r.models} models, ${r.inputPartitions} input partitions " +
         s"for 300 files, ${r.blockPartitions} block partitions")
     }
