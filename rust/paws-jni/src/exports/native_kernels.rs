@@ -34,44 +34,78 @@ use paws_core::optimiser::sgd::{Sgd, SgdParams};
 use paws_core::optimiser::standardize::{FeatureMap, Scaling};
 use paws_core::optimiser::updater::UpdaterKind;
 use paws_vision::{Extractor, ModelOptions, VisionError};
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The numeric contract the JVM side must follow, as JSON: the chunk size, the layout
-/// of an exact sum's words, the loss codes, the SGD defaults and the updater names
-/// (with their aliases). Every value comes from the Rust constants.
+/// The numeric contract the JVM side must follow: the chunk size, the layout of an
+/// exact sum's words, the loss codes, the SGD defaults and the updater names (with
+/// their aliases). Every value comes from the Rust constants; the fields serialise in
+/// this order.
+#[derive(Serialize)]
+struct Contract {
+    version: &'static str,
+    chunk_rows: usize,
+    sum_words: SumWords,
+    loss: LossCodes,
+    defaults: Defaults,
+    updaters: [&'static str; 3],
+    updater_aliases: BTreeMap<&'static str, &'static str>,
+}
+
+/// The words of a gradient sum of `dim` features: `per_dim·dim + constant`.
+#[derive(Serialize)]
+struct SumWords {
+    per_dim: usize,
+    constant: usize,
+}
+
+#[derive(Serialize)]
+struct LossCodes {
+    hinge: i32,
+    logistic: i32,
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    iterations: u32,
+    step_size: f64,
+    reg_param: f64,
+    mini_batch_fraction: f64,
+    convergence_tol: f64,
+    updater: &'static str,
+    intercept: bool,
+}
+
+/// The contract as JSON (see [`Contract`]).
 pub(crate) fn contract_json() -> String {
-    let defaults = SgdParams::default();
-    let aliases: serde_json::Map<String, serde_json::Value> = UpdaterKind::ALIASES
-        .iter()
-        .map(|(alias, name)| (alias.to_string(), json!(name)))
-        .collect();
-    json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "chunk_rows": CHUNK_ROWS,
-        "sum_words": {
-            "per_dim": GradientSum::WORDS_PER_VALUE,
-            // words = per_dim·dim + constant for the dim + 1 numbers of a gradient sum.
-            "constant": GradientSum::word_count(1),
+    let sgd = SgdParams::default();
+    let contract = Contract {
+        version: env!("CARGO_PKG_VERSION"),
+        chunk_rows: CHUNK_ROWS,
+        sum_words: SumWords {
+            per_dim: GradientSum::WORDS_PER_VALUE,
+            // A gradient sum holds dim + 1 numbers (Σ c·x, then Σ c).
+            constant: GradientSum::word_count(1),
         },
-        "loss": {
-            "hinge": loss_code(LossKind::Hinge),
-            "logistic": loss_code(LossKind::Logistic),
+        loss: LossCodes {
+            hinge: loss_code(LossKind::Hinge),
+            logistic: loss_code(LossKind::Logistic),
         },
-        "defaults": {
-            "iterations": defaults.iterations,
-            "step_size": defaults.step_size,
-            "reg_param": defaults.reg_param,
-            "mini_batch_fraction": defaults.mini_batch_fraction,
-            "convergence_tol": defaults.convergence_tol,
-            "updater": defaults.updater.name(),
-            "intercept": ExperimentConfig::default().intercept,
+        defaults: Defaults {
+            iterations: sgd.iterations,
+            step_size: sgd.step_size,
+            reg_param: sgd.reg_param,
+            mini_batch_fraction: sgd.mini_batch_fraction,
+            convergence_tol: sgd.convergence_tol,
+            updater: sgd.updater.name(),
+            intercept: ExperimentConfig::default().intercept,
         },
-        "updaters": UpdaterKind::ALL.map(UpdaterKind::name),
-        "updater_aliases": aliases,
-    })
-    .to_string()
+        updaters: UpdaterKind::ALL.map(UpdaterKind::name),
+        updater_aliases: UpdaterKind::ALIASES.into_iter().collect(),
+    };
+    serde_json::to_string(&contract).expect("the contract serialises")
 }
 
 /// `String contract()`: see [`contract_json`].
@@ -906,9 +940,7 @@ mod tests {
             r#"{{"version":"{}","chunk_rows":256,"sum_words":{{"per_dim":2,"constant":6}},"loss":{{"hinge":0,"logistic":1}},"defaults":{{"iterations":100,"step_size":1.0,"reg_param":0.01,"mini_batch_fraction":1.0,"convergence_tol":0.001,"updater":"l2","intercept":false}},"updaters":["l2","l1","none"],"updater_aliases":{{"simple":"none"}}}}"#,
             env!("CARGO_PKG_VERSION")
         );
-        let got: serde_json::Value = serde_json::from_str(&contract_json()).unwrap();
-        let want: serde_json::Value = serde_json::from_str(&expect).unwrap();
-        assert_eq!(got, want);
+        assert_eq!(contract_json(), expect);
     }
 
     #[test]
