@@ -67,6 +67,20 @@ fi
 # -B: no colours or progress bars in logs; verify = compile, test, package the jar.
 # shellcheck disable=SC2086
 step "mvn verify" mvn -B -Dstyle.color=never -f jvm-shim/pom.xml ${MVN_ARGS:-} -Dpaws.native.so="$bundled" -Dpaws.glibc.max="$glibc_max" verify
-jar=$(ls jvm-shim/target/paws-spark-*.jar)
+jar=jvm-shim/target/paws-spark-$(sed -n 's:^  <version>\(.*\)</version>$:\1:p' jvm-shim/pom.xml | head -1).jar
+test_jar=${jar%.jar}-tests.jar
 step "jar holds the library" bash -c "unzip -l '$jar' | grep -q 'native/linux-x86_64/libpaws_jni.so'"
-echo "==> built $jar" >&2
+# The product jar holds the shim only: the test programs (dev/paws/spark/examples/) and
+# the tests live in the test jar.
+check_product_jar() {
+    local stray
+    stray=$(unzip -Z1 "$jar" | grep -E '(^|/)examples/|Test[A-Za-z0-9_$]*\.class$|/TestSpark|/TestCli|MLlibAccess' || true)
+    if [[ -n $stray ]]; then
+        echo "error: $jar holds test classes:" >&2
+        echo "$stray" >&2
+        return 1
+    fi
+    unzip -Z1 "$test_jar" | grep -q '^dev/paws/spark/examples/ClusterSmokeJob.class$'
+}
+step "no test class in the product jar" check_product_jar
+echo "==> built $jar and $test_jar" >&2
