@@ -3,7 +3,6 @@ package dev.paws.spark
 import java.util.UUID
 
 import org.apache.spark.SparkContext
-import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.mllib.linalg.{Vector, Vectors}
 import org.apache.spark.mllib.regression.{GeneralizedLinearModel, LabeledPoint}
 import org.apache.spark.rdd.RDD
@@ -45,10 +44,9 @@ final class NativeTrainingSummary(
  * the README), returning real MLlib models.
  *
  * Data flow: the input is converted once into float32 [[RowBlock]]s persisted at
- * [[setStorageLevel]] (default MEMORY_ONLY); each pass broadcasts the kernel weights,
- * runs `NativeKernels.gradientBlock` over the blocks in `mapPartitions`, combines the
- * exact sums with `treeAggregate`, and the driver applies MLlib's updater in the native
- * SGD state. The blocks are unpersisted at the end.
+ * [[setStorageLevel]] (default MEMORY_ONLY, [[LabeledInput]]), then [[SgdDriver]] runs the
+ * passes with this one model, as it runs a whole sweep of `PetBreedExperiment`. The
+ * blocks are unpersisted at the end.
  */
 abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     lossCode: Int,
@@ -175,7 +173,7 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     try {
       val t0 = System.nanoTime()
       props.describe(s"paws: $displayName: converting rows to float32 blocks")
-      val prepared = Blocks.fromLabeledPoints(input, validateData, storageLevel)
+      val prepared = LabeledInput.toBlocks(input, validateData, storageLevel)
       val t1 = System.nanoTime()
       try {
         val dim =
@@ -189,20 +187,11 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
         val h = NativeKernels.sgdCreate(json, dim, addIntercept, null, null, initial.orNull)
         try {
           if (prepared.numRows > 0) {
-            while (!NativeKernels.sgdIsDone(h)) {
-              val i = NativeKernels.sgdIteration(h)
-              val what = if (i > numIterations) " (final loss)" else ""
-              props.describe(s"paws: $displayName iteration $i/$numIterations$what")
-              val kw = NativeKernels.sgdKernelWeights(h)
-              val bc = sc.broadcast(kw)
-              try {
-                val sum = NativeGLMWithSGD.gradientPass(prepared.blocks, bc, lossCode, dim, i,
-                  miniBatchFraction, treeDepth)
-                NativeKernels.sgdApply(h, sum)
-              } finally {
-                bc.destroy()
-              }
-            }
+            SgdDriver.train(sc, prepared.blocks, SgdDriver.EveryRow, Array(h), Array(0), lossCode, dim,
+              miniBatchFraction, treeDepth, (i, _) => {
+                val what = if (i > numIterations) " (final loss)" else ""
+                s"paws: $displayName iteration $i/$numIterations$what"
+              })
           } else {
             log.warn("paws: no training rows: returning the initial weights")
           }
@@ -229,36 +218,6 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     } finally {
       props.exit()
     }
-  }
-}
-
-private[spark] object NativeGLMWithSGD {
-  /** One pass: the exact gradient sum over all blocks at the broadcast kernel weights. */
-  def gradientPass(
-      blocks: RDD[RowBlock],
-      weights: Broadcast[Array[Double]],
-      loss: Int,
-      dim: Int,
-      iteration: Int,
-      fraction: Double,
-      depth: Int): Array[Long] = {
-    val zero = new Array[Long](NativeKernels.sumWords(dim))
-    blocks.mapPartitions { it =>
-      val kw = weights.value
-      val v = java.util.Arrays.copyOf(kw, dim)
-      val offset = kw(dim)
-      var acc: Array[Long] = null
-      while (it.hasNext) {
-        val b = it.next()
-        val s = NativeKernels.gradientBlock(loss, b.rows, dim, b.labels, null, b.firstRow, null,
-          v, offset, iteration, fraction)
-        acc = if (acc == null) s else NativeKernels.mergeSums(acc, s)
-      }
-      if (acc == null) Iterator.empty else Iterator.single(acc)
-    }.treeAggregate(zero)(
-      (a, b) => NativeKernels.mergeSums(a, b),
-      (a, b) => NativeKernels.mergeSums(a, b),
-      depth)
   }
 }
 

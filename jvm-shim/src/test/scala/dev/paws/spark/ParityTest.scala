@@ -157,7 +157,7 @@ class ParityTest {
     // with them, a treeAggregate shuffle stage per pass); empty partitions are fine.
     for ((rows, parts) <- Seq((600, 7), (600, 1), (300, 16), (1000, 3))) {
       val r = rdd(data.take(rows), parts)
-      val prepared = Blocks.fromLabeledPoints(r, validateLabels = true, StorageLevel.MEMORY_ONLY)
+      val prepared = LabeledInput.toBlocks(r, validateLabels = true, StorageLevel.MEMORY_ONLY)
       try {
         assertEquals(parts, prepared.blocks.getNumPartitions, s"$rows rows in $parts partitions")
         val chunks = prepared.blocks.map(b => (b.firstRow, b.numRows)).collect().sortBy(_._1)
