@@ -19,6 +19,9 @@ package dev.paws.spark;
  * in any order with the same result, bit for bit.
  */
 public final class NativeKernels {
+    // The numeric contract as this jar's code is written against it. NativeLoader checks
+    // these against the loaded library's contract() before any other call (NativeContract).
+
     /** Linear SVM (MLlib's {@code HingeGradient}). */
     public static final int LOSS_HINGE = 0;
     /** Logistic regression (MLlib's binary {@code LogisticGradient}). */
@@ -41,6 +44,15 @@ public final class NativeKernels {
     public static int sumWords(int dim) {
         return 2 * (dim + 1) + 4;
     }
+
+    /**
+     * The library's contract and defaults as JSON: {@code {"version", "chunk_rows",
+     * "sum_words": {"per_dim", "constant"}, "loss": {"hinge", "logistic"}, "defaults":
+     * {"iterations", "step_size", "reg_param", "mini_batch_fraction", "convergence_tol",
+     * "updater", "intercept"}, "updaters": [...], "updater_aliases": {...}}}; read it
+     * through {@link NativeContract}.
+     */
+    public static native String contract();
 
     /** The crate version and chunk size of the loaded library. */
     public static native String nativeVersion();

@@ -53,13 +53,14 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     displayName: String)
   extends Serializable {
 
-  private var stepSize = 1.0
-  private var numIterations = 100
-  private var regParam = 0.01
-  private var miniBatchFraction = 1.0
-  private var convergenceTol = 0.001
-  private var updater = "l2"
-  private var addIntercept = false
+  // MLlib's defaults, as the native library states them.
+  private var stepSize = NativeContract.get().defaultStepSize()
+  private var numIterations = NativeContract.get().defaultIterations()
+  private var regParam = NativeContract.get().defaultRegParam()
+  private var miniBatchFraction = NativeContract.get().defaultMiniBatchFraction()
+  private var convergenceTol = NativeContract.get().defaultConvergenceTol()
+  private var updater = NativeContract.get().defaultUpdater()
+  private var addIntercept = NativeContract.get().defaultIntercept()
   private var validateData = true
   private var storageLevel: StorageLevel = StorageLevel.MEMORY_ONLY
   private var treeDepth = 2
@@ -95,10 +96,12 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     this
   }
 
-  /** "l2" (MLlib's `SquaredL2Updater`, the default), "l1" or "simple". */
+  /**
+   * "l2" (MLlib's `SquaredL2Updater`, the default), "l1" or "none" (`SimpleUpdater`; "simple"
+   * is accepted for it): the CLI's names.
+   */
   def setUpdater(name: String): this.type = {
-    require(Set("l2", "l1", "simple").contains(name), s"updater must be l2, l1 or simple, got $name")
-    updater = name
+    updater = NativeContract.get().canonicalUpdater(name)
     this
   }
 
@@ -132,6 +135,7 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
   def getRegParam: Double = regParam
   def getMiniBatchFraction: Double = miniBatchFraction
   def getConvergenceTol: Double = convergenceTol
+  def getUpdater: String = updater
   def isAddIntercept: Boolean = addIntercept
   def getStorageLevel: StorageLevel = storageLevel
 
