@@ -80,6 +80,41 @@ public final class NativeKernels {
             double[] scalingInvStd,
             double[] initialWeights);
 
+    /**
+     * The {@code paramsJson} of {@link #sgdCreate}; {@link IllegalArgumentException} for a
+     * parameter that is not finite (the library checks the ranges).
+     */
+    public static String sgdParamsJson(
+            int loss,
+            String updater,
+            double stepSize,
+            int iterations,
+            double regParam,
+            double miniBatchFraction,
+            double convergenceTol) {
+        String lossName;
+        if (loss == LOSS_HINGE) {
+            lossName = "hinge";
+        } else if (loss == LOSS_LOGISTIC) {
+            lossName = "logistic";
+        } else {
+            throw new IllegalArgumentException("loss must be " + LOSS_HINGE + " (hinge) or " + LOSS_LOGISTIC
+                    + " (logistic), got " + loss);
+        }
+        return "{\"loss\":\"" + lossName + "\",\"updater\":\"" + updater + "\",\"step_size\":"
+                + finite(stepSize, "stepSize") + ",\"iterations\":" + iterations + ",\"reg_param\":"
+                + finite(regParam, "regParam") + ",\"mini_batch_fraction\":"
+                + finite(miniBatchFraction, "miniBatchFraction") + ",\"convergence_tol\":"
+                + finite(convergenceTol, "convergenceTol") + "}";
+    }
+
+    private static String finite(double d, String name) {
+        if (Double.isNaN(d) || Double.isInfinite(d)) {
+            throw new IllegalArgumentException(name + " must be finite, got " + d);
+        }
+        return Double.toString(d);
+    }
+
     /** Kernel weights for the next pass: {@code dim} values, then the offset. */
     public static native double[] sgdKernelWeights(long handle);
 
@@ -142,6 +177,21 @@ public final class NativeKernels {
      * then their {@code n} sums' words ({@link #sumWords} each).
      */
     public static native long[] sweepAccFinish(long handle);
+
+    /**
+     * The sums of {@link #sweepAccFinish}'s result by model id (models without sampled
+     * rows have none: their sum is zero).
+     */
+    public static java.util.Map<Integer, long[]> sweepSumsById(long[] finished, int dim) {
+        int n = (int) finished[0];
+        int words = sumWords(dim);
+        java.util.Map<Integer, long[]> out = new java.util.HashMap<>();
+        for (int q = 0; q < n; q++) {
+            int from = 1 + n + q * words;
+            out.put((int) finished[1 + q], java.util.Arrays.copyOfRange(finished, from, from + words));
+        }
+        return out;
+    }
 
     /** Frees an accumulator that will not be finished; false when it was not live. */
     public static native boolean sweepAccFree(long handle);

@@ -153,16 +153,9 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
   }
 
   /** SGD parameters as the native `SgdParams` JSON. */
-  private[spark] def paramsJson: String = {
-    def num(d: Double): String = {
-      require(!d.isNaN && !d.isInfinite, s"parameter $d is not finite")
-      java.lang.Double.toString(d)
-    }
-    val loss = if (lossCode == NativeKernels.LOSS_HINGE) "hinge" else "logistic"
-    s"""{"loss":"$loss","updater":"$updater","step_size":${num(stepSize)},""" +
-      s""""iterations":$numIterations,"reg_param":${num(regParam)},""" +
-      s""""mini_batch_fraction":${num(miniBatchFraction)},"convergence_tol":${num(convergenceTol)}}"""
-  }
+  private[spark] def paramsJson: String =
+    NativeKernels.sgdParamsJson(lossCode, updater, stepSize, numIterations, regParam, miniBatchFraction,
+      convergenceTol)
 
   def runWithSummary(input: RDD[LabeledPoint], initialWeights: Vector): NativeTrainingSummary = {
     require(input != null, "input must not be null")

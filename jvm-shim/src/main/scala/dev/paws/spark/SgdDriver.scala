@@ -1,5 +1,7 @@
 package dev.paws.spark
 
+import scala.collection.JavaConverters._
+
 import org.apache.spark.{SparkContext, TaskContext}
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.rdd.RDD
@@ -118,7 +120,6 @@ private[spark] object SgdDriver {
       val t0 = System.nanoTime()
       var kernel = 0L
       val sw = w.value
-      val words = NativeKernels.sumWords(dim)
       val members = new BlockMembers(rows, sw, dim)
       // The task's per-model sums stay native; freed when the task ends, whatever happens.
       val acc = NativeKernels.sweepAccCreate(models, dim)
@@ -133,11 +134,8 @@ private[spark] object SgdDriver {
           kernel += System.nanoTime() - tk
         }
       }
-      val out = NativeKernels.sweepAccFinish(acc)
-      val m = out(0).toInt
-      val sums = (0 until m).map { q =>
-        out(1 + q).toInt -> java.util.Arrays.copyOfRange(out, 1 + m + q * words, 1 + m + (q + 1) * words)
-      }.toMap
+      val sums = NativeKernels.sweepSumsById(NativeKernels.sweepAccFinish(acc), dim).asScala
+        .map { case (id, words) => id.intValue -> words }.toMap
       kernelNanos.add(kernel)
       taskNanos.add(System.nanoTime() - t0)
       Iterator.single(sums)
