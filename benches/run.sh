@@ -62,20 +62,20 @@ step "w1 scikit-learn" bash -c "'$py' benches/baselines.py sgd '$data' american_
 step "w2 scikit-learn" bash -c "'$py' benches/baselines.py sgd '$data' american_bulldog \
     american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier | tee '$out/w2-sklearn.jsonl'"
 
-# Spark: the jar with the library built for old glibc, then spark-submit local[2].
-shopt -s nullglob
-jars=(jvm-shim/target/paws-spark-*.jar)
-shopt -u nullglob
-if ((${#jars[@]} == 0)); then
+# Spark: the product jar (with the library built for old glibc) by --jars, and the test
+# jar holding SweepBenchmark as the application jar, then spark-submit local[threads].
+jar=$(ls jvm-shim/target/paws-spark-*.jar 2>/dev/null | grep -v -e '-tests\.jar$' -e '-sources\.jar$' | tail -1 || true)
+if [[ -z $jar || ! -f ${jar%.jar}-tests.jar ]]; then
     so=$(bash scripts/build-native.sh)
-    step "jar" mvn -B -q -f jvm-shim/pom.xml -DskipTests -Dpaws.native.so="$so" package
-    jars=(jvm-shim/target/paws-spark-*.jar)
+    step "jars" mvn -B -q -f jvm-shim/pom.xml -DskipTests -Dpaws.native.so="$so" package
+    jar=$(ls jvm-shim/target/paws-spark-*.jar | grep -v -e '-tests\.jar$' -e '-sources\.jar$' | tail -1)
 fi
 need_spark
 submit() {
     "$SPARK_HOME/bin/spark-submit" --master "local[$threads]" --driver-memory 6g \
         --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 \
-        --class dev.paws.spark.examples.SweepBenchmark "${jars[-1]}" "$@" 2>>"$out/spark.log" | grep '^{'
+        --jars "$jar" --class dev.paws.spark.examples.SweepBenchmark "${jar%.jar}-tests.jar" "$@" \
+        2>>"$out/spark.log" | grep '^{'
 }
 echo "==> w1 Spark local[$threads] (paws, MLlib)" >&2
 submit "$data" american_bulldog all true | tee "$out/w1-spark.jsonl"

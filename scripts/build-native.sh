@@ -4,6 +4,9 @@
 #
 #   bash scripts/build-native.sh               # -> <target>/x86_64-unknown-linux-gnu/release/libpaws_jni.so
 #   so=$(bash scripts/build-native.sh)         # as scripts/test-spark.sh uses it
+#   PAWS_NATIVE_FEATURES=test-hooks bash scripts/build-native.sh
+#       # the test library (paws-jni's debug exports), copied to
+#       # <target>/x86_64-unknown-linux-gnu/release/test-hooks/libpaws_jni.so
 #
 # Why: a plain `cargo build` links against this machine's glibc (Debian: 2.36) and the
 # library then needs GLIBC_2.34 symbols, so `System.load` fails on EMR 6 (Amazon Linux
@@ -23,6 +26,10 @@
 #   PAWS_GLIBC         glibc version to link against (default 2.17)
 #   PAWS_GLIBC_MAX     the floor the result must not exceed (default 2.26); the build
 #                      fails if objdump shows a newer GLIBC_x.y symbol version
+#   PAWS_NATIVE_FEATURES  paws-jni Cargo features, comma-separated (default none: the
+#                      shipped library); a library with features is also copied to a
+#                      folder named after them, whose path is printed (cargo's own path
+#                      holds the last build's library, whatever its features)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -71,12 +78,31 @@ so=$target_dir/$target/release/libpaws_jni.so
 
 # RUSTFLAGS stays whatever the caller set (never target-cpu=native); an explicit
 # --target also keeps host RUSTFLAGS away from build scripts.
-step "cargo zigbuild paws-jni (glibc $glibc)" \
-    cargo zigbuild --release --locked -p paws-jni --target "$target.$glibc"
+features=${PAWS_NATIVE_FEATURES:-}
+feature_args=()
+[[ -n $features ]] && feature_args=(--features "$features")
+# A cdylib's file name carries no hash of its features, so builds with other features
+# write the same file, and cargo may take the other build's file for this one's: when the
+# features differ from the last build's, paws-jni is compiled again (only that crate).
+stamp_features=$target_dir/$target/release/.paws-jni-features
+if [[ ! -f $stamp_features || $(cat "$stamp_features") != "$features" ]]; then
+    touch rust/paws-jni/src/lib.rs
+fi
+step "cargo zigbuild paws-jni (glibc $glibc${features:+, features $features})" \
+    cargo zigbuild --release --locked -p paws-jni --target "$target.$glibc" "${feature_args[@]}"
+mkdir -p "$target_dir/$target/release"
+printf '%s' "$features" >"$stamp_features"
 
 if [[ ! -f $so ]]; then
     echo "error: cargo zigbuild finished but $so is missing" >&2
     exit 1
+fi
+if [[ -n $features ]]; then
+    variant=$target_dir/$target/release/${features//,/-}
+    mkdir -p "$variant"
+    cp "$so" "$variant/libpaws_jni.so.tmp"
+    mv "$variant/libpaws_jni.so.tmp" "$variant/libpaws_jni.so"
+    so=$variant/libpaws_jni.so
 fi
 if command -v objdump >/dev/null 2>&1; then
     floor=$(objdump -T "$so" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)

@@ -11,9 +11,10 @@
 #   bash scripts/test-cluster.sh                 # all of it
 #   bash scripts/test-cluster.sh -k standalone   # extra arguments go to pytest
 #
-# Needs the jar from scripts/test-spark.sh (jvm-shim/target/paws-spark-<version>.jar, or
-# PAWS_SPARK_JAR=...), Java 17, Maven (for the YARN launcher; MVN_ARGS are passed on)
-# and python3. Spark itself is pyspark==3.5.3 from PyPI, installed with pytest into
+# Needs the jars from scripts/test-spark.sh: jvm-shim/target/paws-spark-<version>.jar
+# (or PAWS_SPARK_JAR=...), passed with --jars, and paws-spark-<version>-tests.jar (or
+# PAWS_TEST_JAR=...), the application jar holding ClusterSmokeJob; Java 17, Maven (for
+# the YARN launcher; MVN_ARGS are passed on) and python3. Spark itself is pyspark==3.5.3 from PyPI, installed with pytest into
 # ${PAWS_CACHE:-$HOME/.cache/paws}/spark-venv when missing. Temporary files go under
 # pytest's base temp directory (the last 3 runs are kept, for their logs).
 set -euo pipefail
@@ -28,10 +29,15 @@ for tool in java mvn python3; do
     fi
 done
 
+# The product jar (the shim and the native library) goes to spark-submit with --jars;
+# the test jar (ClusterSmokeJob) is the application jar, as a user's own jar would be.
 jar=${PAWS_SPARK_JAR:-}
 if [[ -z $jar ]]; then
     shopt -s nullglob
-    jars=(jvm-shim/target/paws-spark-*.jar)
+    jars=()
+    for j in jvm-shim/target/paws-spark-*.jar; do
+        [[ $j == *-tests.jar || $j == *-sources.jar ]] || jars+=("$j")
+    done
     shopt -u nullglob
     if ((${#jars[@]} == 0)); then
         echo "error: no jvm-shim/target/paws-spark-*.jar; build it first: bash scripts/test-spark.sh" >&2
@@ -39,22 +45,30 @@ if [[ -z $jar ]]; then
     fi
     jar=${jars[-1]}
 fi
-if [[ ! -f $jar ]]; then
-    echo "error: PAWS_SPARK_JAR=$jar does not exist" >&2
-    exit 1
-fi
-for entry in dev/paws/spark/examples/ClusterSmokeJob.class native/linux-x86_64/libpaws_jni.so; do
-    if ! python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).getinfo(sys.argv[2])' "$jar" "$entry" \
-        >/dev/null 2>&1; then
-        echo "error: $jar has no $entry; rebuild it: bash scripts/test-spark.sh" >&2
+test_jar=${PAWS_TEST_JAR:-${jar%.jar}-tests.jar}
+for j in "$jar" "$test_jar"; do
+    if [[ ! -f $j ]]; then
+        echo "error: $j does not exist; build it: bash scripts/test-spark.sh" >&2
         exit 1
     fi
 done
+has_entry() {
+    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).getinfo(sys.argv[2])' "$1" "$2" >/dev/null 2>&1
+}
+if ! has_entry "$jar" native/linux-x86_64/libpaws_jni.so; then
+    echo "error: $jar has no native/linux-x86_64/libpaws_jni.so; rebuild it: bash scripts/test-spark.sh" >&2
+    exit 1
+fi
+if ! has_entry "$test_jar" dev/paws/spark/examples/ClusterSmokeJob.class; then
+    echo "error: $test_jar has no ClusterSmokeJob; rebuild it: bash scripts/test-spark.sh" >&2
+    exit 1
+fi
 PAWS_SPARK_JAR=$(cd "$(dirname "$jar")" && pwd)/$(basename "$jar")
-export PAWS_SPARK_JAR
-newer=$(find jvm-shim/src/main -type f -newer "$PAWS_SPARK_JAR" -print -quit)
+PAWS_TEST_JAR=$(cd "$(dirname "$test_jar")" && pwd)/$(basename "$test_jar")
+export PAWS_SPARK_JAR PAWS_TEST_JAR
+newer=$(find jvm-shim/src -type f -newer "$PAWS_SPARK_JAR" -print -quit)
 if [[ -n $newer ]]; then
-    echo "warning: $PAWS_SPARK_JAR is older than $newer; the tests run the jar as it is" \
+    echo "warning: $PAWS_SPARK_JAR is older than $newer; the tests run the jars as they are" \
         "(rebuild: bash scripts/test-spark.sh)" >&2
 fi
 
@@ -62,7 +76,7 @@ need_spark
 venv=$SPARK_VENV
 unset HADOOP_CONF_DIR YARN_CONF_DIR
 
-echo "==> jar $PAWS_SPARK_JAR, SPARK_HOME $SPARK_HOME, JAVA_HOME $JAVA_HOME" >&2
+echo "==> jars $PAWS_SPARK_JAR $PAWS_TEST_JAR, SPARK_HOME $SPARK_HOME, JAVA_HOME $JAVA_HOME" >&2
 # -p no:cacheprovider: no .pytest_cache in the work tree; -rA: a line per test at the end.
 step "cluster tests" "$venv/bin/python" -m pytest tests/cluster -p no:cacheprovider -v -rA \
     --durations=0 "$@"

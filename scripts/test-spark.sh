@@ -5,7 +5,7 @@
 # panics and errors as Java exceptions, bad shapes, label validation, the native loader,
 # the library's glibc floor (no GLIBC_x.y above 2.26: EMR 6 / Amazon Linux 2).
 #
-#   bash scripts/test-spark.sh            # scripts/build-native.sh, then mvn verify
+#   bash scripts/test-spark.sh            # scripts/build-native.sh twice, then mvn verify
 #   MVN_ARGS="-o" bash scripts/test-spark.sh   # extra Maven arguments (here: offline)
 #
 # Needs cargo (see scripts/lib.sh), Java 17 and Maven 3.8+; Maven downloads Spark and
@@ -33,8 +33,14 @@ need_java_maven() {
 }
 need_java_maven
 
-# The shipped library: cargo zigbuild against glibc 2.17 (scripts/build-native.sh), so
-# that it loads on EMR 6 (Amazon Linux 2, glibc 2.26) as well as on this machine.
+# Two libraries, both cargo zigbuild against glibc 2.17 (scripts/build-native.sh), so
+# that they load on EMR 6 (Amazon Linux 2, glibc 2.26) as well as on this machine: the
+# test library (paws-jni feature test-hooks: the debug exports the failure tests call),
+# which the JUnit tests load (-Dpaws.native.lib), and the shipped one, built last, which
+# goes into the jar.
+t0=$SECONDS
+test_so=$(PAWS_NATIVE_FEATURES=test-hooks bash scripts/build-native.sh)
+echo "==> test library: $test_so (built in $((SECONDS - t0)) s)" >&2
 t0=$SECONDS
 so=$(bash scripts/build-native.sh)
 echo "==> native library: $so (built in $((SECONDS - t0)) s)" >&2
@@ -64,9 +70,47 @@ if command -v objdump >/dev/null 2>&1; then
 else
     echo "warning: objdump not found (binutils): glibc floor checked by GlibcFloorTest only" >&2
 fi
+# The test hooks (a panic on demand, among others) are in the test library only.
+# PAWS_TEST_HOOKS_CHECK=warn downgrades a shipped hook to a warning, for a paws-jni that
+# does not gate them yet.
+hook_exports() {
+    objdump -T "$1" | grep -o 'Java_dev_paws_spark_[A-Za-z_]*debugPanic' || true
+}
+check_test_hooks() {
+    if [[ -z $(hook_exports "$test_so") ]]; then
+        echo "error: the test library $test_so has no debugPanic export" >&2
+        return 1
+    fi
+    if [[ -n $(hook_exports "$bundled") ]]; then
+        if [[ ${PAWS_TEST_HOOKS_CHECK:-strict} == warn ]]; then
+            echo "warning: the shipped library $bundled exports the test hook debugPanic" >&2
+        else
+            echo "error: the shipped library $bundled exports the test hook debugPanic" >&2
+            return 1
+        fi
+    fi
+}
+if command -v objdump >/dev/null 2>&1; then
+    step "test hooks in the test library only" check_test_hooks
+fi
 # -B: no colours or progress bars in logs; verify = compile, test, package the jar.
 # shellcheck disable=SC2086
-step "mvn verify" mvn -B -Dstyle.color=never -f jvm-shim/pom.xml ${MVN_ARGS:-} -Dpaws.native.so="$bundled" -Dpaws.glibc.max="$glibc_max" verify
-jar=$(ls jvm-shim/target/paws-spark-*.jar)
+step "mvn verify" mvn -B -Dstyle.color=never -f jvm-shim/pom.xml ${MVN_ARGS:-} -Dpaws.native.so="$bundled" \
+    -Dpaws.test.native.lib="$test_so" -Dpaws.glibc.max="$glibc_max" verify
+jar=jvm-shim/target/paws-spark-$(sed -n 's:^  <version>\(.*\)</version>$:\1:p' jvm-shim/pom.xml | head -1).jar
+test_jar=${jar%.jar}-tests.jar
 step "jar holds the library" bash -c "unzip -l '$jar' | grep -q 'native/linux-x86_64/libpaws_jni.so'"
-echo "==> built $jar" >&2
+# The product jar holds the shim only: the test programs (dev/paws/spark/examples/) and
+# the tests live in the test jar.
+check_product_jar() {
+    local stray
+    stray=$(unzip -Z1 "$jar" | grep -E '(^|/)examples/|Test[A-Za-z0-9_$]*\.class$|/TestSpark|/TestCli|MLlibAccess' || true)
+    if [[ -n $stray ]]; then
+        echo "error: $jar holds test classes:" >&2
+        echo "$stray" >&2
+        return 1
+    fi
+    unzip -Z1 "$test_jar" | grep -q '^dev/paws/spark/examples/ClusterSmokeJob.class$'
+}
+step "no test class in the product jar" check_product_jar
+echo "==> built $jar and $test_jar" >&2

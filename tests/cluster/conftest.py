@@ -2,7 +2,9 @@
 
 Environment (set by scripts/test-cluster.sh):
   SPARK_HOME       a Spark 3.5 distribution (the pyspark package's directory)
-  PAWS_SPARK_JAR   jvm-shim/target/paws-spark-<version>.jar, with ClusterSmokeJob inside
+  PAWS_SPARK_JAR   jvm-shim/target/paws-spark-<version>.jar, the product jar (--jars)
+  PAWS_TEST_JAR    jvm-shim/target/paws-spark-<version>-tests.jar, with ClusterSmokeJob
+                   inside (the application jar)
 """
 
 from __future__ import annotations
@@ -30,16 +32,29 @@ def spark_home() -> Path:
     return home
 
 
-@pytest.fixture(scope="session")
-def jar() -> Path:
-    path = os.environ.get("PAWS_SPARK_JAR")
+def _built_jar(variable: str, tests: bool) -> Path:
+    path = os.environ.get(variable)
     if not path:
         jars = sorted(
-            p for p in (REPO / "jvm-shim" / "target").glob("paws-spark-*.jar") if "sources" not in p.name
+            p
+            for p in (REPO / "jvm-shim" / "target").glob("paws-spark-*.jar")
+            if "sources" not in p.name and p.name.endswith("-tests.jar") == tests
         )
         assert jars, "no jvm-shim/target/paws-spark-*.jar: run scripts/test-spark.sh first"
         path = jars[-1]
     return Path(path).resolve()
+
+
+@pytest.fixture(scope="session")
+def jar() -> Path:
+    """The product jar (shim and native library), passed with --jars."""
+    return _built_jar("PAWS_SPARK_JAR", tests=False)
+
+
+@pytest.fixture(scope="session")
+def test_jar() -> Path:
+    """The test jar (ClusterSmokeJob), the application jar of every spark-submit."""
+    return _built_jar("PAWS_TEST_JAR", tests=True)
 
 
 # Module scope: the standalone cluster is stopped before the YARN tests start.

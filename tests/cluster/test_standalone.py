@@ -52,10 +52,10 @@ def cluster_mode_args() -> list[str]:
     ]
 
 
-def test_client_mode(standalone, jar, tmp_path):
+def test_client_mode(standalone, jar, test_jar, tmp_path):
     out = tmp_path / "out"
     r = standalone.submit(
-        ["--deploy-mode", "client", *common_conf(), "--class", SMOKE_CLASS, str(jar), *smoke_args(out)],
+        ["--deploy-mode", "client", *common_conf(), "--jars", str(jar), "--class", SMOKE_CLASS, str(test_jar), *smoke_args(out)],
         "client.log",
     )
     assert r.returncode == 0, r.explain()
@@ -68,7 +68,7 @@ def test_client_mode(standalone, jar, tmp_path):
     assert app["state"] == "FINISHED", app
 
 
-def test_cluster_mode(standalone, jar, tmp_path):
+def test_cluster_mode(standalone, jar, test_jar, tmp_path):
     out = tmp_path / "out"
     r = standalone.submit(
         [
@@ -76,9 +76,11 @@ def test_cluster_mode(standalone, jar, tmp_path):
             "--conf",
             "spark.standalone.submit.waitAppCompletion=false",
             *common_conf(),
+            "--jars",
+            str(jar),
             "--class",
             SMOKE_CLASS,
-            str(jar),
+            str(test_jar),
             *smoke_args(out),
         ],
         "cluster.log",
@@ -100,7 +102,7 @@ def test_cluster_mode(standalone, jar, tmp_path):
     check_worker_logs(standalone, proof["app_id"])
 
 
-def test_cluster_mode_failed_driver_is_detected(standalone, jar, tmp_path):
+def test_cluster_mode_failed_driver_is_detected(standalone, jar, test_jar, tmp_path):
     """spark-submit exits 0 although the driver failed: the master's driver state tells."""
     out = tmp_path / "out"
     r = standalone.submit(
@@ -109,9 +111,11 @@ def test_cluster_mode_failed_driver_is_detected(standalone, jar, tmp_path):
             "--conf",
             "spark.standalone.submit.waitAppCompletion=true",
             *common_conf(),
+            "--jars",
+            str(jar),
             "--class",
             SMOKE_CLASS,
-            str(jar),
+            str(test_jar),
             *smoke_args(out, "--fail", "bad-label", "--mllib", "false"),
         ],
         "cluster-fail.log",
@@ -139,7 +143,7 @@ def read_blocks(path):
     return rows
 
 
-def test_executor_loss_recomputes_from_lineage(standalone, jar, tmp_path):
+def test_executor_loss_recomputes_from_lineage(standalone, jar, test_jar, tmp_path):
     """kill -9 one executor at iteration 20: Spark recomputes its cached blocks from lineage and
     the weights equal those of the undisturbed run, bit for bit."""
     out = tmp_path / "out"
@@ -159,9 +163,11 @@ def test_executor_loss_recomputes_from_lineage(standalone, jar, tmp_path):
         # holder of the cached input loses nothing that training still needs.
         "--conf",
         "spark.locality.wait=60s",
+        "--jars",
+        str(jar),
         "--class",
         SMOKE_CLASS,
-        str(jar),
+        str(test_jar),
         *smoke_args(out, "--mllib", "false", "--pause-at", str(pause_at), "--control-dir", str(ctl)),
     ]
     log_path = standalone.root / "executor-loss.log"

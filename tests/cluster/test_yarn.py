@@ -38,16 +38,18 @@ def final_report(yarn, app_id: str) -> dict:
     return wait_for(f"YARN to finish {app_id}", ended, 60)
 
 
-def test_yarn_cluster_mode(yarn, jar, tmp_path):
+def test_yarn_cluster_mode(yarn, jar, test_jar, tmp_path):
     out = tmp_path / "out"
     r = yarn.submit(
         [
             "--deploy-mode",
             "cluster",
             *common_conf(cores_max=None),
+            "--jars",
+            str(jar),
             "--class",
             SMOKE_CLASS,
-            str(jar),
+            str(test_jar),
             *smoke_args(out),
         ],
         "yarn-cluster.log",
@@ -77,7 +79,7 @@ def test_yarn_cluster_mode(yarn, jar, tmp_path):
     )
 
 
-def test_yarn_cluster_mode_failure_is_reported(yarn, jar, tmp_path):
+def test_yarn_cluster_mode_failure_is_reported(yarn, jar, test_jar, tmp_path):
     """Unlike standalone, a failed YARN application makes spark-submit exit non-zero."""
     out = tmp_path / "out"
     r = yarn.submit(
@@ -85,9 +87,11 @@ def test_yarn_cluster_mode_failure_is_reported(yarn, jar, tmp_path):
             "--deploy-mode",
             "cluster",
             *common_conf(cores_max=None),
+            "--jars",
+            str(jar),
             "--class",
             SMOKE_CLASS,
-            str(jar),
+            str(test_jar),
             *smoke_args(out, "--fail", "bad-label", "--mllib", "false"),
         ],
         "yarn-cluster-fail.log",

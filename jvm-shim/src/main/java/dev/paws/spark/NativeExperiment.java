@@ -3,7 +3,7 @@ package dev.paws.spark;
 /**
  * The breed experiment's native side (the Rust crate {@code paws-jni}, module
  * {@code experiment}): the arguments, comparisons, seeded splits, table rows, saved models
- * and the report of {@code paws experiment}, for {@link PetBreedExperiment}. The JVM
+ * and the report of {@code paws experiment}, for {@code dev.paws.spark.PetBreedExperiment}. The JVM
  * loads and caches the data and schedules training; everything that decides what the
  * experiment computes and reports is here, shared with the CLI.
  *
@@ -79,7 +79,7 @@ public final class NativeExperiment {
     /** Frees the session; false (no exception) when it was not live. */
     public static native boolean free(long handle);
 
-    /** Sessions not yet freed. */
+    /** Sessions not yet freed. Test builds of the library only (feature test-hooks). */
     public static native int liveSessions();
 
     /**

@@ -14,11 +14,14 @@ package dev.paws.spark;
  * a call.
  *
  * <p>Gradient sums are exact fixed-point numbers serialised as {@code long[]} words
- * ({@code 2·(dim+1) + 4} of them: {@code Σ c·x}, {@code Σ c}, the loss, the count, an
+ * ({@link #sumWords} of them: {@code Σ c·x}, {@code Σ c}, the loss, the count, an
  * overflow flag). An all-zero array of that length is the empty sum. Sums can be merged
  * in any order with the same result, bit for bit.
  */
 public final class NativeKernels {
+    // The numeric contract as this jar's code is written against it. NativeLoader checks
+    // these against the loaded library's contract() before any other call (NativeContract).
+
     /** Linear SVM (MLlib's {@code HingeGradient}). */
     public static final int LOSS_HINGE = 0;
     /** Logistic regression (MLlib's binary {@code LogisticGradient}). */
@@ -42,38 +45,17 @@ public final class NativeKernels {
         return 2 * (dim + 1) + 4;
     }
 
+    /**
+     * The library's contract and defaults as JSON: {@code {"version", "chunk_rows",
+     * "sum_words": {"per_dim", "constant"}, "loss": {"hinge", "logistic"}, "defaults":
+     * {"iterations", "step_size", "reg_param", "mini_batch_fraction", "convergence_tol",
+     * "updater", "intercept"}, "updaters": [...], "updater_aliases": {...}}}; read it
+     * through {@link NativeContract}.
+     */
+    public static native String contract();
+
     /** The crate version and chunk size of the loaded library. */
     public static native String nativeVersion();
-
-    /**
-     * The exact gradient sum of one block of rows for one model.
-     *
-     * @param loss {@link #LOSS_HINGE} or {@link #LOSS_LOGISTIC}
-     * @param rows row-major features, {@code n·dim} values
-     * @param dim features per row
-     * @param labels {@code n} labels, 0 or 1
-     * @param rowWeights {@code n} row weights, or null for 1.0 (MLlib)
-     * @param firstRow global dataset index of the first row (rows are consecutive), or -1
-     *     with {@code rowIndex}
-     * @param rowIndex null, or the {@code n} strictly ascending global row indices
-     * @param kernelV {@code dim} weights applied to raw rows ({@link #sgdKernelWeights})
-     * @param offset added to every margin
-     * @param iteration the SGD iteration (from 1): seeds the mini-batch sample
-     * @param fraction the mini-batch fraction, in (0, 1]
-     * @return the sum's words
-     */
-    public static native long[] gradientBlock(
-            int loss,
-            float[] rows,
-            int dim,
-            double[] labels,
-            double[] rowWeights,
-            long firstRow,
-            long[] rowIndex,
-            double[] kernelV,
-            double offset,
-            int iteration,
-            double fraction);
 
     /** The sum of two gradient sums (inputs unchanged). */
     public static native long[] mergeSums(long[] a, long[] b);
@@ -82,7 +64,7 @@ public final class NativeKernels {
      * A new driver-side SGD state (MLlib's {@code runMiniBatchSGD} loop); free it with
      * {@link #sgdFree}.
      *
-     * @param paramsJson {@code {"loss":"hinge"|"logistic","updater":"l2"|"l1"|"simple",
+     * @param paramsJson {@code {"loss":"hinge"|"logistic","updater":"l2"|"l1"|"none",
      *     "step_size":..,"iterations":..,"reg_param":..,"mini_batch_fraction":..,
      *     "convergence_tol":..}}
      * @param scalingMean null, or per-feature means (with {@code scalingInvStd})
@@ -97,6 +79,41 @@ public final class NativeKernels {
             double[] scalingMean,
             double[] scalingInvStd,
             double[] initialWeights);
+
+    /**
+     * The {@code paramsJson} of {@link #sgdCreate}; {@link IllegalArgumentException} for a
+     * parameter that is not finite (the library checks the ranges).
+     */
+    public static String sgdParamsJson(
+            int loss,
+            String updater,
+            double stepSize,
+            int iterations,
+            double regParam,
+            double miniBatchFraction,
+            double convergenceTol) {
+        String lossName;
+        if (loss == LOSS_HINGE) {
+            lossName = "hinge";
+        } else if (loss == LOSS_LOGISTIC) {
+            lossName = "logistic";
+        } else {
+            throw new IllegalArgumentException("loss must be " + LOSS_HINGE + " (hinge) or " + LOSS_LOGISTIC
+                    + " (logistic), got " + loss);
+        }
+        return "{\"loss\":\"" + lossName + "\",\"updater\":\"" + updater + "\",\"step_size\":"
+                + finite(stepSize, "stepSize") + ",\"iterations\":" + iterations + ",\"reg_param\":"
+                + finite(regParam, "regParam") + ",\"mini_batch_fraction\":"
+                + finite(miniBatchFraction, "miniBatchFraction") + ",\"convergence_tol\":"
+                + finite(convergenceTol, "convergenceTol") + "}";
+    }
+
+    private static String finite(double d, String name) {
+        if (Double.isNaN(d) || Double.isInfinite(d)) {
+            throw new IllegalArgumentException(name + " must be finite, got " + d);
+        }
+        return Double.toString(d);
+    }
 
     /** Kernel weights for the next pass: {@code dim} values, then the offset. */
     public static native double[] sgdKernelWeights(long handle);
@@ -115,9 +132,6 @@ public final class NativeKernels {
     /** Applies one pass's gradient sum. */
     public static native void sgdApply(long handle, long[] sumWords);
 
-    /** Model-space weights (intercept last when fitted). */
-    public static native double[] sgdWeights(long handle);
-
     /** MLlib's stochastic loss history. */
     public static native double[] sgdLossHistory(long handle);
 
@@ -127,62 +141,8 @@ public final class NativeKernels {
     /** Frees the state; false if the handle was not live (never throws for that). */
     public static native boolean sgdFree(long handle);
 
-    /** SGD states not yet freed. */
+    /** SGD states not yet freed. Test builds of the library only (feature test-hooks). */
     public static native int sgdLiveHandles();
-
-    /**
-     * MLlib's {@code predict} per row: 0.0/1.0, or with a NaN threshold the score (the
-     * margin for hinge, the probability for logistic).
-     */
-    public static native double[] predictBlock(
-            int loss, float[] rows, int dim, double[] weights, double intercept, double threshold);
-
-    /** {@code {tp, fp, tn, fn}} of the model on the rows. */
-    public static native long[] confusionBlock(
-            int loss,
-            float[] rows,
-            int dim,
-            double[] labels,
-            double[] weights,
-            double intercept,
-            double threshold);
-
-    /**
-     * Trains in process (the paws CLI's engine) on one matrix, rows numbered from 0;
-     * returns {@code dim} raw weights, then the intercept.
-     */
-    public static native double[] trainLocal(
-            String paramsJson,
-            float[] rows,
-            int dim,
-            double[] labels,
-            boolean intercept,
-            double[] initialWeights);
-
-    /**
-     * The exact gradient sum of one model over the rows of a block that the model's
-     * selection holds (the breed experiment: one cached copy of the data, many models).
-     *
-     * @param firstRow global index of the block's first row (its rows are consecutive); the
-     *     block must hold whole chunks of {@link #CHUNK_ROWS} rows
-     * @param selRows the model's whole training set: strictly ascending global rows (rows
-     *     outside the block are skipped)
-     * @param selLabels 0/1 per selected row
-     * @param selWeights null, or a weight per selected row
-     * @return the sum's words, merged with {@link #mergeSums}
-     */
-    public static native long[] gradientSelected(
-            int loss,
-            float[] rows,
-            int dim,
-            long firstRow,
-            long[] selRows,
-            double[] selLabels,
-            double[] selWeights,
-            double[] kernelV,
-            double offset,
-            int iteration,
-            double fraction);
 
     /** {@code {tp, fp, tn, fn}} of the model on the selected rows of the block. */
     public static native long[] confusionSelected(
@@ -196,26 +156,16 @@ public final class NativeKernels {
             double intercept,
             double threshold);
 
-    /**
-     * The exact gradient sums of K models over one cached block of whole chunks, in one
-     * GEMM-shaped pass: model k's selected rows inside the block are {@code
-     * selRows[selStart[k] .. selStart[k+1])} (strictly ascending; labels 0/1; weights
-     * null or one each), its kernel weights {@code kernelV[k·dim .. (k+1)·dim)} and
-     * {@code offsets[k]}. Returns the K sums' words concatenated ({@link #sumWords} each),
-     * each equal to {@link #gradientSelected} of that model alone, bit for bit.
-     */
-    public static native long[] gradientBatch(
-            int loss, float[] rows, int dim, long firstRow, int[] selStart, long[] selRows,
-            double[] selLabels, double[] selWeights, double[] kernelV, double[] offsets,
-            int iteration, double fraction);
-
     /** An empty per-task accumulator of sweep sums for model ids {@code 0 .. models-1}. */
     public static native long sweepAccCreate(int models, int dim);
 
     /**
-     * Adds K models' sums over one block to an accumulator: {@link #gradientBatch}'s
-     * arguments, model k being {@code modelIds[k]}. The sums stay native until
-     * {@link #sweepAccFinish}, bit for bit those of {@code gradientBatch}.
+     * Adds the sums of K models over one cached block of whole chunks to an accumulator,
+     * in one GEMM-shaped pass: model {@code modelIds[k]} reads the block's rows {@code
+     * selRows[selStart[k] .. selStart[k+1])} (strictly ascending, all inside the block;
+     * labels 0/1; weights null or one each), with kernel weights {@code kernelV[k·dim ..
+     * (k+1)·dim)} and offset {@code offsets[k]}. The sums stay native until
+     * {@link #sweepAccFinish}; each is the model's exact sum, whatever the other models.
      */
     public static native void sweepAccAdd(
             long handle, int loss, float[] rows, int dim, long firstRow, int[] modelIds,
@@ -227,6 +177,21 @@ public final class NativeKernels {
      * then their {@code n} sums' words ({@link #sumWords} each).
      */
     public static native long[] sweepAccFinish(long handle);
+
+    /**
+     * The sums of {@link #sweepAccFinish}'s result by model id (models without sampled
+     * rows have none: their sum is zero).
+     */
+    public static java.util.Map<Integer, long[]> sweepSumsById(long[] finished, int dim) {
+        int n = (int) finished[0];
+        int words = sumWords(dim);
+        java.util.Map<Integer, long[]> out = new java.util.HashMap<>();
+        for (int q = 0; q < n; q++) {
+            int from = 1 + n + q * words;
+            out.put((int) finished[1 + q], java.util.Arrays.copyOfRange(finished, from, from + words));
+        }
+        return out;
+    }
 
     /** Frees an accumulator that will not be finished; false when it was not live. */
     public static native boolean sweepAccFree(long handle);
@@ -282,9 +247,12 @@ public final class NativeKernels {
      */
     public static native String breedOfFileName(String fileName);
 
-    /** Test hook: panics in Rust with this message. */
+    // Test hooks: exported by test builds of the library only (paws-jni feature test-hooks,
+    // scripts/test-spark.sh); the shipped library throws UnsatisfiedLinkError for them.
+
+    /** Panics in Rust with this message. */
     public static native void debugPanic(String message);
 
-    /** Test hook: a Rust error of kind "invalid", "io" or anything else. */
+    /** A Rust error of kind "invalid", "io" or anything else. */
     public static native void debugError(String kind, String message);
 }

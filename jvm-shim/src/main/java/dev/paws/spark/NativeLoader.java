@@ -40,6 +40,10 @@ import java.util.regex.Pattern;
  *       by its content hash, so different versions never overwrite each other.
  * </ol>
  *
+ * <p>Once loaded, the library's contract is checked against this jar's
+ * ({@link NativeContract}): a library of another contract is refused with an
+ * {@link UnsatisfiedLinkError} naming both versions and what differs.
+ *
  * <p>A failure throws {@link UnsatisfiedLinkError} naming the OS, the architecture, the
  * glibc version, the newest glibc symbol version the library needs, and the path tried.
  * Later calls rethrow the same error without trying again.
@@ -51,12 +55,13 @@ public final class NativeLoader {
 
     private static String loadedFrom;
     private static String failure;
+    private static boolean linking;
 
     private NativeLoader() {}
 
     /** Loads the library unless this JVM already has; rethrows an earlier failure. */
     public static synchronized void load() {
-        if (loadedFrom != null) {
+        if (loadedFrom != null || linking) {
             return;
         }
         if (failure != null) {
@@ -81,7 +86,20 @@ public final class NativeLoader {
                 path = extract();
             }
             System.load(path);
+            // The contract check calls into the library, whose class initialisers call
+            // load() again on this thread: they find it linked.
+            linking = true;
+            try {
+                NativeContract.verifyLoadedLibrary();
+            } finally {
+                linking = false;
+            }
             loadedFrom = path;
+        } catch (IllegalStateException e) {
+            failure = "paws: cannot use the native library at " + path + " (" + how + "): " + e.getMessage();
+            UnsatisfiedLinkError u = new UnsatisfiedLinkError(failure);
+            u.initCause(e);
+            throw u;
         } catch (Throwable t) {
             failure = describeFailure(how, path, t);
             UnsatisfiedLinkError e = new UnsatisfiedLinkError(failure);

@@ -4,10 +4,15 @@ import org.apache.spark.Partitioner
 import org.apache.spark.rdd.RDD
 import org.apache.spark.storage.StorageLevel
 
+/** One row of the dataset: its global index, float32 features and label. */
+private[spark] final class IndexedRow(val index: Long, val features: Array[Float], val label: Double)
+  extends Serializable
+
 /**
- * Rows keyed by their global index (`0 until n`, each once) as cached [[RowBlock]]s of
- * whole `CHUNK_ROWS` chunks, so a kernel over a model's rows sums exactly what the
- * in-process engine sums.
+ * The block builder: rows keyed by their global index (`0 until n`, each once) as cached
+ * [[RowBlock]]s of whole `CHUNK_ROWS` chunks, so a kernel over a model's rows sums
+ * exactly what the in-process engine sums. `PetBreedExperiment`'s data and the drop-ins'
+ * `RDD[LabeledPoint]` both become blocks here.
  *
  * The blocks are built where the rows are read: each input partition sorts its rows
  * and cuts them into chunks. A chunk whose rows all lie in one partition (nearly all of
@@ -17,9 +22,6 @@ import org.apache.spark.storage.StorageLevel
  * input's partitions, unless those do not spread the rows about evenly over `wanted`
  * partitions: then every block goes through the shuffle, consecutive chunks together,
  * so a file of one row group (one split) still keeps every core busy.
- *
- * Before this, every row went through a shuffle as a `(Long, float[])` record: about
- * half of the time `PetBreedExperiment` took to load 7,349 × 4,096 features.
  */
 private[spark] object ChunkedRows {
   private val C = NativeKernels.CHUNK_ROWS.toLong
@@ -40,6 +42,16 @@ private[spark] object ChunkedRows {
    */
   def build(
       rows: RDD[(Long, Array[Float])],
+      n: Long,
+      wanted: Int,
+      level: StorageLevel,
+      name: String,
+      describe: Long => String): Built =
+    buildLabeled(rows.map { case (g, x) => new IndexedRow(g, x, 0.0) }, n, wanted, level, name, describe)
+
+  /** [[build]] for rows with labels (the blocks carry them). */
+  def buildLabeled(
+      rows: RDD[IndexedRow],
       n: Long,
       wanted: Int,
       level: StorageLevel,
@@ -106,26 +118,27 @@ private[spark] object ChunkedRows {
 
   /**
    * One partition's rows as blocks: sorted by index, cut at chunk boundaries and gaps.
-   * Labels are left at zero (the experiment's selections carry them).
+   * Labels are the rows' own (zero for the experiment, whose selections carry them).
    */
   private def cutIntoChunks(
-      it: Iterator[(Long, Array[Float])],
+      it: Iterator[IndexedRow],
       n: Long,
       describe: Long => String): Iterator[RowBlock] = {
     val rows = it.toArray
-    java.util.Arrays.sort(rows, Ordering.by[(Long, Array[Float]), Long](_._1))
+    java.util.Arrays.sort(rows, Ordering.by[IndexedRow, Long](_.index))
     if (rows.isEmpty) return Iterator.empty
-    val dim = rows(0)._2.length
+    val dim = rows(0).features.length
     var i = 0
     while (i < rows.length) {
-      val (g, x) = rows(i)
+      val g = rows(i).index
+      val x = rows(i).features
       if (g < 0 || g >= n) throw new IllegalStateException(s"paws: row index $g outside 0..${n - 1}")
-      if (i > 0 && rows(i - 1)._1 == g) {
+      if (i > 0 && rows(i - 1).index == g) {
         throw new IllegalStateException(s"paws: ${describe(g)} was read twice: is the input deterministic?")
       }
       if (x.length != dim) {
         throw new IllegalArgumentException(s"${describe(g)} has ${x.length} features, " +
-          s"${describe(rows(0)._1)} has $dim: all rows must have the same number")
+          s"${describe(rows(0).index)} has $dim: all rows must have the same number")
       }
       i += 1
     }
@@ -133,18 +146,22 @@ private[spark] object ChunkedRows {
     var start = 0
     while (start < rows.length) {
       // The run of consecutive rows from `start` inside one chunk.
-      val chunkEnd = (rows(start)._1 / C + 1) * C
+      val chunkEnd = (rows(start).index / C + 1) * C
       var end = start + 1
-      while (end < rows.length && rows(end)._1 == rows(end - 1)._1 + 1 && rows(end)._1 < chunkEnd) end += 1
-      val first = rows(start)._1
+      while (end < rows.length && rows(end).index == rows(end - 1).index + 1 && rows(end).index < chunkEnd) {
+        end += 1
+      }
+      val first = rows(start).index
       val flat = new Array[Float]((end - start) * dim)
+      val labels = new Array[Double](end - start)
       var k = start
       while (k < end) {
-        System.arraycopy(rows(k)._2, 0, flat, (k - start) * dim, dim)
+        System.arraycopy(rows(k).features, 0, flat, (k - start) * dim, dim)
+        labels(k - start) = rows(k).label
         rows(k) = null // the copy is the only one kept
         k += 1
       }
-      out += new RowBlock(first, dim, flat, new Array[Double](end - start))
+      out += new RowBlock(first, dim, flat, labels)
       start = end
     }
     out.iterator

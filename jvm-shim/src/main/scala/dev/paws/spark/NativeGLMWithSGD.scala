@@ -3,7 +3,6 @@ package dev.paws.spark
 import java.util.UUID
 
 import org.apache.spark.SparkContext
-import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.mllib.linalg.{Vector, Vectors}
 import org.apache.spark.mllib.regression.{GeneralizedLinearModel, LabeledPoint}
 import org.apache.spark.rdd.RDD
@@ -45,23 +44,23 @@ final class NativeTrainingSummary(
  * the README), returning real MLlib models.
  *
  * Data flow: the input is converted once into float32 [[RowBlock]]s persisted at
- * [[setStorageLevel]] (default MEMORY_ONLY); each pass broadcasts the kernel weights,
- * runs `NativeKernels.gradientBlock` over the blocks in `mapPartitions`, combines the
- * exact sums with `treeAggregate`, and the driver applies MLlib's updater in the native
- * SGD state. The blocks are unpersisted at the end.
+ * [[setStorageLevel]] (default MEMORY_ONLY, [[LabeledInput]]), then [[SgdDriver]] runs the
+ * passes with this one model, as it runs a whole sweep of `PetBreedExperiment`. The
+ * blocks are unpersisted at the end.
  */
 abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     lossCode: Int,
     displayName: String)
   extends Serializable {
 
-  private var stepSize = 1.0
-  private var numIterations = 100
-  private var regParam = 0.01
-  private var miniBatchFraction = 1.0
-  private var convergenceTol = 0.001
-  private var updater = "l2"
-  private var addIntercept = false
+  // MLlib's defaults, as the native library states them.
+  private var stepSize = NativeContract.get().defaultStepSize()
+  private var numIterations = NativeContract.get().defaultIterations()
+  private var regParam = NativeContract.get().defaultRegParam()
+  private var miniBatchFraction = NativeContract.get().defaultMiniBatchFraction()
+  private var convergenceTol = NativeContract.get().defaultConvergenceTol()
+  private var updater = NativeContract.get().defaultUpdater()
+  private var addIntercept = NativeContract.get().defaultIntercept()
   private var validateData = true
   private var storageLevel: StorageLevel = StorageLevel.MEMORY_ONLY
   private var treeDepth = 2
@@ -97,10 +96,12 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     this
   }
 
-  /** "l2" (MLlib's `SquaredL2Updater`, the default), "l1" or "simple". */
+  /**
+   * "l2" (MLlib's `SquaredL2Updater`, the default), "l1" or "none" (`SimpleUpdater`; "simple"
+   * is accepted for it): the CLI's names.
+   */
   def setUpdater(name: String): this.type = {
-    require(Set("l2", "l1", "simple").contains(name), s"updater must be l2, l1 or simple, got $name")
-    updater = name
+    updater = NativeContract.get().canonicalUpdater(name)
     this
   }
 
@@ -134,6 +135,7 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
   def getRegParam: Double = regParam
   def getMiniBatchFraction: Double = miniBatchFraction
   def getConvergenceTol: Double = convergenceTol
+  def getUpdater: String = updater
   def isAddIntercept: Boolean = addIntercept
   def getStorageLevel: StorageLevel = storageLevel
 
@@ -151,16 +153,9 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
   }
 
   /** SGD parameters as the native `SgdParams` JSON. */
-  private[spark] def paramsJson: String = {
-    def num(d: Double): String = {
-      require(!d.isNaN && !d.isInfinite, s"parameter $d is not finite")
-      java.lang.Double.toString(d)
-    }
-    val loss = if (lossCode == NativeKernels.LOSS_HINGE) "hinge" else "logistic"
-    s"""{"loss":"$loss","updater":"$updater","step_size":${num(stepSize)},""" +
-      s""""iterations":$numIterations,"reg_param":${num(regParam)},""" +
-      s""""mini_batch_fraction":${num(miniBatchFraction)},"convergence_tol":${num(convergenceTol)}}"""
-  }
+  private[spark] def paramsJson: String =
+    NativeKernels.sgdParamsJson(lossCode, updater, stepSize, numIterations, regParam, miniBatchFraction,
+      convergenceTol)
 
   def runWithSummary(input: RDD[LabeledPoint], initialWeights: Vector): NativeTrainingSummary = {
     require(input != null, "input must not be null")
@@ -175,7 +170,7 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     try {
       val t0 = System.nanoTime()
       props.describe(s"paws: $displayName: converting rows to float32 blocks")
-      val prepared = Blocks.fromLabeledPoints(input, validateData, storageLevel)
+      val prepared = LabeledInput.toBlocks(input, validateData, storageLevel)
       val t1 = System.nanoTime()
       try {
         val dim =
@@ -189,20 +184,11 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
         val h = NativeKernels.sgdCreate(json, dim, addIntercept, null, null, initial.orNull)
         try {
           if (prepared.numRows > 0) {
-            while (!NativeKernels.sgdIsDone(h)) {
-              val i = NativeKernels.sgdIteration(h)
-              val what = if (i > numIterations) " (final loss)" else ""
-              props.describe(s"paws: $displayName iteration $i/$numIterations$what")
-              val kw = NativeKernels.sgdKernelWeights(h)
-              val bc = sc.broadcast(kw)
-              try {
-                val sum = NativeGLMWithSGD.gradientPass(prepared.blocks, bc, lossCode, dim, i,
-                  miniBatchFraction, treeDepth)
-                NativeKernels.sgdApply(h, sum)
-              } finally {
-                bc.destroy()
-              }
-            }
+            SgdDriver.train(sc, prepared.blocks, SgdDriver.EveryRow, Array(h), Array(0), lossCode, dim,
+              miniBatchFraction, treeDepth, (i, _) => {
+                val what = if (i > numIterations) " (final loss)" else ""
+                s"paws: $displayName iteration $i/$numIterations$what"
+              })
           } else {
             log.warn("paws: no training rows: returning the initial weights")
           }
@@ -229,36 +215,6 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
     } finally {
       props.exit()
     }
-  }
-}
-
-private[spark] object NativeGLMWithSGD {
-  /** One pass: the exact gradient sum over all blocks at the broadcast kernel weights. */
-  def gradientPass(
-      blocks: RDD[RowBlock],
-      weights: Broadcast[Array[Double]],
-      loss: Int,
-      dim: Int,
-      iteration: Int,
-      fraction: Double,
-      depth: Int): Array[Long] = {
-    val zero = new Array[Long](NativeKernels.sumWords(dim))
-    blocks.mapPartitions { it =>
-      val kw = weights.value
-      val v = java.util.Arrays.copyOf(kw, dim)
-      val offset = kw(dim)
-      var acc: Array[Long] = null
-      while (it.hasNext) {
-        val b = it.next()
-        val s = NativeKernels.gradientBlock(loss, b.rows, dim, b.labels, null, b.firstRow, null,
-          v, offset, iteration, fraction)
-        acc = if (acc == null) s else NativeKernels.mergeSums(acc, s)
-      }
-      if (acc == null) Iterator.empty else Iterator.single(acc)
-    }.treeAggregate(zero)(
-      (a, b) => NativeKernels.mergeSums(a, b),
-      (a, b) => NativeKernels.mergeSums(a, b),
-      depth)
   }
 }
 

@@ -9,9 +9,9 @@ import org.apache.spark.rdd.RDD
 /**
  * A drop-in for MLlib's `LogisticRegressionWithSGD` (binary `LogisticGradient`,
  * `SquaredL2Updater`; deprecated in Spark but still the model the published results
- * used): the same parameters and defaults (stepSize 1.0, numIterations 100, regParam
- * 0.01, miniBatchFraction 1.0, convergenceTol 0.001), the numerics in the paws native
- * core. The model's threshold is MLlib's default, 0.5.
+ * used): the same parameters and defaults (MLlib's, as the native library states them:
+ * [[NativeContract]]), the numerics in the paws native core. The model's threshold is
+ * MLlib's default, 0.5.
  */
 class NativeLogisticRegressionWithSGD
   extends NativeGLMWithSGD[LogisticRegressionModel](NativeKernels.LOSS_LOGISTIC, "logistic") {
@@ -55,10 +55,10 @@ object NativeLogisticRegressionWithSGD {
       numIterations: Int,
       stepSize: Double,
       regParam: Double): LogisticRegressionModel =
-    train(input, numIterations, stepSize, regParam, 1.0)
+    new NativeLogisticRegressionWithSGD().setNumIterations(numIterations).setStepSize(stepSize).setRegParam(regParam).run(input)
 
   def train(input: RDD[LabeledPoint], numIterations: Int): LogisticRegressionModel =
-    train(input, numIterations, 1.0, 0.01, 1.0)
+    new NativeLogisticRegressionWithSGD().setNumIterations(numIterations).run(input)
 
   def train(
       input: JavaRDD[LabeledPoint],

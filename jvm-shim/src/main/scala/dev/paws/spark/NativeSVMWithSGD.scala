@@ -8,8 +8,8 @@ import org.apache.spark.rdd.RDD
 
 /**
  * A drop-in for MLlib's `SVMWithSGD` (hinge loss, `SquaredL2Updater`): the same
- * parameters and defaults (stepSize 1.0, numIterations 100, regParam 0.01,
- * miniBatchFraction 1.0, convergenceTol 0.001), the numerics in the paws native core.
+ * parameters and defaults (MLlib's, as the native library states them:
+ * [[NativeContract]]), the numerics in the paws native core.
  */
 class NativeSVMWithSGD
   extends NativeGLMWithSGD[SVMModel](NativeKernels.LOSS_HINGE, "SVM") {
@@ -49,10 +49,10 @@ object NativeSVMWithSGD {
       numIterations: Int,
       stepSize: Double,
       regParam: Double): SVMModel =
-    train(input, numIterations, stepSize, regParam, 1.0)
+    new NativeSVMWithSGD().setNumIterations(numIterations).setStepSize(stepSize).setRegParam(regParam).run(input)
 
   def train(input: RDD[LabeledPoint], numIterations: Int): SVMModel =
-    train(input, numIterations, 1.0, 0.01, 1.0)
+    new NativeSVMWithSGD().setNumIterations(numIterations).run(input)
 
   def train(
       input: JavaRDD[LabeledPoint],

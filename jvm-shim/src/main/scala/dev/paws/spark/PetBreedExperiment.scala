@@ -12,24 +12,12 @@ import scala.collection.JavaConverters._
 import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.{FileSystem, LocalFileSystem, Path => HPath}
-import org.apache.spark.{SparkContext, TaskContext}
+import org.apache.spark.SparkContext
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.storage.StorageLevel
-import org.apache.spark.util.LongAccumulator
 import org.slf4j.{Logger, LoggerFactory}
-
-/** One model's rows (global, ascending) with their labels and optional weights. */
-private[spark] final class Selection(
-    val rows: Array[Long],
-    val labels: Array[Double],
-    val weights: Array[Double])
-  extends Serializable
-
-/** The kernel weights of a pass (`dim` weights, then the offset) of models `models`. */
-private[spark] final class SweepWeights(val models: Array[Int], val kernel: Array[Array[Double]])
-  extends Serializable
 
 /**
  * `paws experiment` on Spark, for `spark-submit`:
@@ -49,11 +37,9 @@ private[spark] final class SweepWeights(val models: Array[Int], val kernel: Arra
  * everything the experiment computes and reports: comparisons, seeded splits, labels,
  * class weights, scaling statistics, MLlib's SGD, evaluation, table rows, saved models,
  * tables and plot. This class reads the data (Spark's Parquet reader, or `binaryFiles`
- * for a legacy JSON folder), caches it once as float32 blocks, and for each model runs
- * the passes of the Spark engine: broadcast the kernel weights, the native gradient over
- * the model's rows of every cached block in `mapPartitions`, `treeAggregate` of the exact
- * sums, the update on the driver. The table equals `paws experiment`'s (engine and
- * seconds aside): see PetBreedExperimentTest.
+ * for a legacy JSON folder), caches it once as float32 blocks ([[ChunkedRows]]), and runs
+ * the passes of the Spark engine ([[SgdDriver]]) for all models at once. The table equals
+ * `paws experiment`'s (engine and seconds aside): see PetBreedExperimentTest.
  */
 object PetBreedExperiment {
   private val logger: Logger = LoggerFactory.getLogger("dev.paws.spark.PetBreedExperiment")
@@ -220,10 +206,9 @@ object PetBreedExperiment {
   }
 
   /**
-   * Trains every model of the sweep with one Spark job per SGD iteration for all of them
-   * (K models per pass over the cached blocks: `NativeKernels.gradientBatch`), then
-   * evaluates them all in one more job; returns (train s, evaluate s). Each model's
-   * weights are those of training it alone, bit for bit.
+   * Trains every model of the sweep with [[SgdDriver]] (one Spark job per SGD iteration
+   * for all of them), then evaluates them all in one more job; returns (train s,
+   * evaluate s). Each model's weights are those of training it alone, bit for bit.
    */
   private def trainSweep(
       sc: SparkContext,
@@ -262,30 +247,12 @@ object PetBreedExperiment {
         sgds(j) = NativeExperiment.sgdCreate(h, tasks(j), mean, invStd)
         if (sels(j).rows.isEmpty) logger.warn(s"paws: ${names(j)}: no training rows: the initial weights are the model")
       }
-      // Where a pass's time goes: the native kernel and the whole task (summed over
-      // tasks), against the pass's wall time on the driver.
-      val kernelNanos = sc.longAccumulator("paws sweep kernel ns")
-      val taskNanos = sc.longAccumulator("paws sweep task ns")
-      var passNanos = 0L
-      var passes = 0
-      var active = (0 until k).filter(j => sels(j).rows.nonEmpty && !NativeKernels.sgdIsDone(sgds(j))).toArray
-      while (active.nonEmpty) {
-        val i = NativeKernels.sgdIteration(sgds(active.head))
-        val last = if (i > iterations) " (final loss)" else ""
-        props.describe(s"paws: sweep of $k models: iteration $i/$iterations$last (${active.length} training)")
-        val w = sc.broadcast(new SweepWeights(active, active.map(j => NativeKernels.sgdKernelWeights(sgds(j)))))
-        try {
-          val tp = System.nanoTime()
-          val sums = sweepPass(data.blocks, selB, w, loss, dim, i, fraction, depth, kernelNanos, taskNanos)
-          passNanos += System.nanoTime() - tp
-          val zero = new Array[Long](NativeKernels.sumWords(dim))
-          for (j <- active) NativeKernels.sgdApply(sgds(j), sums.getOrElse(j, zero))
-        } finally {
-          w.destroy()
-        }
-        active = active.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
-        passes += 1
-      }
+      val active = (0 until k).filter(j => sels(j).rows.nonEmpty).toArray
+      val timings = SgdDriver.train(sc, data.blocks, SgdDriver.Selected(selB), sgds, active, loss, dim,
+        fraction, depth, (i, training) => {
+          val last = if (i > iterations) " (final loss)" else ""
+          s"paws: sweep of $k models: iteration $i/$iterations$last ($training training)"
+        })
       val t1 = System.nanoTime()
       props.describe(s"paws: sweep of $k models: evaluation")
       val tests = tasks.map(t => new Selection(NativeExperiment.testRows(h, t), NativeExperiment.testLabels(h, t), null))
@@ -304,110 +271,14 @@ object PetBreedExperiment {
       }
       log.info(f"sweep: $k models trained together in $tr%.3f s (one Spark job per iteration), " +
         f"evaluated in $ev%.3f s")
-      log.info(f"sweep: $passes passes, ${passNanos / 1e9}%.3f s wall in passes; summed over tasks: " +
-        f"tasks ${taskNanos.value / 1e9}%.3f s, native kernel ${kernelNanos.value / 1e9}%.3f s")
+      log.info(f"sweep: ${timings.passes} passes, ${timings.passNanos / 1e9}%.3f s wall in passes; summed " +
+        f"over tasks: tasks ${timings.taskNanos.value / 1e9}%.3f s, native kernel " +
+        f"${timings.kernelNanos.value / 1e9}%.3f s")
       (tr, ev)
     } finally {
       sgds.filter(_ != 0L).foreach(NativeKernels.sgdFree)
       selB.destroy()
     }
-  }
-
-  /** First index of `rows` (ascending) that is >= `r`. */
-  private def lowerBound(rows: Array[Long], r: Long): Int = {
-    var lo = 0
-    var hi = rows.length
-    while (lo < hi) {
-      val mid = (lo + hi) >>> 1
-      if (rows(mid) < r) lo = mid + 1 else hi = mid
-    }
-    lo
-  }
-
-  private def mergeMaps(a: Map[Int, Array[Long]], b: Map[Int, Array[Long]]): Map[Int, Array[Long]] =
-    b.foldLeft(a) { case (m, (j, v)) => m.updated(j, m.get(j).map(merge(_, v)).getOrElse(v)) }
-
-  /**
-   * One pass for all active models: per cached block, the models with training rows in
-   * it go through one `sweepAccAdd` call into the task's native accumulator; one sum per
-   * model and task, merged exactly by `treeAggregate`.
-   */
-  private def sweepPass(
-      blocks: RDD[RowBlock],
-      selB: Broadcast[Array[Selection]],
-      w: Broadcast[SweepWeights],
-      loss: Int,
-      dim: Int,
-      iteration: Int,
-      fraction: Double,
-      depth: Int,
-      kernelNanos: LongAccumulator,
-      taskNanos: LongAccumulator): Map[Int, Array[Long]] = {
-    blocks.mapPartitions { it =>
-      val t0 = System.nanoTime()
-      var kernel = 0L
-      val sels = selB.value
-      val sw = w.value
-      val words = NativeKernels.sumWords(dim)
-      // The task's per-model sums stay native; freed when the task ends, whatever happens.
-      val acc = NativeKernels.sweepAccCreate(sels.length, dim)
-      Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => NativeKernels.sweepAccFree(acc)))
-      // Consecutive blocks are usually read by the same models (every block, for
-      // one-vs-rest sweeps): their stacked weights are built once for those.
-      var lastIds: Array[Int] = null
-      var lastV: Array[Double] = null
-      var lastOffsets: Array[Double] = null
-      while (it.hasNext) {
-        val b = it.next()
-        val (lo, hi) = (b.firstRow, b.firstRow + b.numRows)
-        val members = sw.models.indices.flatMap { a =>
-          val s = sels(sw.models(a))
-          val from = lowerBound(s.rows, lo)
-          val to = lowerBound(s.rows, hi)
-          if (to > from) Some((a, from, to)) else None
-        }
-        if (members.nonEmpty) {
-          val start = members.scanLeft(0)((n, m) => n + (m._3 - m._2)).toArray
-          val n = start.last
-          val rows = new Array[Long](n)
-          val labels = new Array[Double](n)
-          val weighted = members.exists(m => sels(sw.models(m._1)).weights != null)
-          val weights = if (weighted) new Array[Double](n) else null
-          val ids = members.map(m => sw.models(m._1)).toArray
-          if (lastIds == null || !java.util.Arrays.equals(ids, lastIds)) {
-            lastIds = ids
-            lastV = new Array[Double](members.length * dim)
-            lastOffsets = new Array[Double](members.length)
-            for (((a, _, _), q) <- members.zipWithIndex) {
-              System.arraycopy(sw.kernel(a), 0, lastV, q * dim, dim)
-              lastOffsets(q) = sw.kernel(a)(dim)
-            }
-          }
-          val (v, offsets) = (lastV, lastOffsets)
-          for (((a, from, to), q) <- members.zipWithIndex) {
-            val s = sels(sw.models(a))
-            System.arraycopy(s.rows, from, rows, start(q), to - from)
-            System.arraycopy(s.labels, from, labels, start(q), to - from)
-            if (weighted) {
-              if (s.weights != null) System.arraycopy(s.weights, from, weights, start(q), to - from)
-              else java.util.Arrays.fill(weights, start(q), start(q + 1), 1.0)
-            }
-          }
-          val tk = System.nanoTime()
-          NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels,
-            weights, v, offsets, iteration, fraction)
-          kernel += System.nanoTime() - tk
-        }
-      }
-      val out = NativeKernels.sweepAccFinish(acc)
-      val m = out(0).toInt
-      val sums = (0 until m).map { q =>
-        out(1 + q).toInt -> java.util.Arrays.copyOfRange(out, 1 + m + q * words, 1 + m + (q + 1) * words)
-      }.toMap
-      kernelNanos.add(kernel)
-      taskNanos.add(System.nanoTime() - t0)
-      Iterator.single(sums)
-    }.treeAggregate(Map.empty[Int, Array[Long]])(mergeMaps, mergeMaps, depth)
   }
 
   /** `{tp, fp, tn, fn}` of every model on its test rows, in one job. */
@@ -432,7 +303,7 @@ object PetBreedExperiment {
           val blk = it.next()
           for (j <- ts.indices) {
             val s = ts(j)
-            if (lowerBound(s.rows, blk.firstRow) < lowerBound(s.rows, blk.firstRow + blk.numRows)) {
+            if (SgdDriver.lowerBound(s.rows, blk.firstRow) < SgdDriver.lowerBound(s.rows, blk.firstRow + blk.numRows)) {
               val c = NativeKernels.confusionSelected(loss, blk.rows, dim, blk.firstRow, s.rows, s.labels,
                 java.util.Arrays.copyOf(ws(j), dim), ws(j)(dim), threshold)
               acc = addMaps(acc, Map(j -> c))

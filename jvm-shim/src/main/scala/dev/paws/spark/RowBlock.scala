@@ -4,7 +4,7 @@ package dev.paws.spark
  * Rows of one chunk of the global row order, as cached by Spark: row-major float32
  * features, labels, and the global index of the first row (rows are consecutive).
  *
- * A block never holds rows of two chunks, and (after [[Blocks.fromLabeledPoints]])
+ * A block never holds rows of two chunks, and (once [[ChunkedRows]] has built them)
  * every chunk is whole in one block, so the native gradient sums exactly what the
  * in-process engine sums.
  */

@@ -48,11 +48,8 @@ class ModelIoTest {
   def nativeEvaluationAgreesWithTheModel(): Unit = {
     val m = NativeSVMWithSGD.train(input, 30, 1.0, 0.01, 1.0)
     val (rows, labels) = matrix(data)
-    val native = NativeKernels.predictBlock(NativeKernels.LOSS_HINGE, rows, 12, m.weights.toArray,
-      m.intercept, 0.0)
-    assertArrayEquals(data.map(p => m.predict(p.features)), native)
-    val c = NativeKernels.confusionBlock(NativeKernels.LOSS_HINGE, rows, 12, labels,
-      m.weights.toArray, m.intercept, 0.0)
+    val c = NativeKernels.confusionSelected(NativeKernels.LOSS_HINGE, rows, 12, 0L, data.indices.map(_.toLong).toArray,
+      labels, m.weights.toArray, m.intercept, 0.0)
     val pred = data.map(p => m.predict(p.features))
     val tp = data.indices.count(i => labels(i) == 1 && pred(i) == 1).toLong
     val fp = data.indices.count(i => labels(i) == 0 && pred(i) == 1).toLong

@@ -38,6 +38,11 @@ class NativeLoaderTest {
     val needs = NativeLoader.requiredGlibc(Paths.get(from))
     assertTrue(needs != null && needs.startsWith("GLIBC_2."), String.valueOf(needs))
     println(s"NATIVE loaded from $from; glibc ${NativeLoader.glibcVersion()}; library needs $needs")
+    // The bundled (shipped) library, whatever this JVM loaded: extracted from the
+    // resource in a fresh JVM, its contract checked.
+    val (code, out) = runJava()
+    assertEquals(0, code, out)
+    assertTrue(out.contains("loaded from: ") && out.contains("paws-native-"), out)
   }
 
   @Test

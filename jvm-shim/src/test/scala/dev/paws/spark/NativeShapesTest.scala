@@ -23,19 +23,30 @@ class NativeShapesTest {
   private val v = Array(0.1, -0.2, 0.3)
   private val svm = """{"loss":"hinge","updater":"l2","step_size":1.0,"iterations":5,"reg_param":0.01,"mini_batch_fraction":1.0,"convergence_tol":0.001}"""
 
+  /**
+   * One model's exact sum over the selected rows of one block, through a task
+   * accumulator (`sweepAccAdd`, model id 0); zero words when no row is sampled.
+   */
   private def grad(
       loss: Int = LOSS_HINGE,
       rows: Array[Float] = rows,
       dim: Int = dim,
+      first: Long = 0,
+      sel: Array[Long] = Array(0L, 1, 2, 3),
       labels: Array[Double] = labels,
       weights: Array[Double] = null,
-      first: Long = 0,
-      index: Array[Long] = null,
       v: Array[Double] = v,
       offset: Double = 0.0,
       iteration: Int = 1,
-      fraction: Double = 1.0): Array[Long] =
-    gradientBlock(loss, rows, dim, labels, weights, first, index, v, offset, iteration, fraction)
+      fraction: Double = 1.0): Array[Long] = {
+    val acc = sweepAccCreate(1, math.max(dim, 1))
+    try {
+      sweepAccAdd(acc, loss, rows, dim, first, Array(0), Array(0, if (sel == null) 0 else sel.length), sel,
+        labels, weights, v, Array(offset), iteration, fraction)
+      val out = sweepAccFinish(acc)
+      if (out(0) == 0L) new Array[Long](sumWords(dim)) else out.drop(2)
+    } finally sweepAccFree(acc)
+  }
 
   @Test
   def goodBlockGivesASum(): Unit = {
@@ -43,11 +54,9 @@ class NativeShapesTest {
     assertEquals(sumWords(dim), s.length)
     assertEquals(4L, s(s.length - 2), "count")
     assertEquals(0L, s(s.length - 1), "no overflow")
-    // The same rows listed by global index, and merged from two halves in either order.
-    val listed = grad(first = -1, index = Array(0L, 1, 2, 3))
-    assertArrayEquals(s, listed)
-    val a = grad(rows = rows.take(6), labels = labels.take(2))
-    val b = grad(rows = rows.drop(6), labels = labels.drop(2), first = 2)
+    // Merged from two halves of the rows in either order.
+    val a = grad(sel = Array(0L, 1), labels = labels.take(2))
+    val b = grad(sel = Array(2L, 3), labels = labels.drop(2))
     assertArrayEquals(s, mergeSums(a, b))
     assertArrayEquals(s, mergeSums(b, a))
     assertArrayEquals(s, mergeSums(new Array[Long](s.length), s))
@@ -55,30 +64,27 @@ class NativeShapesTest {
 
   @Test
   def badGradientShapesAreIllegalArguments(): Unit = {
-    iae("labels has 3 values for 4 rows")(grad(labels = labels.take(3)))
-    iae("labels has 5 values for 4 rows")(grad(labels = labels :+ 1.0))
-    iae("not a multiple of dim 5")(grad(dim = 5))
+    iae("selLabels has 3 values for 4 selected rows")(grad(labels = labels.take(3)))
+    iae("selLabels has 5 values for 4 selected rows")(grad(labels = labels :+ 1.0))
+    iae("not a multiple of dim 5")(grad(dim = 5, v = Array.fill(5)(0.1)))
     iae("dim must be positive")(grad(dim = 0))
     iae("dim must be positive")(grad(dim = -3))
     iae("rows must not be null")(grad(rows = null))
-    iae("labels must not be null")(grad(labels = null))
-    iae("kernelV must not be null")(grad(v = null))
-    iae("kernelV has 2 values for dim 3")(grad(v = v.take(2)))
+    iae("must not be null")(grad(labels = null))
+    iae("must not be null")(grad(v = null))
+    iae("need 3 kernelV")(grad(v = v.take(2)))
     iae("loss must be 0 (hinge) or 1 (logistic)")(grad(loss = 7))
     iae("iteration must be >= 0")(grad(iteration = -1))
     iae("miniBatchFraction")(grad(fraction = 0.0))
     iae("miniBatchFraction")(grad(fraction = 1.5))
     iae("miniBatchFraction")(grad(fraction = Double.NaN))
-    iae("offset must be finite")(grad(offset = Double.NaN))
+    iae("offsets must be finite")(grad(offset = Double.NaN))
     iae("firstRow must be >= 0")(grad(first = -5))
-    iae("rowIndex has 2 values for 4 rows")(grad(first = -1, index = Array(0L, 1)))
-    iae("firstRow must be -1")(grad(first = 0, index = Array(0L, 1, 2, 3)))
-    iae("strictly ascending")(grad(first = -1, index = Array(0L, 2, 2, 3)))
-    iae("negative")(grad(first = -1, index = Array(-4L, 1, 2, 3)))
-    iae("overflows")(grad(first = Long.MaxValue - 1))
+    iae("strictly ascending")(grad(sel = Array(0L, 2, 2, 3)))
+    iae("must all lie in the block")(grad(sel = Array(0L, 1, 2, 4)))
     iae("label 2")(grad(labels = Array(1.0, 2.0, 0.0, 1.0)))
     iae("label NaN")(grad(labels = Array(1.0, Double.NaN, 0.0, 1.0)))
-    iae("rowWeights has 3 values for 4 rows")(grad(weights = Array(1.0, 1.0, 1.0)))
+    iae("selWeights has 3 values for 4 selected rows")(grad(weights = Array(1.0, 1.0, 1.0)))
     iae("row weight -1")(grad(weights = Array(1.0, -1.0, 1.0, 1.0)))
   }
 
@@ -114,7 +120,7 @@ class NativeShapesTest {
     } finally assertTrue(sgdFree(h))
     assertFalse(sgdFree(h), "a second free is a no-op")
     iae(s"unknown SGD handle $h")(sgdIteration(h))
-    iae("unknown SGD handle 0")(sgdWeights(0L))
+    iae("unknown SGD handle 0")(sgdRawModel(0L))
     iae("unknown SGD handle -7")(sgdApply(-7L, s))
     assertEquals(live, sgdLiveHandles())
   }
@@ -122,16 +128,14 @@ class NativeShapesTest {
   @Test
   def badEvaluationShapesAreIllegalArguments(): Unit = {
     val w = Array(1.0, 1.0, -1.0)
-    assertArrayEquals(Array(0.0, 0.0, 0.0, 1.0), predictBlock(LOSS_HINGE, rows, dim, w, 0.0, 0.0))
-    // NaN threshold: the raw margins.
-    assertArrayEquals(Array(0.0, -1.0, -1.0, 2.0), predictBlock(LOSS_HINGE, rows, dim, w, 0.0, Double.NaN), 1e-7)
+    val all = Array(0L, 1, 2, 3)
     // Margins + 0.1 predict 1, 0, 0, 1 against labels 1, 0, 1, 0: one of each.
-    assertArrayEquals(Array(1L, 1L, 1L, 1L), confusionBlock(LOSS_HINGE, rows, dim, labels, w, 0.1, 0.0))
-    iae("weights has 2 values for dim 3")(predictBlock(LOSS_HINGE, rows, dim, w.take(2), 0.0, 0.0))
-    iae("not a multiple of dim 5")(predictBlock(LOSS_HINGE, rows, 5, w, 0.0, 0.0))
-    iae("labels has 2 values for 4 rows")(confusionBlock(LOSS_HINGE, rows, dim, labels.take(2), w, 0.0, 0.0))
-    iae("threshold must not be NaN")(confusionBlock(LOSS_LOGISTIC, rows, dim, labels, w, 0.0, Double.NaN))
-    iae("weights must not be null")(predictBlock(LOSS_LOGISTIC, rows, dim, null, 0.0, 0.5))
+    assertArrayEquals(Array(1L, 1L, 1L, 1L), confusionSelected(LOSS_HINGE, rows, dim, 0, all, labels, w, 0.1, 0.0))
+    iae("weights has 2 values for dim 3")(confusionSelected(LOSS_HINGE, rows, dim, 0, all, labels, w.take(2), 0.0, 0.0))
+    iae("not a multiple of dim 5")(confusionSelected(LOSS_HINGE, rows, 5, 0, all, labels, Array.fill(5)(1.0), 0.0, 0.0))
+    iae("selLabels has 2 values for 4 selected rows")(confusionSelected(LOSS_HINGE, rows, dim, 0, all, labels.take(2), w, 0.0, 0.0))
+    iae("threshold must not be NaN")(confusionSelected(LOSS_LOGISTIC, rows, dim, 0, all, labels, w, 0.0, Double.NaN))
+    iae("must not be null")(confusionSelected(LOSS_LOGISTIC, rows, dim, 0, all, labels, null, 0.0, 0.5))
   }
 
   @Test
@@ -140,23 +144,23 @@ class NativeShapesTest {
     // another block and is skipped).
     val sel = Array(5L, 11L, 13L)
     val y = Array(1.0, 0.0, 1.0)
-    def gs(rows: Array[Long] = sel, labels: Array[Double] = y, weights: Array[Double] = null,
-        first: Long = 10): Array[Long] =
-      gradientSelected(LOSS_HINGE, this.rows, dim, first, rows, labels, weights, v, 0.0, 1, 1.0)
+    // The accumulator takes the rows inside the block only (the driver cuts them out):
+    // rows 257 and 259 of a block at the chunk start 256.
+    def gs(rows: Array[Long] = Array(257L, 259L), labels: Array[Double] = Array(0.0, 1.0),
+        weights: Array[Double] = null, first: Long = 256): Array[Long] =
+      grad(first = first, sel = rows, labels = labels, weights = weights)
     val s = gs()
     assertEquals(2L, s(s.length - 2), "two selected rows in the block")
-    // Equal to the block kernel over the same two rows.
-    val picked = Array[Float](-1, 0.5f, 0.5f, 2, 2, 2)
-    assertArrayEquals(gradientBlock(LOSS_HINGE, picked, dim, Array(0.0, 1.0), null, -1, Array(11L, 13L),
-      v, 0.0, 1, 1.0), s)
-    assertEquals(0L, gs(first = 100)(s.length - 2), "no selected row in a far block")
-    iae("selLabels has 2 values for 3 selected rows")(gs(labels = y.take(2)))
+    assertArrayEquals(mergeSums(gs(rows = Array(257L), labels = Array(0.0)), gs(rows = Array(259L), labels = Array(1.0))), s)
+    iae("selLabels has 1 values for 2 selected rows")(gs(labels = Array(0.0)))
     iae("selWeights has 1 values")(gs(weights = Array(1.0)))
-    iae("strictly ascending")(gs(rows = Array(5L, 13L, 11L)))
-    iae("label 3")(gs(labels = Array(1.0, 3.0, 1.0)))
+    iae("strictly ascending")(gs(rows = Array(259L, 257L)))
+    iae("label 3")(gs(labels = Array(1.0, 3.0)))
     iae("firstRow must be >= 0")(gs(first = -1))
-    iae("selRows must not be null")(gs(rows = null))
-    iae("selLabels must not be null")(gs(labels = null))
+    iae("must all lie in the block")(gs(rows = Array(5L, 257L)))
+    iae("not at a chunk start")(gs(first = 10, rows = Array(11L, 13L)))
+    iae("must not be null")(gs(rows = null))
+    iae("must not be null")(gs(labels = null))
     val w = Array(1.0, 1.0, -1.0)
     // Margins of rows 11 and 13: -1 and 2: predictions 0 and 1 against labels 0 and 1.
     assertArrayEquals(Array(1L, 0L, 1L, 0L), confusionSelected(LOSS_HINGE, rows, dim, 10, sel, y, w, 0.0, 0.0))
@@ -190,7 +194,7 @@ class NativeShapesTest {
   }
 
   @Test
-  def batchKernelEqualsTheSelectedKernelModelByModel(): Unit = {
+  def accumulatorSumsEachModelAsAlone(): Unit = {
     // A block of 300 rows starting at the chunk boundary 256 (two chunks), 7 features.
     val r = new Random(5)
     val (d, first, n) = (7, 256L, 300)
@@ -205,16 +209,9 @@ class NativeShapesTest {
     val vs = sels.map(_ => Array.fill(d)(r.nextGaussian() * 0.3))
     val offs = sels.indices.map(i => 0.1 * i).toArray
     for (loss <- Seq(LOSS_HINGE, LOSS_LOGISTIC); weighted <- Seq(false, true); fraction <- Seq(1.0, 0.5)) {
-      val start = sels.scanLeft(0)(_ + _.length).toArray
-      val batch = gradientBatch(loss, x, d, first, start, sels.flatten.toArray, ys.flatten.toArray,
-        if (weighted) ws.flatten.toArray else null, vs.flatten.toArray, offs, 3, fraction)
       val words = sumWords(d)
-      assertEquals(sels.length * words, batch.length)
-      for (k <- sels.indices) {
-        val alone = gradientSelected(loss, x, d, first, sels(k), ys(k), if (weighted) ws(k) else null,
-          vs(k), offs(k), 3, fraction)
-        assertArrayEquals(alone, batch.slice(k * words, (k + 1) * words), s"model $k loss $loss weighted $weighted")
-      }
+      val alone = sels.indices.map(k => grad(loss, x, d, first, sels(k), ys(k), if (weighted) ws(k) else null,
+        vs(k), offs(k), 3, fraction))
       // The same sums through a task accumulator, the models added in two calls under
       // other ids (3, 7 and 0, 9): n, the ids in order, then their words.
       val acc = sweepAccCreate(10, d)
@@ -230,7 +227,7 @@ class NativeShapesTest {
       val got = (0 until n).map(q => out(1 + q).toInt -> out.slice(1 + n + q * words, 1 + n + (q + 1) * words)).toMap
       assertEquals(got.keys.toSeq.sorted, out.slice(1, 1 + n).map(_.toInt).toSeq, "ids in ascending order")
       for ((id, model) <- Seq(3 -> 0, 7 -> 1, 0 -> 2, 9 -> 3)) {
-        val want = batch.slice(model * words, (model + 1) * words)
+        val want = alone(model)
         // A model without sampled rows in the block has no entry: its sum is zero.
         assertArrayEquals(want, got.getOrElse(id, new Array[Long](words)), s"accumulated model $model (id $id)")
       }
@@ -246,9 +243,12 @@ class NativeShapesTest {
     assertTrue(sweepAccFree(acc))
     def gb(start: Array[Int] = Array(0, 2), rows: Array[Long] = Array(first, first + 1),
         labels: Array[Double] = Array(1.0, 0.0), v: Array[Double] = Array.fill(d)(0.1),
-        offsets: Array[Double] = Array(0.0), firstRow: Long = first): Array[Long] =
-      gradientBatch(LOSS_HINGE, x, d, firstRow, start, rows, labels, null, v, offsets, 1, 1.0)
-    assertEquals(sumWords(d), gb().length)
+        offsets: Array[Double] = Array(0.0), firstRow: Long = first): Unit = {
+      val a = sweepAccCreate(1, d)
+      try sweepAccAdd(a, LOSS_HINGE, x, d, firstRow, Array(0), start, rows, labels, null, v, offsets, 1, 1.0)
+      finally sweepAccFree(a)
+    }
+    gb()
     iae("not at a chunk start")(gb(firstRow = first + 1, rows = Array(first + 1, first + 2)))
     iae("selStart must rise from 0 to 2")(gb(start = Array(0, 1)))
     iae("selStart must have K + 1 entries")(gb(start = Array()))
@@ -271,10 +271,15 @@ class NativeShapesTest {
       val d = r.nextInt(6) - 1
       val n = r.nextInt(5)
       try {
-        gradientBlock(r.nextInt(3), arr(n * math.max(d, 1) + r.nextInt(2)), d, darr(n + r.nextInt(2) - 1),
-          if (r.nextBoolean()) null else darr(n), r.nextInt(600) - 2,
-          if (r.nextBoolean()) null else Array.fill(n)(r.nextInt(9).toLong),
-          darr(math.max(d, 0)), r.nextGaussian(), r.nextInt(4) - 1, r.nextDouble() * 1.2)
+        val acc = sweepAccCreate(1, math.max(d, 1))
+        try {
+          val sel = if (r.nextInt(10) == 0) null else (0 until n).map(_.toLong + r.nextInt(2)).toArray
+          sweepAccAdd(acc, r.nextInt(3), arr(n * math.max(d, 1) + r.nextInt(2)), d, (r.nextInt(3) - 1) * 256L,
+            Array(r.nextInt(2)), Array(0, n + r.nextInt(2) - 1), sel, darr(n + r.nextInt(2) - 1),
+            if (r.nextBoolean()) null else darr(n), darr(math.max(d, 0)), Array(r.nextGaussian()),
+            r.nextInt(4) - 1, r.nextDouble() * 1.2)
+          sweepAccFinish(acc)
+        } finally sweepAccFree(acc)
         ok += 1
       } catch {
         case _: IllegalArgumentException => rejected += 1

@@ -126,11 +126,11 @@ class ParityTest {
   }
 
   @Test
-  def sameBitsForAnyPartitioningAndAsInProcess(): Unit = {
+  def sameBitsForAnyPartitioning(): Unit = {
     // Bit-identical weights whatever the partitioning (chunks straddling partitions are
-    // reassembled), and identical to the in-process engine (paws-core's InMemorySource
-    // through NativeKernels.trainLocal), also with a sampled mini-batch.
-    val (rows, labels) = matrix(data)
+    // reassembled), also with a sampled mini-batch. That these are the in-process
+    // engine's bits is PetBreedExperimentTest's check (the Spark table and models against
+    // the CLI's), through the same driver.
     for ((fraction, loss) <- Seq((1.0, "SVM"), (0.4, "SVM"), (1.0, "logistic"))) {
       val runs = for (parts <- Seq(1, 2, 3, 7)) yield {
         val r = rdd(data, parts)
@@ -143,11 +143,6 @@ class ParityTest {
         } finally r.unpersist()
       }
       for (w <- runs.tail) assertArrayEquals(runs.head, w, s"$loss fraction $fraction")
-      val alg = if (loss == "SVM") new NativeSVMWithSGD(1.0, 25, 0.01, fraction)
-        else new NativeLogisticRegressionWithSGD(1.0, 25, 0.01, fraction)
-      val local = NativeKernels.trainLocal(alg.paramsJson, rows, 50, labels,
-        true, null)
-      assertArrayEquals(local, runs.head, s"$loss fraction $fraction: Spark vs in-process")
     }
   }
 
@@ -157,7 +152,7 @@ class ParityTest {
     // with them, a treeAggregate shuffle stage per pass); empty partitions are fine.
     for ((rows, parts) <- Seq((600, 7), (600, 1), (300, 16), (1000, 3))) {
       val r = rdd(data.take(rows), parts)
-      val prepared = Blocks.fromLabeledPoints(r, validateLabels = true, StorageLevel.MEMORY_ONLY)
+      val prepared = LabeledInput.toBlocks(r, validateLabels = true, StorageLevel.MEMORY_ONLY)
       try {
         assertEquals(parts, prepared.blocks.getNumPartitions, s"$rows rows in $parts partitions")
         val chunks = prepared.blocks.map(b => (b.firstRow, b.numRows)).collect().sortBy(_._1)

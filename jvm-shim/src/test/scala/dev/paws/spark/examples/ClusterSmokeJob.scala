@@ -30,7 +30,8 @@ import org.apache.spark.storage.StorageLevel
  * when native and MLlib weights differ by more than 1e-6 relative.
  *
  * {{{
- * spark-submit --class dev.paws.spark.examples.ClusterSmokeJob paws-spark-0.1.0.jar \
+ * spark-submit --jars paws-spark-0.1.0.jar --class dev.paws.spark.examples.ClusterSmokeJob \
+ *   paws-spark-0.1.0-tests.jar \
  *   --out file:/tmp/smoke [--rows 4000] [--features 64] [--partitions 4] [--iterations 100]
  *   [--seed 42] [--mllib true] [--fail bad-label]
  *   [--pause-at 20 --control-dir /tmp/ctl]      # executor-loss test, see ClusterSmokePlugin

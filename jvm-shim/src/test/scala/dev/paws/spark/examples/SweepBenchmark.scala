@@ -17,8 +17,8 @@ import org.apache.spark.storage.StorageLevel
  * Parquet features. Prints one JSON line per engine on stdout.
  *
  * {{{
- * spark-submit --master 'local[2]' --class dev.paws.spark.examples.SweepBenchmark \
- *   paws-spark-0.1.0.jar <features.parquet> <class> <vs: all | B,C,...> [mllib: true|false]
+ * spark-submit --master 'local[2]' --jars paws-spark-0.1.0.jar \
+ *   --class dev.paws.spark.examples.SweepBenchmark paws-spark-0.1.0-tests.jar <features.parquet> <class> <vs: all | B,C,...> [mllib: true|false]
  * }}}
  *
  * MLlib's models train on a cached `RDD[LabeledPoint]` (float64, as users hold it), one

@@ -1,0 +1,174 @@
+package dev.paws.spark
+
+import org.apache.spark.SparkException
+import org.apache.spark.mllib.linalg.DenseVector
+import org.apache.spark.mllib.regression.LabeledPoint
+import org.apache.spark.rdd.RDD
+import org.apache.spark.storage.StorageLevel
+import org.slf4j.LoggerFactory
+
+/** What a scan of one input partition found. */
+private[spark] case class PartitionScan(
+    index: Int,
+    count: Long,
+    dim: Int,
+    dimMismatchRow: Long,
+    dimMismatchSize: Int,
+    badLabels: Long,
+    firstBadLabel: Double,
+    firstBadLabelRow: Long,
+    nonFinite: Long,
+    firstNonFiniteRow: Long,
+    firstNonFiniteValue: Double,
+    inexact: Long)
+
+/** The input as cached float32 blocks, persisted; unpersist `blocks` when done. */
+final case class PreparedBlocks(blocks: RDD[RowBlock], numRows: Long, dim: Int)
+
+/**
+ * An `RDD[LabeledPoint]` as the drop-ins train on it: validated as MLlib validates it,
+ * numbered in the RDD's order (as `zipWithIndex` would), then cut into cached blocks by
+ * [[ChunkedRows]] in the input's partitions.
+ *
+ * The input is read twice (a scan that counts and validates, then the conversion), as
+ * MLlib does; cache it if it is expensive to compute. Its row order must be
+ * deterministic (Spark's own requirement for lineage recomputation): a partition whose
+ * rows change between the two reads fails the job.
+ */
+private[spark] object LabeledInput {
+  private val log = LoggerFactory.getLogger(getClass)
+
+  def toBlocks(
+      input: RDD[LabeledPoint],
+      validateLabels: Boolean,
+      storageLevel: StorageLevel): PreparedBlocks = {
+    val scans = scan(input)
+    val counts = scans.map(_.count)
+    val starts = counts.scanLeft(0L)(_ + _)
+    val n = starts.last
+    val dim = check(scans, starts, validateLabels)
+    if (n == 0) {
+      return PreparedBlocks(input.sparkContext.emptyRDD[RowBlock], 0L, dim)
+    }
+    val firstRows = starts.init
+    val rows = input.mapPartitionsWithIndex { (p, it) =>
+      var g = firstRows(p)
+      val end = g + counts(p)
+      it.map { lp =>
+        if (g >= end) {
+          throw new IllegalStateException(s"paws: partition $p of the input had more rows between two " +
+            "reads: the input RDD must be deterministic (cache it, or fix its order)")
+        }
+        val x = new Array[Float](lp.features.size)
+        lp.features match {
+          case d: DenseVector =>
+            val v = d.values
+            var j = 0
+            while (j < x.length) {
+              x(j) = v(j).toFloat
+              j += 1
+            }
+          case other => other.foreachActive((j, v) => x(j) = v.toFloat)
+        }
+        val row = new IndexedRow(g, x, lp.label)
+        g += 1
+        row
+      }
+    }
+    val built = ChunkedRows.buildLabeled(rows, n, input.getNumPartitions, storageLevel,
+      s"paws blocks ($n rows x $dim, float32)", g => s"row $g of the input")
+    PreparedBlocks(built.blocks, n, built.dim)
+  }
+
+  private def scan(input: RDD[LabeledPoint]): Array[PartitionScan] = {
+    input.mapPartitionsWithIndex { (p, it) =>
+      var count = 0L
+      var dim = -1
+      var mismatchRow = -1L
+      var mismatchSize = 0
+      var bad = 0L
+      var badLabel = 0.0
+      var badRow = -1L
+      var nonFinite = 0L
+      var nonFiniteRow = -1L
+      var nonFiniteValue = 0.0
+      var inexact = 0L
+      while (it.hasNext) {
+        val lp = it.next()
+        val size = lp.features.size
+        if (dim < 0) {
+          dim = size
+        } else if (size != dim && mismatchRow < 0) {
+          mismatchRow = count
+          mismatchSize = size
+        }
+        val y = lp.label
+        if (y != 0.0 && y != 1.0) {
+          if (badRow < 0) {
+            badRow = count
+            badLabel = y
+          }
+          bad += 1
+        }
+        val row = count
+        lp.features.foreachActive { (_, v) =>
+          val f = v.toFloat
+          if (f.isNaN || f.isInfinite) {
+            if (nonFiniteRow < 0) {
+              nonFiniteRow = row
+              nonFiniteValue = v
+            }
+            nonFinite += 1
+          } else if (f.toDouble != v) {
+            inexact += 1
+          }
+        }
+        count += 1
+      }
+      Iterator.single(PartitionScan(p, count, dim, mismatchRow, mismatchSize, bad, badLabel,
+        badRow, nonFinite, nonFiniteRow, nonFiniteValue, inexact))
+    }.collect().sortBy(_.index)
+  }
+
+  /** Checks the scans (labels, one dimension, finite float32 values); returns dim. */
+  private def check(scans: Array[PartitionScan], starts: Array[Long], validateLabels: Boolean): Int = {
+    val bad = scans.map(_.badLabels).sum
+    if (validateLabels && bad > 0) {
+      val s = scans.find(_.badLabels > 0).get
+      throw new SparkException(
+        s"Input validation failed. Classification labels should be 0 or 1: found $bad invalid " +
+          s"labels, the first is ${s.firstBadLabel} at row ${starts(s.index) + s.firstBadLabelRow}.")
+    }
+    val withRows = scans.filter(_.count > 0)
+    val dim = if (withRows.isEmpty) -1 else withRows.head.dim
+    for (s <- withRows) {
+      if (s.dim != dim) {
+        throw new IllegalArgumentException(
+          s"paws: row ${starts(s.index)} has ${s.dim} features, row 0 has $dim: " +
+            "all rows must have the same number")
+      }
+      if (s.dimMismatchRow >= 0) {
+        throw new IllegalArgumentException(
+          s"paws: row ${starts(s.index) + s.dimMismatchRow} has ${s.dimMismatchSize} features, " +
+            s"row 0 has $dim: all rows must have the same number")
+      }
+    }
+    if (dim == 0) {
+      throw new IllegalArgumentException("paws: rows have no features")
+    }
+    val nonFinite = scans.map(_.nonFinite).sum
+    if (nonFinite > 0) {
+      val s = scans.find(_.nonFinite > 0).get
+      throw new IllegalArgumentException(
+        s"paws: $nonFinite feature values are not finite in float32, the first is " +
+          s"${s.firstNonFiniteValue} at row ${starts(s.index) + s.firstNonFiniteRow}")
+    }
+    val inexact = scans.map(_.inexact).sum
+    if (inexact > 0) {
+      log.warn(s"paws: $inexact feature values are not exactly representable in float32 and " +
+        "are rounded: results differ from MLlib's (float64) in the last digits")
+    }
+    dim
+  }
+
+}

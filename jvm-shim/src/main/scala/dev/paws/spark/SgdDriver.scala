@@ -1,0 +1,216 @@
+package dev.paws.spark
+
+import scala.collection.JavaConverters._
+
+import org.apache.spark.{SparkContext, TaskContext}
+import org.apache.spark.broadcast.Broadcast
+import org.apache.spark.rdd.RDD
+import org.apache.spark.util.LongAccumulator
+
+/** One model's rows (global, ascending) with their labels and optional weights. */
+private[spark] final class Selection(
+    val rows: Array[Long],
+    val labels: Array[Double],
+    val weights: Array[Double])
+  extends Serializable
+
+/** The kernel weights of a pass (`dim` weights, then the offset) of models `models`. */
+private[spark] final class SweepWeights(val models: Array[Int], val kernel: Array[Array[Double]])
+  extends Serializable
+
+/**
+ * The Spark engine's SGD loop, for one model (the drop-ins) and for a whole sweep
+ * (`PetBreedExperiment`) alike. The rules of the loop (MLlib's `runMiniBatchSGD`: steps,
+ * updater, convergence, the final loss pass) live in the native SGD states; this loop
+ * only moves data:
+ *
+ *  - per pass, the driver broadcasts the kernel weights of the models still training;
+ *  - each task adds those models' rows of each of its cached blocks to one native
+ *    accumulator (`sweepAccAdd`) and returns one exact sum per model (`sweepAccFinish`);
+ *  - `treeAggregate` merges the sums (exact, so in any order), the driver applies them
+ *    (`sgdApply`) and drops the models that are done.
+ *
+ * Blocks must hold whole chunks ([[ChunkedRows]]); a model's sums are then the
+ * in-process engine's, bit for bit, whatever the partitioning.
+ */
+private[spark] object SgdDriver {
+
+  /** Which rows of the blocks each model reads. */
+  sealed trait ModelRows extends Serializable
+
+  /** Every model reads every row of every block, with the blocks' labels. */
+  case object EveryRow extends ModelRows
+
+  /** Model `j` reads `selections(j)`. */
+  final case class Selected(selections: Broadcast[Array[Selection]]) extends ModelRows
+
+  /** Where the passes' time went, summed over passes (and over tasks for the last two). */
+  final class Timings(sc: SparkContext) {
+    var passes = 0
+    var passNanos = 0L
+    val kernelNanos: LongAccumulator = sc.longAccumulator("paws SGD kernel ns")
+    val taskNanos: LongAccumulator = sc.longAccumulator("paws SGD task ns")
+  }
+
+  /**
+   * Runs passes until every model of `active` is done; `sgds(j)` is model `j`'s native SGD
+   * state. `describe(iteration, training)` names each pass's job.
+   */
+  def train(
+      sc: SparkContext,
+      blocks: RDD[RowBlock],
+      rows: ModelRows,
+      sgds: Array[Long],
+      active: Array[Int],
+      loss: Int,
+      dim: Int,
+      fraction: Double,
+      depth: Int,
+      describe: (Int, Int) => String): Timings = {
+    val timings = new Timings(sc)
+    val zero = new Array[Long](NativeKernels.sumWords(dim))
+    var training = active.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
+    while (training.nonEmpty) {
+      val i = NativeKernels.sgdIteration(sgds(training.head))
+      sc.setJobDescription(describe(i, training.length))
+      val w = sc.broadcast(new SweepWeights(training, training.map(j => NativeKernels.sgdKernelWeights(sgds(j)))))
+      try {
+        val t0 = System.nanoTime()
+        val sums = pass(blocks, rows, sgds.length, w, loss, dim, i, fraction, depth, timings)
+        timings.passNanos += System.nanoTime() - t0
+        for (j <- training) NativeKernels.sgdApply(sgds(j), sums.getOrElse(j, zero))
+      } finally {
+        w.destroy()
+      }
+      training = training.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
+      timings.passes += 1
+    }
+    timings
+  }
+
+  /** First index of `rows` (ascending) that is >= `r`. */
+  def lowerBound(rows: Array[Long], r: Long): Int = {
+    var lo = 0
+    var hi = rows.length
+    while (lo < hi) {
+      val mid = (lo + hi) >>> 1
+      if (rows(mid) < r) lo = mid + 1 else hi = mid
+    }
+    lo
+  }
+
+  private def mergeMaps(a: Map[Int, Array[Long]], b: Map[Int, Array[Long]]): Map[Int, Array[Long]] =
+    b.foldLeft(a) { case (m, (j, v)) => m.updated(j, m.get(j).map(NativeKernels.mergeSums(_, v)).getOrElse(v)) }
+
+  /** One pass of the models in `w`: their exact gradient sums by model id. */
+  private def pass(
+      blocks: RDD[RowBlock],
+      rows: ModelRows,
+      models: Int,
+      w: Broadcast[SweepWeights],
+      loss: Int,
+      dim: Int,
+      iteration: Int,
+      fraction: Double,
+      depth: Int,
+      timings: Timings): Map[Int, Array[Long]] = {
+    val kernelNanos = timings.kernelNanos
+    val taskNanos = timings.taskNanos
+    blocks.mapPartitions { it =>
+      val t0 = System.nanoTime()
+      var kernel = 0L
+      val sw = w.value
+      val members = new BlockMembers(rows, sw, dim)
+      // The task's per-model sums stay native; freed when the task ends, whatever happens.
+      val acc = NativeKernels.sweepAccCreate(models, dim)
+      Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => NativeKernels.sweepAccFree(acc)))
+      while (it.hasNext) {
+        val b = it.next()
+        if (members.select(b)) {
+          val tk = System.nanoTime()
+          NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, members.ids, members.start,
+            members.rows, members.labels, members.weights, members.kernelV, members.offsets, iteration,
+            fraction)
+          kernel += System.nanoTime() - tk
+        }
+      }
+      val sums = NativeKernels.sweepSumsById(NativeKernels.sweepAccFinish(acc), dim).asScala
+        .map { case (id, words) => id.intValue -> words }.toMap
+      kernelNanos.add(kernel)
+      taskNanos.add(System.nanoTime() - t0)
+      Iterator.single(sums)
+    }.treeAggregate(Map.empty[Int, Array[Long]])(mergeMaps, mergeMaps, depth)
+  }
+
+  /**
+   * The arguments of `sweepAccAdd` for one block: the models of the pass that read rows
+   * of it, their rows, labels, weights and stacked kernel weights.
+   */
+  private final class BlockMembers(modelRows: ModelRows, sw: SweepWeights, dim: Int) {
+    private val selections = modelRows match {
+      case Selected(s) => s.value
+      case EveryRow => null
+    }
+    var ids: Array[Int] = _
+    var start: Array[Int] = _
+    var rows: Array[Long] = _
+    var labels: Array[Double] = _
+    var weights: Array[Double] = _
+    var kernelV: Array[Double] = _
+    var offsets: Array[Double] = _
+
+    /** Fills the arguments for block `b`; false when no model of the pass reads it. */
+    def select(b: RowBlock): Boolean = {
+      val (lo, hi) = (b.firstRow, b.firstRow + b.numRows)
+      // (index in the pass, first selected row, end) per model reading the block.
+      val members = if (selections == null) {
+        sw.models.indices.map(a => (a, 0, b.numRows))
+      } else {
+        sw.models.indices.flatMap { a =>
+          val s = selections(sw.models(a))
+          val from = lowerBound(s.rows, lo)
+          val to = lowerBound(s.rows, hi)
+          if (to > from) Some((a, from, to)) else None
+        }
+      }
+      if (members.isEmpty) return false
+      start = members.scanLeft(0)((n, m) => n + (m._3 - m._2)).toArray
+      val n = start.last
+      rows = new Array[Long](n)
+      labels = new Array[Double](n)
+      val weighted = selections != null && members.exists(m => selections(sw.models(m._1)).weights != null)
+      weights = if (weighted) new Array[Double](n) else null
+      val memberIds = members.map(m => sw.models(m._1)).toArray
+      // Consecutive blocks are usually read by the same models (every block, for one model
+      // or one-vs-rest sweeps): their stacked weights are built once for those.
+      if (ids == null || !java.util.Arrays.equals(memberIds, ids)) {
+        ids = memberIds
+        kernelV = new Array[Double](members.length * dim)
+        offsets = new Array[Double](members.length)
+        for (((a, _, _), q) <- members.zipWithIndex) {
+          System.arraycopy(sw.kernel(a), 0, kernelV, q * dim, dim)
+          offsets(q) = sw.kernel(a)(dim)
+        }
+      }
+      for (((a, from, to), q) <- members.zipWithIndex) {
+        if (selections == null) {
+          var r = 0
+          while (r < to - from) {
+            rows(start(q) + r) = lo + from + r
+            r += 1
+          }
+          System.arraycopy(b.labels, from, labels, start(q), to - from)
+        } else {
+          val s = selections(sw.models(a))
+          System.arraycopy(s.rows, from, rows, start(q), to - from)
+          System.arraycopy(s.labels, from, labels, start(q), to - from)
+          if (weighted) {
+            if (s.weights != null) System.arraycopy(s.weights, from, weights, start(q), to - from)
+            else java.util.Arrays.fill(weights, start(q), start(q + 1), 1.0)
+          }
+        }
+      }
+      true
+    }
+  }
+}
