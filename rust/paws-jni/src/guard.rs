@@ -11,7 +11,7 @@
 //!   `java.lang.IllegalArgumentException`;
 //! - I/O errors ([`Error::Io`]) throw `java.io.IOException`;
 //! - panics and other Rust errors ([`Error::Native`]) throw
-//!   `dev.paws.spark.PawsNativeException`;
+//!   `dev.paws.spark.jni.PawsNativeException`;
 //! - when a JNI call already raised a Java exception ([`Error::JavaPending`], for
 //!   example an `OutOfMemoryError` allocating the result), it is left as it is.
 
@@ -26,7 +26,7 @@ use std::sync::Once;
 
 pub const ILLEGAL_ARGUMENT: &str = "java/lang/IllegalArgumentException";
 pub const IO_EXCEPTION: &str = "java/io/IOException";
-pub const NATIVE_EXCEPTION: &str = "dev/paws/spark/PawsNativeException";
+pub const NATIVE_EXCEPTION: &str = "dev/paws/spark/jni/PawsNativeException";
 const RUNTIME_EXCEPTION: &str = "java/lang/RuntimeException";
 
 #[derive(Debug)]

@@ -1,8 +1,8 @@
 //! paws-jni: the only JNI boundary of paws, and nothing but the binding.
 //!
 //! One export file per Java class, under [`exports`]: `native_kernels.rs` for
-//! `dev.paws.spark.NativeKernels`, `native_experiment.rs` for
-//! `dev.paws.spark.NativeExperiment`. The exports check arguments, read Java arrays in
+//! `dev.paws.spark.jni.NativeKernels`, `native_experiment.rs` for
+//! `dev.paws.spark.jni.NativeExperiment`. The exports check arguments, read Java arrays in
 //! place and call paws-core, paws-report and paws-vision; every rule of the experiment
 //! and every number is computed there, so the Spark engine gives the in-process
 //! engine's bits. Native state lives behind checked handles ([`handles`], and the

@@ -16,7 +16,7 @@ use crate::loss_code;
 use paws_args::{parse_experiment, ExperimentArgs};
 use paws_core::data::dataset::{breed_from_file_name, Extractor};
 use paws_core::data::legacy;
-use paws_core::experiment::{self, ExperimentConfig, ModelTask, Session, CLI_ENGINE, SPARK_ENGINE};
+use paws_core::experiment::{ExperimentConfig, ModelTask, Session, SPARK_ENGINE};
 use paws_core::model::eval::Confusion;
 use paws_core::model::linear::LinearModel;
 use paws_core::optimiser::sgd::Sgd;
@@ -268,6 +268,7 @@ fn report_json(report: &Report) -> String {
     .to_string()
 }
 
+#[cfg(feature = "test-hooks")]
 /// Rows handed over from the JVM for [`run_in_process`] (this library has no Parquet
 /// reader: Spark reads Parquet).
 pub struct GivenRows {
@@ -278,6 +279,7 @@ pub struct GivenRows {
     pub extractor: String,
 }
 
+#[cfg(feature = "test-hooks")]
 /// `paws experiment` itself, in process (`experiment::run`), writing its output folder
 /// to `out_dir`: what PetBreedExperimentTest compares the Spark run with. A legacy
 /// folder is read here with the CLI's reader; Parquet rows come from the caller.
@@ -310,8 +312,10 @@ pub fn run_in_process(args: &[String], out_dir: &Path, given: Option<GivenRows>)
         }
     }
     .map_err(user)?;
-    let out = experiment::run(&data, &cfg, CLI_ENGINE, &|_, _| {}).map_err(user)?;
-    let title = experiment::title(&cfg, data.extractor());
+    let out =
+        paws_core::experiment::run(&data, &cfg, paws_core::experiment::CLI_ENGINE, &|_, _| {})
+            .map_err(user)?;
+    let title = paws_core::experiment::title(&cfg, data.extractor());
     let report =
         paws_report::write_report(out_dir, &out.rows, &out.best, &title).map_err(report_error)?;
     Ok(report_json(&report))

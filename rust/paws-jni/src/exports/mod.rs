@@ -1,4 +1,4 @@
-//! The JNI exports, one file per Java class of `dev.paws.spark`.
+//! The JNI exports, one file per Java class of `dev.paws.spark.jni`.
 
 mod native_experiment;
 mod native_kernels;

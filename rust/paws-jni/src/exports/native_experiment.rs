@@ -1,4 +1,4 @@
-//! JNI exports of `dev.paws.spark.NativeExperiment`: the experiment session of
+//! JNI exports of `dev.paws.spark.jni.NativeExperiment`: the experiment session of
 //! [`crate::session`], for `PetBreedExperiment`. Small arguments (names, JSON) are
 //! copied; results are JSON strings or primitive arrays.
 
@@ -9,9 +9,7 @@ use crate::guard::{self, invalid, Error, Result};
 use crate::handles;
 use crate::session as experiment;
 use crate::string_arg;
-use jni::objects::{
-    JByteArray, JClass, JDoubleArray, JFloatArray, JLongArray, JObjectArray, JString,
-};
+use jni::objects::{JByteArray, JClass, JDoubleArray, JLongArray, JObjectArray, JString};
 use jni::sys::{
     jboolean, jdoubleArray, jfloatArray, jint, jlong, jlongArray, jstring, JNI_FALSE, JNI_TRUE,
 };
@@ -27,7 +25,7 @@ fn string_result(env: &mut JNIEnv, s: String) -> Result<jstring> {
 /// `String usage(String[] args)`: `paws experiment --help` (or the version) when the
 /// arguments ask for it, else null.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_usage<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_usage<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     args: JObjectArray<'l>,
@@ -44,7 +42,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_usage<'l>(
 /// `long create(String[] args)`: a session from `paws experiment`'s arguments; a bad
 /// argument is an `IllegalArgumentException` with the CLI's message.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_create<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_create<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     args: JObjectArray<'l>,
@@ -57,7 +55,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_create<'l>(
 
 /// `String info(long h)`: the run's settings as JSON.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_info<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_info<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -71,7 +69,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_info<'l>(
 /// `String setData(long h, String[] images, String[] breeds, int dim, String extractor,
 /// String sourceName)`: the dataset's rows in order; returns the plan as JSON.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_setData<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_setData<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -98,7 +96,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_setData<'l>(
 
 /// `long[] trainRows(long h, int task)`: the task's training rows (global, ascending).
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_trainRows<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_trainRows<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -112,7 +110,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_trainRows<'l>(
 
 /// `double[] trainLabels(long h, int task)`: 0/1 per training row.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_trainLabels<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_trainLabels<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -127,7 +125,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_trainLabels<'l>(
 /// `double[] trainWeights(long h, int task)`: per-row weights with `--class-weighting`,
 /// else null.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_trainWeights<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_trainWeights<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -143,7 +141,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_trainWeights<'l>(
 
 /// `long[] testRows(long h, int task)`: the task's test rows (global, ascending).
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_testRows<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_testRows<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -157,7 +155,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_testRows<'l>(
 
 /// `double[] testLabels(long h, int task)`: 0/1 per test row.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_testLabels<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_testLabels<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -174,7 +172,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_testLabels<'l>(
 /// `sgdFree`) for the task; the scaling arrays are given exactly when `--scale
 /// standard`.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_sgdCreate<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_sgdCreate<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -217,7 +215,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_sgdCreate<'l>(
 /// task's trained state and its `{tp, fp, tn, fn}` on the test rows; returns
 /// `{"row": …, "warning": …}` as JSON (the table row as `paws experiment` makes it).
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_finish<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_finish<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -250,7 +248,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_finish<'l>(
 /// `String writeReport(long h, String localDir)`: results.csv/.json/.md, accuracy.png
 /// and models/ into a local folder; returns `{"table", "flagged", "files"}` as JSON.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_writeReport<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_writeReport<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -265,7 +263,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_writeReport<'l>(
 
 /// `boolean free(long h)`: frees the session; false (no exception) when not live.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_free<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_free<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -282,7 +280,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_free<'l>(
 /// `int liveSessions()`: sessions not yet freed (for leak checks).
 #[cfg(feature = "test-hooks")]
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_liveSessions<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_liveSessions<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
 ) -> jint {
@@ -295,17 +293,19 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_liveSessions<'l>(
 /// String[] breeds, float[] rows, int dim, String extractor)`: `paws experiment` in this
 /// process (its engine), its output folder written to `localDir`. With null `images`,
 /// the features are a legacy folder read with the CLI's reader; otherwise the rows
-/// (row-major, `dim` wide, in the CLI's row order) are the dataset.
+/// (row-major, `dim` wide, in the CLI's row order) are the dataset. Test builds only:
+/// it is the reference PetBreedExperimentTest compares the Spark run with.
+#[cfg(feature = "test-hooks")]
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_runInProcess<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_runInProcess<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     args: JObjectArray<'l>,
     local_dir: JString<'l>,
     images: JObjectArray<'l>,
     breeds: JObjectArray<'l>,
-    rows: JFloatArray<'l>,
+    rows: jni::objects::JFloatArray<'l>,
     dim: jint,
     extractor: JString<'l>,
 ) -> jstring {
@@ -337,7 +337,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_runInProcess<'l>(
 /// `String legacyIndex(String[] fileNames)`: legacy feature file names sorted as
 /// `paws experiment` reads them, with their images and breeds, as JSON.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_legacyIndex<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_legacyIndex<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     names: JObjectArray<'l>,
@@ -352,7 +352,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeExperiment_legacyIndex<'l>(
 /// `float[] parseLegacyFile(String fileName, byte[] bytes)`: one legacy file's features
 /// (a flat JSON array), parsed by paws-core as `paws experiment` parses it.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeExperiment_parseLegacyFile<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_parseLegacyFile<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     name: JString<'l>,

@@ -1,5 +1,5 @@
-//! JNI exports of `dev.paws.spark.NativeKernels` (see
-//! `jvm-shim/src/main/java/dev/paws/spark/NativeKernels.java`, which documents each
+//! JNI exports of `dev.paws.spark.jni.NativeKernels` (see
+//! `jvm-shim/src/main/java/dev/paws/spark/jni/NativeKernels.java`, which documents each
 //! one for Java callers): the numeric contract, gradient sums over cached blocks, the
 //! driver-side SGD state, evaluation and scaling moments over a model's selected rows,
 //! the per-task sweep accumulator and feature extraction from image bytes.
@@ -110,7 +110,7 @@ pub(crate) fn contract_json() -> String {
 
 /// `String contract()`: see [`contract_json`].
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_contract<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_contract<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
 ) -> jstring {
@@ -121,7 +121,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_contract<'l>(
 
 /// `String nativeVersion()`: the crate version and the numeric contract it implements.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_nativeVersion<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_nativeVersion<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
 ) -> jstring {
@@ -145,7 +145,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_nativeVersion<'l>(
 /// `rowWeights` may be null (MLlib's weight 1.0).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_gradientBlock<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_gradientBlock<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     loss: jint,
@@ -228,7 +228,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_gradientBlock<'l>(
 /// `long[] mergeSums(long[] a, long[] b)`: the sum of two gradient sums (exact, so
 /// any order of merging gives the same result). Neither input is modified.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_mergeSums<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_mergeSums<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     a: JLongArray<'l>,
@@ -265,7 +265,7 @@ fn sum_of_words(words: &[i64], what: &str) -> Result<GradientSum> {
 /// arrays are both null or both `dim` long; `initialWeights` is null or
 /// `dim + (intercept ? 1 : 0)` long (model space, intercept last).
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdCreate<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdCreate<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     params_json: JString<'l>,
@@ -316,7 +316,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdCreate<'l>(
 /// `double[] sgdKernelWeights(long h)`: what the next pass's kernel applies to raw rows,
 /// `v` (dim values) then the offset.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdKernelWeights<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdKernelWeights<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -332,7 +332,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdKernelWeights<'l>(
 
 /// `int sgdIteration(long h)`: the iteration (from 1) the next pass serves.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdIteration<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdIteration<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -344,7 +344,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdIteration<'l>(
 
 /// `boolean sgdIsDone(long h)`: converged, or past MLlib's final loss-only pass.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdIsDone<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdIsDone<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -356,7 +356,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdIsDone<'l>(
 
 /// `boolean sgdConverged(long h)`.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdConverged<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdConverged<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -368,7 +368,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdConverged<'l>(
 
 /// `int sgdUpdates(long h)`: weight updates applied so far.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdUpdates<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdUpdates<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -381,7 +381,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdUpdates<'l>(
 /// `void sgdApply(long h, long[] sumWords)`: one pass's gradient sum (from
 /// `gradientBlock` / `mergeSums`) applied with MLlib's updater and convergence test.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdApply<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdApply<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -398,7 +398,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdApply<'l>(
 
 /// `double[] sgdLossHistory(long h)`: MLlib's `stochasticLossHistory`.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdLossHistory<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdLossHistory<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -412,7 +412,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdLossHistory<'l>(
 /// `double[] sgdRawModel(long h)`: weights that apply to raw features (`dim` values)
 /// then the intercept: what an MLlib model holds.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdRawModel<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdRawModel<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -429,7 +429,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdRawModel<'l>(
 /// `boolean sgdFree(long h)`: frees the state; false (no exception) when the handle
 /// was not live, so it is safe in a `finally`.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdFree<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdFree<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
@@ -440,7 +440,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdFree<'l>(
 /// `int sgdLiveHandles()`: SGD states not yet freed (for leak checks).
 #[cfg(feature = "test-hooks")]
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sgdLiveHandles<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdLiveHandles<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
 ) -> jint {
@@ -477,7 +477,7 @@ fn model_arg(
 /// `PawsNativeException` and the JVM lives on).
 #[cfg(feature = "test-hooks")]
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_debugPanic<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_debugPanic<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     message: JString<'l>,
@@ -493,7 +493,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_debugPanic<'l>(
 /// (PawsNativeException).
 #[cfg(feature = "test-hooks")]
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_debugError<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_debugError<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     kind: JString<'l>,
@@ -551,7 +551,7 @@ fn selection_lengths(
 /// block (see `momentsSelected`).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_confusionSelected<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_confusionSelected<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     loss: jint,
@@ -592,7 +592,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_confusionSelected<'l>(
 /// sum words (merge with `mergeSums`): `Σ x` with a null `center`, else
 /// `Σ (x - center)²`. Finish with `meanOfMoments` / `invStdOfMoments`.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_momentsSelected<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_momentsSelected<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     rows: JFloatArray<'l>,
@@ -617,7 +617,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_momentsSelected<'l>(
 /// `double[] meanOfMoments(long[] words)`: the per-feature mean from merged
 /// `momentsSelected` sums without a center.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_meanOfMoments<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_meanOfMoments<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     words: JLongArray<'l>,
@@ -632,7 +632,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_meanOfMoments<'l>(
 /// deviations (0 for a constant feature) from merged `momentsSelected` sums around the
 /// mean.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_invStdOfMoments<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_invStdOfMoments<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     words: JLongArray<'l>,
@@ -673,7 +673,7 @@ fn read_ints(env: &JNIEnv, a: &JIntArray, what: &str) -> Result<Vec<i32>> {
 /// `long sweepAccCreate(int models, int dim)`: an empty accumulator for model ids
 /// `0..models`.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccCreate<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccCreate<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     models: jint,
@@ -696,7 +696,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccCreate<'l>(
 /// and it is model `modelIds[k]` of the accumulator.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccAdd<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAdd<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -758,7 +758,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccAdd<'l>(
 /// `long[] sweepAccFinish(long handle)`: frees the accumulator and returns its sums:
 /// `n`, then the `n` model ids, then their `n` sums' words (`sumWords(dim)` each).
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccFinish<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccFinish<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -778,7 +778,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccFinish<'l>(
 /// `boolean sweepAccFree(long handle)`: frees an accumulator that will not be finished
 /// (a failed task); false when it was not live.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_sweepAccFree<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccFree<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -828,7 +828,7 @@ fn optional_string(env: &mut JNIEnv, s: &JString, what: &str) -> Result<Option<S
 /// String modelId)`: loads an ONNX model from its bytes; `name` (its path) stands for
 /// the file in errors; `modelId` may be null (the ONNX metadata, else the file stem).
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorOpen<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractorOpen<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     model: JByteArray<'l>,
@@ -856,7 +856,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorOpen<'l>(
 
 /// `int extractorDim(long handle)`: the feature dimension.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorDim<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractorDim<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -869,7 +869,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorDim<'l>(
 
 /// `String extractorModelId(long handle)`: the model id recorded with the features.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorModelId<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractorModelId<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -884,7 +884,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorModelId<'l>(
 /// preprocesses and runs one encoded photo; an image that cannot be decoded throws
 /// `IllegalArgumentException` naming `name`.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractImage<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractImage<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -903,7 +903,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractImage<'l>(
 /// `boolean extractorClose(long handle)`: frees the extractor (images running on it
 /// finish first); false when the handle was not live.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorClose<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractorClose<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -916,7 +916,7 @@ pub extern "system" fn Java_dev_paws_spark_NativeKernels_extractorClose<'l>(
 /// `String breedOfFileName(String fileName)`: the breed of `Bengal_12.jpg` (`Bengal`),
 /// or null when the name does not follow `<breed>_<n>.<ext>`; the CLI's rule.
 #[no_mangle]
-pub extern "system" fn Java_dev_paws_spark_NativeKernels_breedOfFileName<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_breedOfFileName<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     file_name: JString<'l>,

@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.NativeKernels
 import org.apache.spark.Partitioner
 import org.apache.spark.rdd.RDD
 import org.apache.spark.storage.StorageLevel

@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.{NativeExperiment, NativeKernels}
 import java.net.URI
 
 import scala.collection.JavaConverters._

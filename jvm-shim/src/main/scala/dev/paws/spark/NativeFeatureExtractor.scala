@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.NativeKernels
 import java.util.concurrent.ConcurrentHashMap
 
 import org.apache.hadoop.fs.{Path => HPath}

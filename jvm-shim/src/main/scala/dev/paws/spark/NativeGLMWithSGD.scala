@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.{NativeContract, NativeKernels}
 import java.util.UUID
 
 import org.apache.spark.SparkContext

@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.{NativeContract, NativeKernels}
 import org.apache.spark.api.java.JavaRDD
 import org.apache.spark.mllib.classification.LogisticRegressionModel
 import org.apache.spark.mllib.linalg.Vector

@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.{NativeExperiment, NativeKernels}
 import java.io.{File, IOException}
 import java.nio.charset.StandardCharsets
 import java.nio.file.{Files, Path => JPath}

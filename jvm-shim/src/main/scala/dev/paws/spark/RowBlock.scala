@@ -1,5 +1,7 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.NativeKernels
+
 /**
  * Rows of one chunk of the global row order, as cached by Spark: row-major float32
  * features, labels, and the global index of the first row (rows are consecutive).

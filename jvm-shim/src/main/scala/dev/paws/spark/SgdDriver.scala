@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.NativeKernels
 import scala.collection.JavaConverters._
 
 import org.apache.spark.{SparkContext, TaskContext}

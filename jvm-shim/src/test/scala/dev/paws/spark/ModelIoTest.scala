@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.NativeKernels
 import java.nio.file.{Files, Paths}
 
 import org.apache.spark.mllib.classification.{LogisticRegressionModel, SVMModel}

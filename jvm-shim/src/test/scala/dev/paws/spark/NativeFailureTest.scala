@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.{NativeKernels, PawsNativeException}
 import java.io.IOException
 
 import org.apache.spark.SparkException

@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.NativeKernels
 import java.awt.image.BufferedImage
 import java.io.File
 import java.nio.charset.StandardCharsets

@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.{NativeExperiment, NativeKernels}
 import java.util.Random
 
 import org.junit.jupiter.api.Assertions._

@@ -1,5 +1,6 @@
 package dev.paws.spark
 
+import dev.paws.spark.jni.NativeKernels
 import scala.collection.mutable.ArrayBuffer
 
 import org.apache.spark.mllib.classification.{LogisticRegressionModel, MLlibAccess, SVMModel, SVMWithSGD}

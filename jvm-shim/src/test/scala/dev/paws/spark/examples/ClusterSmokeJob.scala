@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger
 
 import scala.collection.mutable.ArrayBuffer
 
-import dev.paws.spark.{NativeLoader, NativeSVMWithSGD, NativeTrainingSummary}
+import dev.paws.spark.{NativeSVMWithSGD, NativeTrainingSummary}
+import dev.paws.spark.jni.NativeLoader
 import org.apache.hadoop.fs.Path
 import org.apache.spark.{SparkConf, SparkContext, SparkEnv, Success, TaskContext}
 import org.apache.spark.mllib.classification.SVMWithSGD

@@ -1,4 +1,4 @@
-package dev.paws.spark;
+package dev.paws.spark.jni;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.paws.spark
+package dev.paws.spark.jni
 
 import java.io.File
 import java.nio.charset.StandardCharsets
@@ -15,7 +15,7 @@ class NativeLoaderTest {
     val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString
     // Our classes only: the loader must work without Spark on the classpath.
     val cp = Paths.get(classOf[NativeLoader].getProtectionDomain.getCodeSource.getLocation.toURI)
-    val cmd = Seq(java) ++ props ++ Seq("-cp", cp.toString, "dev.paws.spark.NativeInfo")
+    val cmd = Seq(java) ++ props ++ Seq("-cp", cp.toString, "dev.paws.spark.jni.NativeInfo")
     val out = File.createTempFile("paws-native-info", ".txt")
     val p = new ProcessBuilder(cmd: _*).redirectErrorStream(true).redirectOutput(out).start()
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM finished")

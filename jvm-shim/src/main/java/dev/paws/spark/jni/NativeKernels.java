@@ -1,4 +1,4 @@
-package dev.paws.spark;
+package dev.paws.spark.jni;
 
 /**
  * The paws native kernels (the Rust crate {@code paws-jni}): every numeric step of

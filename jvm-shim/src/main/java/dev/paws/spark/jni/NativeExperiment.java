@@ -1,4 +1,4 @@
-package dev.paws.spark;
+package dev.paws.spark.jni;
 
 /**
  * The breed experiment's native side (the Rust crate {@code paws-jni}, module
@@ -86,7 +86,8 @@ public final class NativeExperiment {
      * {@code paws experiment} in this process (the CLI's engine), its output folder written
      * to {@code localDir}; returns what {@link #writeReport} returns. With null
      * {@code images}, the features must be a legacy folder (read by the CLI's reader);
-     * otherwise {@code rows} (row-major, {@code dim} wide) are the dataset.
+     * otherwise {@code rows} (row-major, {@code dim} wide) are the dataset. Test builds of
+     * the library only (feature test-hooks).
      */
     public static native String runInProcess(
             String[] args,

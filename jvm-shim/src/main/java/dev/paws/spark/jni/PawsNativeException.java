@@ -1,4 +1,4 @@
-package dev.paws.spark;
+package dev.paws.spark.jni;
 
 /**
  * An error inside the paws native library: a Rust panic (the message names the

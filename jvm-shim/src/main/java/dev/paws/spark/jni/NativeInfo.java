@@ -1,7 +1,7 @@
-package dev.paws.spark;
+package dev.paws.spark.jni;
 
 /**
- * Diagnostics: {@code java -cp paws-spark-<version>.jar dev.paws.spark.NativeInfo}
+ * Diagnostics: {@code java -cp paws-spark-<version>.jar dev.paws.spark.jni.NativeInfo}
  * loads the native library as an executor would and prints where from, its version,
  * this machine's glibc and the newest glibc the library needs. Exits 1 when loading
  * fails, printing the loader's message.

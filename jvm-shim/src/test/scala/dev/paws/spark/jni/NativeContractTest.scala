@@ -1,4 +1,4 @@
-package dev.paws.spark
+package dev.paws.spark.jni
 
 import org.junit.jupiter.api.Assertions._
 import org.junit.jupiter.api.Test
