@@ -28,6 +28,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 need_rust
+need_zig
 out=${PAWS_BENCH_OUT:-target/bench}
 cache=${PAWS_CACHE:-$HOME/.cache/paws}
 threads=$(nproc)
@@ -36,8 +37,9 @@ export PAWS_BENCH_THREADS=$threads
 mkdir -p "$out"
 rm -f "$out"/*.jsonl
 
-step "build" cargo build --release --locked -p paws-bench -p paws-cli
-bench=target/release/paws-bench
+step "build" paws_cargo build -p paws-bench "${PAWS_BUILD_PACKAGES[@]}"
+bin=$(paws_bin_dir)
+bench=$bin/paws-bench
 data=$out/pets-4096.parquet
 [[ -f $data ]] || step "synthetic data" "$bench" gen -o "$data"
 
@@ -88,7 +90,7 @@ photos=../shared/data/oxford-pets-sample/images
 model=$(bash scripts/fetch-model.sh >/dev/null 2>&1; echo "${PAWS_MODEL:-$cache/models/efficientnet-lite0.onnx}")
 if [[ -d $photos ]]; then
     t0=$(date +%s.%N)
-    target/release/paws extract "$photos" -o "$out/w4.parquet" --model "$model" >/dev/null 2>"$out/w4-paws.log"
+    "$bin/paws" extract "$photos" -o "$out/w4.parquet" --model "$model" >/dev/null 2>"$out/w4-paws.log"
     t1=$(date +%s.%N)
     n=$(find "$photos" -maxdepth 1 -type f ! -name '.*' | wc -l)
     python3 -c "import json,sys; s=float(sys.argv[2])-float(sys.argv[1]); n=int(sys.argv[3]);

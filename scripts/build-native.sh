@@ -16,9 +16,10 @@
 # any newer Linux. The code is compiled for the baseline x86-64 CPU (no
 # target-cpu=native: executors may run on older CPUs than the build machine).
 #
-# Tools (installed once, idempotently, into ${PAWS_CACHE:-~/.cache/paws}/zig-venv):
-# `ziglang` (zig as a PyPI wheel) and `cargo-zigbuild`, both from PyPI. The Rust target
-# is the host's own, so rustup downloads nothing.
+# Tools: `ziglang` and `cargo-zigbuild` from PyPI (need_zig in scripts/lib.sh). The
+# Rust target is the host's own, so rustup downloads nothing. Every other cargo build of
+# the scripts uses the same target and packages (paws_cargo in scripts/lib.sh), so this
+# reuses what the demo or the tests compiled.
 #
 # Environment:
 #   CARGO_TARGET_DIR   cargo's target directory (default: target/ of the repository)
@@ -40,47 +41,16 @@ exec 3>&1 1>&2
 
 need_rust
 
-cache=${PAWS_CACHE:-$HOME/.cache/paws}
-venv=$cache/zig-venv
-glibc=${PAWS_GLIBC:-2.17}
+need_zig
+glibc=$PAWS_GLIBC
 glibc_max=${PAWS_GLIBC_MAX:-2.26}
-zigbuild_version=0.24.1
-ziglang_version=0.15.2
-# Pinned to the versions this was measured with; bump both together (a zig release can
-# change its command line, which cargo-zigbuild follows).
-stamp=$venv/.paws-installed-$zigbuild_version-$ziglang_version
-
-if [[ ! -f $stamp ]]; then
-    python=$(command -v python3 || true)
-    if [[ -z $python ]]; then
-        echo "error: python3 (3.8+, with venv) is needed to install ziglang and cargo-zigbuild from PyPI" >&2
-        exit 1
-    fi
-    if [[ ! -x $venv/bin/python ]]; then
-        step "create $venv" "$python" -m venv "$venv"
-    fi
-    step "pip install ziglang cargo-zigbuild" "$venv/bin/python" -m pip install -q \
-        "ziglang==$ziglang_version" "cargo-zigbuild==$zigbuild_version"
-    touch "$stamp"
-fi
-export PATH="$venv/bin:$PATH"
-# cargo-zigbuild finds zig through `python -m ziglang` when no `zig` is on PATH; say so
-# explicitly, so an unrelated zig elsewhere on PATH is not picked up.
-export CARGO_ZIGBUILD_ZIG_PATH="$venv/bin/python -m ziglang"
-# zig keeps a cache of compiled glibc stubs and compiler-rt; keep it with the venv.
-export ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$cache/zig-cache}
-
-target=x86_64-unknown-linux-gnu
-target_dir=${CARGO_TARGET_DIR:-target}
-mkdir -p "$target_dir"
-target_dir=$(cd "$target_dir" && pwd)
+target=$PAWS_TARGET
+target_dir=$(dirname "$(dirname "$(paws_bin_dir)")")
 so=$target_dir/$target/release/libpaws_jni.so
 
-# RUSTFLAGS stays whatever the caller set (never target-cpu=native); an explicit
-# --target also keeps host RUSTFLAGS away from build scripts.
 features=${PAWS_NATIVE_FEATURES:-}
 feature_args=()
-[[ -n $features ]] && feature_args=(--features "$features")
+[[ -n $features ]] && feature_args=(--features "$(sed 's#[^,]*#paws-jni/&#g' <<<"$features")")
 # A cdylib's file name carries no hash of its features, so builds with other features
 # write the same file, and cargo may take the other build's file for this one's: when the
 # features differ from the last build's, paws-jni is compiled again (only that crate).
@@ -88,8 +58,10 @@ stamp_features=$target_dir/$target/release/.paws-jni-features
 if [[ ! -f $stamp_features || $(cat "$stamp_features") != "$features" ]]; then
     touch rust/paws-jni/src/lib.rs
 fi
+# The CLI is selected too (already built by the demo or the tests: nothing to do) so
+# that features resolve as in every other build and no dependency is compiled again.
 step "cargo zigbuild paws-jni (glibc $glibc${features:+, features $features})" \
-    cargo zigbuild --release --locked -p paws-jni --target "$target.$glibc" "${feature_args[@]}"
+    paws_cargo build "${PAWS_BUILD_PACKAGES[@]}" "${feature_args[@]}"
 mkdir -p "$target_dir/$target/release"
 printf '%s' "$features" >"$stamp_features"
 

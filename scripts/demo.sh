@@ -11,5 +11,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 need_rust
-step "build" cargo build --release --locked -p paws-cli
-step "experiment" target/release/paws experiment -o out "$@"
+need_zig
+# The same build as the tests' and the jar's (scripts/lib.sh): the JNI library is built
+# too, so scripts/test.sh afterwards compiles only the tests.
+step "build" paws_cargo build "${PAWS_BUILD_PACKAGES[@]}"
+step "experiment" "$(paws_bin_dir)/paws" experiment -o out "$@"

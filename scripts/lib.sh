@@ -49,3 +49,66 @@ need_spark() {
         export JAVA_HOME
     fi
 }
+
+# One build of the dependency graph for everything: the demo's `paws`, the tests and the
+# library in the jar. The shipped JNI library must be linked by zig against glibc 2.17
+# (`cargo zigbuild`: EMR 6 has glibc 2.26), and a plain `cargo build` beside it would
+# compile every crate a second time for the host (other linker and C compiler, other
+# artifacts). So every cargo command of the scripts runs through cargo-zigbuild, for the
+# one target below, in the release profile.
+PAWS_TARGET=x86_64-unknown-linux-gnu
+PAWS_GLIBC=${PAWS_GLIBC:-2.17}
+ZIGBUILD_VERSION=0.24.1
+ZIGLANG_VERSION=0.15.2
+
+# `ziglang` (zig as a PyPI wheel) and `cargo-zigbuild` from PyPI, pinned (bump both
+# together: a zig release can change its command line, which cargo-zigbuild follows), in
+# ${PAWS_CACHE:-~/.cache/paws}/zig-venv; puts them on PATH.
+need_zig() {
+    local cache=${PAWS_CACHE:-$HOME/.cache/paws}
+    local venv=$cache/zig-venv
+    local stamp=$venv/.paws-installed-$ZIGBUILD_VERSION-$ZIGLANG_VERSION
+    if [[ ! -f $stamp ]]; then
+        local python
+        python=$(command -v python3 || true)
+        if [[ -z $python ]]; then
+            echo "error: python3 (3.8+, with venv) is needed to install ziglang and cargo-zigbuild from PyPI" >&2
+            exit 1
+        fi
+        if [[ ! -x $venv/bin/python ]]; then
+            step "create $venv" "$python" -m venv "$venv"
+        fi
+        step "pip install ziglang cargo-zigbuild" "$venv/bin/python" -m pip install -q \
+            "ziglang==$ZIGLANG_VERSION" "cargo-zigbuild==$ZIGBUILD_VERSION"
+        touch "$stamp"
+    fi
+    export PATH="$venv/bin:$PATH"
+    # cargo-zigbuild finds zig through `python -m ziglang` when no `zig` is on PATH; say
+    # so explicitly, so an unrelated zig elsewhere on PATH is not picked up.
+    export CARGO_ZIGBUILD_ZIG_PATH="$venv/bin/python -m ziglang"
+    # zig's cache of compiled glibc stubs and compiler-rt lives with the venv.
+    export ZIG_GLOBAL_CACHE_DIR=${ZIG_GLOBAL_CACHE_DIR:-$cache/zig-cache}
+}
+
+# `paws_cargo <build|test|clippy> [args]`: cargo for the one paws target, release profile,
+# locked. RUSTFLAGS stays whatever the caller set (never target-cpu=native: executors may
+# run on older CPUs than the build machine); the explicit --target also keeps host
+# RUSTFLAGS away from build scripts.
+paws_cargo() {
+    local sub=$1
+    shift
+    [[ $sub == build ]] && sub=zigbuild
+    cargo-zigbuild "$sub" --release --locked --target "$PAWS_TARGET.$PAWS_GLIBC" "$@"
+}
+
+# Where paws_cargo puts binaries and the library (CARGO_TARGET_DIR is followed).
+paws_bin_dir() {
+    local dir=${CARGO_TARGET_DIR:-target}
+    mkdir -p "$dir"
+    echo "$(cd "$dir" && pwd)/$PAWS_TARGET/release"
+}
+
+# The packages every build selects: the CLI and the JNI library together, so that the
+# demo, the tests (--workspace) and scripts/build-native.sh resolve the same features
+# for every dependency and share one set of compiled crates.
+PAWS_BUILD_PACKAGES=(-p paws-cli -p paws-jni)

@@ -14,11 +14,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 need_rust
+need_zig
 step "model" bash scripts/fetch-model.sh
 step "cargo fmt" cargo fmt --all -- --check
-step "cargo clippy" cargo clippy --release --workspace --all-targets --locked -- -D warnings
+step "cargo clippy" paws_cargo clippy --workspace --all-targets -- -D warnings
 # The real-photo check must run where the model was fetched: a missing model fails.
 export PAWS_REQUIRE_MODEL=1
-step "cargo test" cargo test --release --workspace --locked
+step "cargo test" paws_cargo test --workspace
 step "spark" bash scripts/test-spark.sh
 step "spark clusters" bash scripts/test-cluster.sh

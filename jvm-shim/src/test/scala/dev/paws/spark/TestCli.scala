@@ -9,8 +9,11 @@ import org.junit.jupiter.api.Assertions._
 
 /**
  * The `paws` command line as an independent reference for the Spark engine: the binary
- * from `-Dpaws.cli=/path/to/paws`, `$CARGO_TARGET_DIR/release/paws` or
- * `../target/release/paws` (`-Dpaws.cli=none`: none), run from the repository root.
+ * from `-Dpaws.cli=/path/to/paws` (scripts/test-spark.sh passes the scripts' build), else
+ * the first built of `<target>/x86_64-unknown-linux-gnu/release/paws` (the scripts'
+ * target, see scripts/lib.sh) and `<target>/release/paws` (a plain `cargo build`), with
+ * `<target>` `$CARGO_TARGET_DIR` or `../target` (`-Dpaws.cli=none`: none), run from the
+ * repository root.
  */
 object TestCli {
   val repo: JPath = Paths.get(System.getProperty("user.dir")).getParent
@@ -20,8 +23,9 @@ object TestCli {
     val prop = System.getProperty("paws.cli", "")
     if (prop == "none") return None
     val candidates = (if (prop.nonEmpty) Seq(prop) else Nil) ++
-      sys.env.get("CARGO_TARGET_DIR").map(d => s"$d/release/paws").toSeq ++
-      Seq(repo.resolve("target/release/paws").toString)
+      (sys.env.get("CARGO_TARGET_DIR").toSeq :+ repo.resolve("target").toString).flatMap { d =>
+        Seq(s"$d/x86_64-unknown-linux-gnu/release/paws", s"$d/release/paws")
+      }
     candidates.map(new File(_)).find(f => f.isFile && f.canExecute)
   }
 
