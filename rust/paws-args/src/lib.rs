@@ -12,11 +12,21 @@ use paws_core::optimiser::updater::UpdaterKind;
 use paws_core::PawsError;
 use std::path::PathBuf;
 
+/// The exit code convention, shown after `--help` (and in README's CLI reference).
+pub const EXIT_CODES: &str = "\
+Exit status: 0 on success; 2 for a usage error (an unknown option, a missing or \
+unparsable value); 1 for any other error (a value that fails validation, missing or \
+invalid data, I/O). Errors print one `paws: error: <message>` on stderr.
+Runs are all or nothing: `experiment -o DIR` and `extract -o FILE` publish their output \
+only when all of it is written; a failed run leaves an existing DIR or FILE as it was \
+and puts its log in DIR.failed.log.";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "paws",
     version,
-    about = "Pet breed features and MLlib-exact linear models, in process"
+    about = "Pet breed features and MLlib-exact linear models, in process",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     /// Debug logging (RUST_LOG overrides).
@@ -39,8 +49,10 @@ pub enum Command {
         extractor: String,
     },
     /// Extract CNN features from a folder of photos into Parquet.
+    #[command(after_help = EXIT_CODES)]
     Extract(ExtractArgs),
     /// Train and evaluate the breed models over a sweep of train splits.
+    #[command(after_help = EXIT_CODES)]
     Experiment(ExperimentArgs),
 }
 
@@ -63,8 +75,8 @@ pub struct ExtractArgs {
     /// Model id recorded in the Parquet metadata [default: from the model file].
     #[arg(long)]
     pub model_id: Option<String>,
-    /// Square input size of the model.
-    #[arg(long, default_value_t = 224)]
+    /// Square input size of the model, in pixels.
+    #[arg(long, default_value_t = 224, allow_negative_numbers = true)]
     pub input_size: u32,
     /// Fail on the first undecodable image instead of skipping it.
     #[arg(long)]
@@ -153,28 +165,35 @@ pub struct ExperimentArgs {
     /// Every pair of classes in the data.
     #[arg(long, conflicts_with_all = ["class", "vs"])]
     pub all_pairs: bool,
-    /// Train splits: start:end:step (inclusive) or a comma list.
-    #[arg(long, default_value = "0.1:0.9:0.1")]
+    /// Train splits: start:end:step (inclusive) or a comma list; each split is the share
+    /// of every class used for training.
+    #[arg(long, default_value = "0.1:0.9:0.1", allow_hyphen_values = true)]
     pub splits: String,
-    #[arg(long, default_value_t = SgdParams::default().iterations)]
+    /// Number of SGD iterations (MLlib numIterations).
+    #[arg(long, default_value_t = SgdParams::default().iterations, allow_negative_numbers = true)]
     pub iterations: u32,
+    /// Model to train (MLlib SVMWithSGD or LogisticRegressionWithSGD).
     #[arg(long, value_enum, default_value_t = SgdParams::default().loss.into())]
     pub model: ModelKind,
     /// Base seed of the per-model splits.
-    #[arg(long, default_value_t = ExperimentConfig::default().seed)]
+    #[arg(long, default_value_t = ExperimentConfig::default().seed, allow_negative_numbers = true)]
     pub seed: u64,
-    #[arg(long, default_value_t = SgdParams::default().step_size)]
+    /// Initial step size, decaying as step/sqrt(t) (MLlib stepSize).
+    #[arg(long, default_value_t = SgdParams::default().step_size, allow_negative_numbers = true)]
     pub step_size: f64,
-    #[arg(long, default_value_t = SgdParams::default().reg_param)]
+    /// Regularisation parameter (MLlib regParam).
+    #[arg(long, default_value_t = SgdParams::default().reg_param, allow_negative_numbers = true)]
     pub reg_param: f64,
+    /// Regularisation (MLlib updater: SquaredL2Updater, L1Updater, SimpleUpdater).
     #[arg(long, value_enum, default_value_t = SgdParams::default().updater.into())]
     pub updater: Updater,
-    #[arg(long, default_value_t = SgdParams::default().mini_batch_fraction)]
+    /// Share of the training rows sampled for each iteration (MLlib miniBatchFraction).
+    #[arg(long, default_value_t = SgdParams::default().mini_batch_fraction, allow_negative_numbers = true)]
     pub mini_batch_fraction: f64,
-    /// MLlib's convergence tolerance (0 runs every iteration).
-    #[arg(long, default_value_t = SgdParams::default().convergence_tol)]
+    /// Convergence tolerance; 0 runs every iteration (MLlib convergenceTol).
+    #[arg(long, default_value_t = SgdParams::default().convergence_tol, allow_negative_numbers = true)]
     pub convergence_tol: f64,
-    /// Fit an intercept, the way MLlib's setIntercept(true) does.
+    /// Fit an intercept (MLlib setIntercept(true)).
     #[arg(long)]
     pub intercept: bool,
     /// Feature scaling.
@@ -186,19 +205,10 @@ pub struct ExperimentArgs {
     /// Extractor id for a legacy JSON folder.
     #[arg(long, default_value = "vgg16-fc2")]
     pub extractor: String,
-    /// Output folder: results.csv/.json/.md, accuracy.png, models/, paws.log.
+    /// Output folder: results.csv/.json/.md, accuracy.png, models/, paws.log; replaced
+    /// only by a complete run.
     #[arg(short, long, default_value = "out")]
     pub output: PathBuf,
-}
-
-impl Command {
-    /// Where the log is copied: the experiment's output folder.
-    pub fn log_file(&self) -> Option<PathBuf> {
-        match self {
-            Command::Experiment(a) => Some(a.output.join("paws.log")),
-            _ => None,
-        }
-    }
 }
 
 /// With no data or class arguments: the README's main job on the embedded sample.
@@ -248,9 +258,27 @@ impl ExperimentArgs {
             class_weighting: self.class_weighting,
             seed: self.seed,
         };
-        cfg.sgd.validate()?;
+        cfg.sgd.validate().map_err(name_the_option)?;
         Ok(cfg)
     }
+}
+
+/// The SGD parameters' MLlib names and the options that set them.
+const OPTIONS: [(&str, &str); 4] = [
+    ("stepSize", "--step-size"),
+    ("regParam", "--reg-param"),
+    ("miniBatchFraction", "--mini-batch-fraction"),
+    ("convergenceTol", "--convergence-tol"),
+];
+
+/// [`SgdParams::validate`]'s message (in MLlib's names) prefixed with the option.
+fn name_the_option(e: PawsError) -> PawsError {
+    if let PawsError::InvalidArgument(m) = &e {
+        if let Some((_, option)) = OPTIONS.iter().find(|(mllib, _)| m.starts_with(mllib)) {
+            return PawsError::invalid(format!("{option}: {m}"));
+        }
+    }
+    e
 }
 
 /// `PetBreedExperiment`'s arguments (those of `paws experiment`, without the command
@@ -334,5 +362,53 @@ mod tests {
             .contains("--class is required"));
         let help = parse_experiment(&s(&["--help"])).unwrap().unwrap_err();
         assert!(help.contains("--mini-batch-fraction"));
+        assert!(help.contains("Exit status"), "{help}");
+    }
+
+    #[test]
+    fn negative_values_reach_the_check_that_names_the_option() {
+        for (option, mllib) in OPTIONS {
+            let a = parse_experiment(&s(&[option, "-1"])).unwrap().unwrap();
+            let e = a.config().unwrap_err().to_string();
+            assert!(e.contains(option) && e.contains(mllib), "{e}");
+        }
+    }
+
+    #[test]
+    fn every_option_has_help_with_its_default() {
+        let help = parse_experiment(&s(&["--help"])).unwrap().unwrap_err();
+        let d = SgdParams::default();
+        for (option, text) in [
+            (
+                "--iterations",
+                format!("(MLlib numIterations) [default: {}]", d.iterations),
+            ),
+            (
+                "--step-size",
+                format!("(MLlib stepSize) [default: {}]", d.step_size),
+            ),
+            (
+                "--reg-param",
+                format!("(MLlib regParam) [default: {}]", d.reg_param),
+            ),
+            (
+                "--mini-batch-fraction",
+                format!(
+                    "(MLlib miniBatchFraction) [default: {}]",
+                    d.mini_batch_fraction
+                ),
+            ),
+        ] {
+            let at = help.find(option).unwrap();
+            let entry = &help[at..];
+            let entry = &entry[..entry[2..].find("\n      --").map_or(entry.len(), |i| i + 2)];
+            let flat = entry.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(&text), "{option}: {flat}");
+        }
+        let cmd = <Cli as clap::CommandFactory>::command();
+        let exp = cmd.find_subcommand("experiment").unwrap();
+        for arg in exp.get_arguments() {
+            assert!(arg.get_help().is_some(), "{} has no help", arg.get_id());
+        }
     }
 }

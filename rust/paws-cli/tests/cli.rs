@@ -25,8 +25,16 @@ fn text(o: &Output) -> String {
 
 /// Three well-separated breeds with a few noisy dimensions, seeded.
 fn synthetic(dir: &Path) -> PathBuf {
-    let breeds = ["Bengal", "beagle", "pug"];
-    let (per, dim) = (40, 12);
+    synthetic_with(
+        dir,
+        &[("Bengal", 40), ("beagle", 40), ("pug", 40)],
+        "features.parquet",
+    )
+}
+
+/// Well-separated breeds with the given numbers of rows, seeded.
+fn synthetic_with(dir: &Path, breeds: &[(&str, usize)], name: &str) -> PathBuf {
+    let dim = 12;
     let mut s: u64 = 0x9e3779b97f4a7c15;
     let mut rnd = || {
         s ^= s << 13;
@@ -35,7 +43,7 @@ fn synthetic(dir: &Path) -> PathBuf {
         (s >> 40) as f32 / (1u64 << 24) as f32
     };
     let (mut f, mut images, mut labels) = (Vec::new(), Vec::new(), Vec::new());
-    for (b, breed) in breeds.iter().enumerate() {
+    for (b, &(breed, per)) in breeds.iter().enumerate() {
         for i in 0..per {
             for j in 0..dim {
                 f.push(rnd() + if j % 3 == b { 1.5 } else { 0.0 });
@@ -56,9 +64,247 @@ fn synthetic(dir: &Path) -> PathBuf {
         "synthetic",
     )
     .unwrap();
-    let path = dir.join("features.parquet");
+    let path = dir.join(name);
     write_parquet(&path, &d).unwrap();
     path
+}
+
+/// Every file under `dir` with its bytes, by relative path.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The error style: one `paws: error:` line on stderr.
+fn assert_one_error(o: &Output, code: i32) {
+    assert_eq!(o.status.code(), Some(code), "{}", text(o));
+    assert_eq!(
+        stderr(o).matches("paws: error:").count(),
+        1,
+        "{}",
+        stderr(o)
+    );
+}
+
+fn experiment(features: &Path, class: &str, vs: &str, out: &str, cwd: &Path) -> Output {
+    paws(
+        &[
+            "experiment",
+            "--features",
+            features.to_str().unwrap(),
+            "--class",
+            class,
+            "--vs",
+            vs,
+            "--splits",
+            "0.5",
+            "-o",
+            out,
+        ],
+        cwd,
+    )
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_output_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic(dir.path());
+    let o = experiment(&features, "Bengal", "pug", "out", dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("out");
+    let before = snapshot(&out);
+    assert!(before.iter().any(|(p, _)| p == Path::new("paws.log")));
+
+    let o = experiment(&features, "Bengal", "unicorn", "out", dir.path());
+    assert_one_error(&o, 1);
+    assert!(
+        stderr(&o).contains("unknown class 'unicorn'"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(snapshot(&out), before, "the previous run is untouched");
+    assert_eq!(
+        names(dir.path()),
+        ["features.parquet", "out", "out.failed.log"]
+    );
+    let log = std::fs::read_to_string(dir.path().join("out.failed.log")).unwrap();
+    assert!(
+        log.contains("load: 120 rows") && log.contains("paws: error: ") && log.contains("unicorn"),
+        "{log}"
+    );
+
+    // A later successful run replaces the folder whole and drops the failed log.
+    let o = experiment(&features, "Bengal", "beagle", "out", dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(names(dir.path()), ["features.parquet", "out"]);
+    assert!(out.join("models/Bengal_vs_beagle.json").exists());
+    assert!(!out.join("models/Bengal_vs_pug.json").exists());
+}
+
+#[test]
+fn unwritable_models_or_output_fail_before_anything_is_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic(dir.path());
+    let o = experiment(&features, "Bengal", "pug", "out", dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("out");
+    let before = snapshot(&out);
+
+    // The model's file name is longer than any file system allows: the tables and the
+    // plot are written, models/ is not, and nothing is published.
+    let (long1, long2) = ("a".repeat(200), "b".repeat(100));
+    let long = synthetic_with(dir.path(), &[(&long1, 20), (&long2, 20)], "long.parquet");
+    let o = experiment(&long, &long1, &long2, "out", dir.path());
+    assert_one_error(&o, 1);
+    assert!(stderr(&o).contains("models/"), "{}", text(&o));
+    assert_eq!(snapshot(&out), before);
+    assert_eq!(
+        names(dir.path()),
+        ["features.parquet", "long.parquet", "out", "out.failed.log"]
+    );
+
+    // An output folder that cannot be created fails before the features are read.
+    std::fs::write(dir.path().join("file"), "x").unwrap();
+    for bad in ["file/out", "missing/out", "file"] {
+        let o = experiment(&features, "Bengal", "pug", bad, dir.path());
+        assert_one_error(&o, 1);
+        let t = stderr(&o);
+        assert!(t.contains(bad) && !t.contains("load:"), "{t}");
+    }
+    assert!(!dir.path().join("missing").exists());
+}
+
+#[test]
+fn a_class_without_training_rows_is_an_error_naming_it_and_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic_with(dir.path(), &[("Bengal", 40), ("pug", 3)], "f.parquet");
+    let o = paws(
+        &[
+            "experiment",
+            "--features",
+            features.to_str().unwrap(),
+            "--class",
+            "Bengal",
+            "--vs",
+            "pug",
+            "--splits",
+            "0.5,0.1",
+            "-o",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert_one_error(&o, 1);
+    let t = stderr(&o);
+    assert!(
+        t.contains("'pug' has no training rows at split 0.1") && !t.contains("phases:"),
+        "{t}"
+    );
+    assert_eq!(names(dir.path()), ["f.parquet", "out.failed.log"]);
+}
+
+#[test]
+fn usage_errors_exit_2_and_checked_values_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = synthetic(dir.path());
+    let f = features.to_str().unwrap();
+    let o = paws(&["experiment", "--bogus"], dir.path());
+    assert_one_error(&o, 2);
+    assert!(
+        stderr(&o).starts_with("paws: error: unexpected argument '--bogus'"),
+        "{}",
+        stderr(&o)
+    );
+    for (option, mllib) in [("--step-size", "stepSize"), ("--reg-param", "regParam")] {
+        let o = paws(
+            &[
+                "experiment",
+                "--features",
+                f,
+                "--class",
+                "Bengal",
+                "--vs",
+                "pug",
+                option,
+                "-1",
+            ],
+            dir.path(),
+        );
+        assert_one_error(&o, 1);
+        assert!(
+            stderr(&o).contains(&format!("paws: error: invalid argument: {option}: {mllib}")),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(names(dir.path()), ["features.parquet"]);
+    let o = paws(&["experiment", "--help"], dir.path());
+    assert!(o.status.success());
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("Exit status") && help.contains("Regularisation parameter (MLlib regParam)"),
+        "{help}"
+    );
+}
+
+#[test]
+fn extract_to_a_missing_folder_fails_before_decoding_any_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    std::fs::write(images.join("Bengal_1.jpg"), "not a picture").unwrap();
+    let o = paws(
+        &[
+            "extract",
+            "images",
+            "-o",
+            "missing/dir/x.parquet",
+            "--model",
+            "no-model.onnx",
+        ],
+        dir.path(),
+    );
+    assert_one_error(&o, 1);
+    let t = stderr(&o);
+    // The output is checked first: not the model, not an image.
+    assert!(
+        t.contains("missing/dir/x.parquet") && t.contains("does not exist"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("no-model") && !t.contains("Bengal_1") && !t.contains("extract:"),
+        "{t}"
+    );
+    assert!(!dir.path().join("missing").exists());
 }
 
 #[test]
@@ -247,7 +493,7 @@ fn unknown_class_exits_non_zero_and_lists_known_ones() {
         t.contains("unknown class 'unicorn'") && t.contains("Bengal, beagle, pug"),
         "{t}"
     );
-    assert!(!dir.path().join("out/results.csv").exists());
+    assert!(!dir.path().join("out").exists());
     let o = paws(
         &[
             "experiment",

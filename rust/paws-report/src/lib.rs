@@ -5,6 +5,7 @@
 //!   [`write_tables`];
 //! - [`plot`] has [`plot_accuracy`];
 //! - [`report`] has [`write_report`], the whole output folder of an experiment run;
+//! - [`staging`] has [`staging::StagedDir`], all-or-nothing output folders;
 //! - [`atomic`] has [`write_atomic`] and [`write_atomic_with`];
 //! - [`error`] has [`ReportError`], whose messages name the file concerned.
 
@@ -12,6 +13,7 @@ pub mod atomic;
 pub mod error;
 pub mod plot;
 pub mod report;
+pub mod staging;
 pub mod table;
 mod text;
 

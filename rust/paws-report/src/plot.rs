@@ -1,6 +1,12 @@
-//! The accuracy-against-split plot: one solid line with markers per comparison and, in
-//! the same colour, a thinner dashed line at the majority-class baseline. A model whose
-//! line lies on its dashed line has learnt nothing.
+//! The accuracy-against-split plot: one line with markers per comparison and, in the
+//! same colour, a thin dashed line at the majority-class baseline. A model whose line
+//! lies on its baseline has learnt nothing.
+//!
+//! Lines with equal values (several comparisons at 100 %, baselines at 50 %) lie on top
+//! of each other, so every comparison has its own dash pattern, marker shape and marker
+//! size (the first comparison's markers are the largest, so later ones drawn over them
+//! leave its edge visible), its baseline its own dash length, and the legend names the
+//! comparisons whose accuracy lines are identical.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -40,6 +46,47 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
+
+/// The accuracy line of comparison `i`: `None` is solid, `Some((dash, gap))` dashed.
+fn line_pattern(i: usize) -> Option<(u32, u32)> {
+    const PATTERNS: [Option<(u32, u32)>; 6] = [
+        None,
+        Some((14, 6)),
+        Some((5, 5)),
+        Some((24, 6)),
+        Some((9, 4)),
+        Some((3, 3)),
+    ];
+    PATTERNS[i % PATTERNS.len()]
+}
+
+/// The baseline of comparison `i`: (dash, gap), dashes of different lengths so that
+/// baselines at the same value show every colour.
+fn baseline_pattern(i: usize) -> (u32, u32) {
+    const PATTERNS: [(u32, u32); 5] = [(9, 6), (4, 11), (15, 10), (2, 7), (6, 3)];
+    PATTERNS[i % PATTERNS.len()]
+}
+
+/// Marker radius of comparison `i`: decreasing, so coinciding markers nest.
+fn marker_size(i: usize) -> i32 {
+    8 - (i % 4) as i32
+}
+
+/// The marker of comparison `i` at `at` (data coordinates in the chart, pixels in the
+/// legend): a filled circle, a filled triangle, a ring or an open triangle.
+fn marker<DB: DrawingBackend, C: Clone + 'static>(
+    i: usize,
+    at: C,
+    colour: RGBColor,
+) -> DynElement<'static, DB, C> {
+    let r = marker_size(i);
+    match i % 4 {
+        0 => Circle::new(at, r, colour.filled()).into_dyn(),
+        1 => TriangleMarker::new(at, r + 2, colour.filled()).into_dyn(),
+        2 => Circle::new(at, r, colour.stroke_width(3)).into_dyn(),
+        _ => TriangleMarker::new(at, r + 2, colour.stroke_width(2)).into_dyn(),
+    }
+}
 
 /// Draws test accuracy (%) against train split, one line per comparison
 /// (`class1 vs class2`; `… (N it.)` when the rows mix iteration counts), with the
@@ -212,29 +259,35 @@ fn draw(path: &Path, series: &[Series], title: &str) -> std::result::Result<(), 
     // Baselines first, so the accuracy lines are drawn over them.
     for (i, s) in series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
+        let (dash, gap) = baseline_pattern(i);
         chart
             .draw_series(DashedLineSeries::new(
                 s.baseline.iter().copied(),
-                9,
-                6,
+                dash,
+                gap,
                 colour.stroke_width(2),
             ))
             .map_err(|e| e.to_string())?;
     }
     for (i, s) in series.iter().enumerate() {
         let colour = PALETTE[i % PALETTE.len()];
-        chart
-            .draw_series(LineSeries::new(
-                s.points.iter().map(|&(x, y, _)| (x, y)),
+        let points = s.points.iter().map(|&(x, y, _)| (x, y));
+        match line_pattern(i) {
+            None => chart.draw_series(LineSeries::new(points, colour.stroke_width(3))),
+            Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(
+                points,
+                dash,
+                gap,
                 colour.stroke_width(3),
-            ))
-            .map_err(|e| e.to_string())?;
+            )),
+        }
+        .map_err(|e| e.to_string())?;
         chart
             .draw_series(s.points.iter().map(|&(x, y, flagged)| {
                 if flagged {
                     Cross::new((x, y), 7, colour.stroke_width(3)).into_dyn()
                 } else {
-                    Circle::new((x, y), 5, colour.filled()).into_dyn()
+                    marker(i, (x, y), colour)
                 }
             }))
             .map_err(|e| e.to_string())?;
@@ -257,6 +310,22 @@ const ROW: i32 = 24;
 const BASELINE_ENTRY: &str = "majority-class baseline";
 const FLAGGED_ENTRY: &str = "flagged model";
 
+/// A comparison's legend entry: its label, and "(= …)" naming the first earlier
+/// comparison whose accuracy line is identical (so hidden lines are accounted for).
+fn legend_entry(series: &[Series], i: usize) -> String {
+    let same = |a: &Series, b: &Series| {
+        a.points.len() == b.points.len()
+            && a.points
+                .iter()
+                .zip(&b.points)
+                .all(|(p, q)| p.0 == q.0 && p.1 == q.1)
+    };
+    match series[..i].iter().find(|earlier| same(earlier, &series[i])) {
+        Some(earlier) => format!("{} (= {})", series[i].label, earlier.label),
+        None => series[i].label.clone(),
+    }
+}
+
 fn any_flagged(series: &[Series]) -> bool {
     series.iter().any(|s| s.points.iter().any(|p| p.2))
 }
@@ -265,12 +334,11 @@ fn any_flagged(series: &[Series]) -> bool {
 /// 40 % of the picture.
 fn legend_width(series: &[Series], label: &Label) -> std::result::Result<u32, String> {
     let mut widest = 0.0f32;
-    let entries = series
-        .iter()
-        .map(|s| s.label.as_str())
-        .chain([BASELINE_ENTRY, FLAGGED_ENTRY]);
+    let entries = (0..series.len())
+        .map(|i| legend_entry(series, i))
+        .chain([BASELINE_ENTRY.to_string(), FLAGGED_ENTRY.to_string()]);
     for entry in entries {
-        widest = widest.max(label.width(entry)?);
+        widest = widest.max(label.width(&entry)?);
     }
     let width = widest.ceil() as u32 + (SAMPLE + GAP + 2 * MARGIN) as u32;
     Ok(width.min(PLOT_WIDTH * 2 / 5))
@@ -291,16 +359,21 @@ fn draw_legend<DB: DrawingBackend>(
     let mut y = 10 + ROW / 2; // level with the top of the plot area
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
 
-    for (i, s) in series.iter().enumerate() {
+    for i in 0..series.len() {
         let colour = PALETTE[i % PALETTE.len()];
-        area.draw(&PathElement::new(
-            vec![(x0, y), (x0 + SAMPLE, y)],
-            colour.stroke_width(3),
-        ))
+        let sample = vec![(x0, y), (x0 + SAMPLE, y)];
+        match line_pattern(i) {
+            None => area.draw(&PathElement::new(sample, colour.stroke_width(3))),
+            Some((dash, gap)) => area.draw(&DashedPathElement::new(
+                sample,
+                dash,
+                gap,
+                colour.stroke_width(3),
+            )),
+        }
         .map_err(err)?;
-        area.draw(&Circle::new((mid, y), 5, colour.filled()))
-            .map_err(err)?;
-        label.draw(area, &s.label, (text_x, y), anchor, false)?;
+        area.draw(&marker(i, (mid, y), colour)).map_err(err)?;
+        label.draw(area, &legend_entry(series, i), (text_x, y), anchor, false)?;
         y += ROW;
     }
 
@@ -320,4 +393,40 @@ fn draw_legend<DB: DrawingBackend>(
         label.draw(area, FLAGGED_ENTRY, (text_x, y), anchor, false)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(label: &str, ys: &[f64]) -> Series {
+        Series {
+            label: label.to_string(),
+            points: ys
+                .iter()
+                .enumerate()
+                .map(|(i, &y)| (i as f64, y, false))
+                .collect(),
+            baseline: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn identical_lines_are_named_in_the_legend_and_styled_apart() {
+        let s = [
+            series("A vs B", &[100.0, 100.0]),
+            series("A vs C", &[100.0, 100.0]),
+            series("B vs C", &[90.0, 100.0]),
+        ];
+        assert_eq!(legend_entry(&s, 0), "A vs B");
+        assert_eq!(legend_entry(&s, 1), "A vs C (= A vs B)");
+        assert_eq!(legend_entry(&s, 2), "B vs C");
+        for i in 0..4 {
+            for j in 0..i {
+                assert_ne!(line_pattern(i), line_pattern(j));
+                assert_ne!(baseline_pattern(i), baseline_pattern(j));
+                assert_ne!(marker_size(i), marker_size(j));
+            }
+        }
+    }
 }

@@ -85,3 +85,54 @@ fn render_check_plot_when_asked() {
         .unwrap();
     }
 }
+
+/// Rows where lines coincide: two comparisons at 100 % at every split, and all three
+/// baselines at 50 %.
+fn coinciding_rows() -> Vec<paws_core::experiment::results::ResultRow> {
+    let mut rows = Vec::new();
+    for i in 0..9 {
+        let split = (i + 1) as f64 / 10.0;
+        for (c1, c2, pct) in [
+            ("Bengal", "beagle", 100.0),
+            ("Bengal", "pug", 100.0),
+            ("beagle", "pug", 80.0 + i as f64),
+        ] {
+            let mut r = common::row(c1, c2, split, i + 1, pct);
+            r.majority_pct = 50.0;
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+#[test]
+fn lines_with_equal_values_are_all_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accuracy.png");
+    let rows = coinciding_rows();
+    plot_accuracy(&path, &rows, "all pairs").unwrap();
+    if let Ok(check) = std::env::var("PAWS_PLOT_CHECK_PAIRS") {
+        fs::copy(&path, check).unwrap();
+    }
+    let image = image::load_from_memory(&fs::read(&path).unwrap())
+        .unwrap()
+        .to_rgb8();
+    // The plot area only (the legend, on the right, shows every colour anyway).
+    let count = |colour: [u8; 3], ys: std::ops::Range<u32>| {
+        ys.flat_map(|y| (80..580).map(move |x| (x, y)))
+            .filter(|&(x, y)| image.get_pixel(x, y).0 == colour)
+            .count()
+    };
+    let (blue, orange, green) = ([31, 119, 180], [255, 127, 14], [44, 160, 44]);
+    // Both 100 % lines show near the top, and every baseline near 50 %: the upper and
+    // lower halves of the plot area.
+    let (top, bottom) = (40..300, 300..560);
+    for (name, colour) in [("first", blue), ("second", orange)] {
+        let n = count(colour, top.clone());
+        assert!(n > 100, "{name} 100 % line: {n} pixels");
+    }
+    for (name, colour) in [("first", blue), ("second", orange), ("third", green)] {
+        let n = count(colour, bottom.clone());
+        assert!(n > 50, "{name} baseline: {n} pixels");
+    }
+}

@@ -19,9 +19,9 @@ use std::path::Path;
 
 /// Reads and decodes the image file at `path` to RGB8. Errors name the file.
 pub fn decode_file(path: &Path) -> Result<RgbImage> {
-    let bytes = std::fs::read(path).map_err(|source| VisionError::Io {
+    let bytes = std::fs::read(path).map_err(|cause| VisionError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     decode_bytes(&bytes, path)
 }

@@ -6,11 +6,12 @@ pub type Result<T, E = VisionError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VisionError {
-    #[error("{path}: {source}")]
+    /// The message includes the OS error; it is deliberately not also `source()`,
+    /// which would print it twice in an error chain (`{:#}`).
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// The file is not an image paws can read: unknown format, truncated or corrupt.

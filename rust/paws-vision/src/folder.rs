@@ -34,9 +34,9 @@ pub struct Extraction {
 
 /// The regular, non-hidden files directly in `folder`, sorted by file name.
 pub fn list_files(folder: &Path) -> Result<Vec<PathBuf>> {
-    let io_err = |source| VisionError::Io {
+    let io_err = |cause| VisionError::Io {
         path: folder.to_path_buf(),
-        source,
+        cause,
     };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(folder).map_err(io_err)? {
@@ -50,7 +50,7 @@ pub fn list_files(folder: &Path) -> Result<Vec<PathBuf>> {
         match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => files.push(path),
             Ok(_) => {}
-            Err(source) => return Err(VisionError::Io { path, source }),
+            Err(cause) => return Err(VisionError::Io { path, cause }),
         }
     }
     files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));

@@ -1,14 +1,67 @@
 //! `paws experiment`: the breed experiment in process, with its table, models and plot.
+//!
+//! A run is all or nothing: everything is checked before training (arguments, output
+//! path, classes, training rows at every split), the run is written into a staged
+//! folder `DIR.tmp-<pid>` next to `DIR`, and only a complete run replaces `DIR`. A
+//! failed run leaves `DIR` as it was and its log in `DIR.failed.log`.
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use paws_args::ExperimentArgs;
 use paws_core::experiment::{self, CLI_ENGINE};
+use paws_report::staging::{sibling, StagedDir};
+use std::path::Path;
 use std::time::Instant;
+
+/// The log file inside the output folder.
+pub const LOG_FILE: &str = "paws.log";
 
 pub fn run(args: ExperimentArgs) -> Result<()> {
     let total = Instant::now();
     let cfg = args.config()?;
+    let dir = &args.output;
+    let staged = StagedDir::create(dir)?;
+    let failed_log = sibling(dir, ".failed.log");
+    logging_attach(staged.path(), &failed_log)?;
+    match write_run(&args, cfg, &staged) {
+        Ok(report) => {
+            staged
+                .publish()
+                .with_context(|| format!("publishing the run as {}", dir.display()))?;
+            // A failed run's log is obsolete once a run succeeds.
+            let _ = std::fs::remove_file(&failed_log);
+            println!("{}", report.table);
+            if let Some(note) = report.flagged_note() {
+                println!("{note}");
+            }
+            println!("table: {}", dir.join(paws_report::CSV_FILE).display());
+            println!("plot:  {}", dir.join(paws_report::PLOT_FILE).display());
+            for file in report.model_files() {
+                println!("best model: {}", dir.join(file).display());
+            }
+            log::info!("done in {:.3} s", total.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Err(e) => {
+            // Before `staged` is dropped (and deleted with the log in it).
+            crate::logging::keep_failed();
+            Err(e)
+        }
+    }
+}
+
+fn logging_attach(staged: &Path, failed_log: &Path) -> Result<()> {
+    let path = staged.join(LOG_FILE);
+    crate::logging::attach(&path, failed_log)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// Loads, trains and writes the whole run into the staged folder.
+fn write_run(
+    args: &ExperimentArgs,
+    cfg: experiment::ExperimentConfig,
+    staged: &StagedDir,
+) -> Result<paws_report::Report> {
     let path = args
         .features
         .clone()
@@ -31,20 +84,8 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
         out.times.evaluate.as_secs_f64()
     );
 
-    let dir = &args.output;
     let title = experiment::title(&cfg, data.extractor());
-    let report = paws_report::write_report(dir, &out.rows, &out.best, &title)
-        .with_context(|| format!("writing the report to {}", dir.display()))?;
-
-    println!("{}", report.table);
-    if let Some(note) = report.flagged_note() {
-        println!("{note}");
-    }
-    println!("table: {}", dir.join(paws_report::CSV_FILE).display());
-    println!("plot:  {}", dir.join(paws_report::PLOT_FILE).display());
-    for file in report.model_files() {
-        println!("best model: {}", dir.join(file).display());
-    }
-    log::info!("done in {:.3} s", total.elapsed().as_secs_f64());
-    Ok(())
+    let report = paws_report::write_report(staged.path(), &out.rows, &out.best, &title)
+        .context("writing the report")?;
+    Ok(report)
 }

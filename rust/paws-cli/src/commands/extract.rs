@@ -8,6 +8,12 @@ use paws_vision::{extract_folder, Extractor, ModelOptions};
 use std::time::Instant;
 
 pub fn run(args: ExtractArgs) -> Result<()> {
+    // Checked before the model is loaded and any image decoded: a run that cannot write
+    // its output fails at once. The file itself is written atomically at the end.
+    paws_report::staging::check_output_path(&args.output, false)?;
+    if !args.images.is_dir() {
+        bail!("{}: not a folder of images", args.images.display());
+    }
     let model = args
         .model
         .clone()
@@ -26,8 +32,7 @@ pub fn run(args: ExtractArgs) -> Result<()> {
             .then(|| args.logits_output.clone()),
         model_id: args.model_id.clone(),
     };
-    let extractor =
-        Extractor::load(&model, options).with_context(|| format!("loading {}", model.display()))?;
+    let extractor = Extractor::load(&model, options).context("loading the model")?;
     log::info!(
         "model {} ({}, {} features) loaded in {:.3} s",
         model.display(),
@@ -48,9 +53,7 @@ pub fn run(args: ExtractArgs) -> Result<()> {
     .with_context(|| format!("extracting {}", args.images.display()))?;
     bar.finish_and_clear();
     let secs = t.elapsed().as_secs_f64();
-    for (path, why) in &out.skipped {
-        log::warn!("skipped {}: {why}", path.display());
-    }
+    // Each skipped image was warned about once, as it was skipped.
     log::info!(
         "extract: {} images in {:.2} s ({:.1} images/s), {} skipped",
         out.dataset.len(),
@@ -58,8 +61,7 @@ pub fn run(args: ExtractArgs) -> Result<()> {
         out.dataset.len() as f64 / secs.max(1e-9),
         out.skipped.len()
     );
-    write_parquet(&args.output, &out.dataset)
-        .with_context(|| format!("writing {}", args.output.display()))?;
+    write_parquet(&args.output, &out.dataset).context("writing features")?;
     println!(
         "wrote {} rows × {} features to {} ({} skipped)",
         out.dataset.len(),

@@ -44,7 +44,7 @@ pub fn load_features(path: &Path, legacy_extractor: &str) -> Result<Dataset> {
     } else {
         parquet_io::read_parquet(path)
     }
-    .with_context(|| format!("reading features from {}", path.display()))?;
+    .context("reading features")?;
     log::info!(
         "load: {} rows × {} features ({} classes, extractor {}) from {} in {:.3} s",
         data.len(),

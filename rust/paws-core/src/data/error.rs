@@ -7,11 +7,12 @@ pub type Result<T, E = PawsError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PawsError {
-    #[error("{path}: {source}")]
+    /// The message includes the OS error; it is deliberately not also `source()`,
+    /// which would print it twice in an error chain (`{:#}`).
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     #[error("{path}: malformed feature JSON: {message}")]
@@ -66,7 +67,7 @@ impl PawsError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         PawsError::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 

@@ -148,6 +148,59 @@ pub fn comparisons(data: &Dataset, cfg: &ExperimentConfig) -> Result<Vec<Compari
     Ok(out)
 }
 
+/// Checks that every model of the plan has training rows of both labels: each class
+/// of a one-against-one comparison and the positive class of any comparison must keep
+/// at least one training row at every split (`round(split·n)` of its `n` rows), and so
+/// must the union of the other classes of a one-against-all comparison. Otherwise the
+/// model could not learn its label and its "best model" would be untrained, so this is
+/// an error that names the class and the split.
+pub fn check_training_rows(
+    data: &Dataset,
+    cfg: &ExperimentConfig,
+    comps: &[Comparison],
+) -> Result<()> {
+    let by_class = data.rows_by_class();
+    let n_train = |rows: usize, split: f64| ((split * rows as f64).round() as usize).min(rows);
+    for comp in comps {
+        let positive = data.class_name(comp.positive);
+        let mut sides: Vec<(String, Vec<usize>)> = vec![(
+            format!("'{positive}'"),
+            vec![by_class[comp.positive as usize].len()],
+        )];
+        if comp.negatives.len() == 1 {
+            let c = comp.negatives[0];
+            sides.push((
+                format!("'{}'", data.class_name(c)),
+                vec![by_class[c as usize].len()],
+            ));
+        } else {
+            sides.push((
+                format!(
+                    "'{}' (the classes other than '{positive}')",
+                    comp.negative_name
+                ),
+                comp.negatives
+                    .iter()
+                    .map(|&c| by_class[c as usize].len())
+                    .collect(),
+            ));
+        }
+        for &split in &cfg.splits {
+            for (name, strata) in &sides {
+                let rows: usize = strata.iter().sum();
+                if strata.iter().map(|&n| n_train(n, split)).sum::<usize>() == 0 {
+                    return Err(PawsError::invalid(format!(
+                        "{positive} vs {}: class {name} has no training rows at split {split} \
+                         ({rows} row(s), round({split} × rows) = 0); use a larger split or more data",
+                        comp.negative_name
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One model to train: its split and labels.
 #[derive(Debug, Clone)]
 pub struct ModelTask {
@@ -234,6 +287,42 @@ mod tests {
             .to_string()
             .contains("'x'"));
         assert!(parse_splits("0.1:0.2").is_err());
+    }
+
+    #[test]
+    fn a_class_without_training_rows_is_an_error_naming_it() {
+        use crate::data::dataset::Extractor;
+        // pug has 3 rows: round(0.1 × 3) = 0 training rows at split 0.1.
+        let labels: Vec<String> = ["Bengal"; 20]
+            .into_iter()
+            .chain(["pug"; 3])
+            .map(String::from)
+            .collect();
+        let n = labels.len();
+        let data = Dataset::new(
+            1,
+            (0..n).map(|i| i as f32).collect(),
+            (0..n).map(|i| format!("{}_{i}.jpg", labels[i])).collect(),
+            labels,
+            Extractor {
+                model: "t".into(),
+                dim: 1,
+            },
+            "t",
+        )
+        .unwrap();
+        let mut cfg = ExperimentConfig {
+            comparisons: vec![ComparisonSpec::Versus("Bengal".into(), vec!["pug".into()])],
+            splits: vec![0.5, 0.1],
+            ..Default::default()
+        };
+        let comps = comparisons(&data, &cfg).unwrap();
+        let e = check_training_rows(&data, &cfg, &comps)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'pug'") && e.contains("split 0.1"), "{e}");
+        cfg.splits = vec![0.5, 0.2];
+        check_training_rows(&data, &cfg, &comps).unwrap();
     }
 
     #[test]

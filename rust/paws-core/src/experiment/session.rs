@@ -7,7 +7,9 @@
 //! of the experiment (the best-model rule, the engine names, the log lines) live here
 //! only.
 
-use super::plan::{comparisons, plan, Comparison, ExperimentConfig, ModelTask};
+use super::plan::{
+    check_training_rows, comparisons, plan, Comparison, ExperimentConfig, ModelTask,
+};
 use super::results::ResultRow;
 use super::saved_model::{SavedModel, TrainingInfo, MODEL_FORMAT};
 use super::train::{linear_model, train_and_evaluate_many, Outcome, MAX_BATCH};
@@ -76,6 +78,7 @@ impl Session {
     ) -> Result<Session> {
         let t = Instant::now();
         let comps = comparisons(index, &cfg)?;
+        check_training_rows(index, &cfg, &comps)?;
         let tasks = plan(index, &cfg, &comps);
         Ok(Session {
             engine,
