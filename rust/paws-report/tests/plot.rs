@@ -72,16 +72,3 @@ fn plot_into_unwritable_directory_names_the_path() {
         "{err}"
     );
 }
-
-/// Renders the plot for a person to look at: `PAWS_PLOT_CHECK=/tmp/x.png cargo test`.
-#[test]
-fn render_check_plot_when_asked() {
-    if let Ok(path) = std::env::var("PAWS_PLOT_CHECK") {
-        plot_accuracy(
-            path.as_ref(),
-            &realistic_rows(),
-            "SVMWithSGD: test accuracy by train split",
-        )
-        .unwrap();
-    }
-}
