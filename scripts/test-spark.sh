@@ -93,7 +93,9 @@ check_test_hooks() {
 if command -v objdump >/dev/null 2>&1; then
     step "test hooks in the test library only" check_test_hooks
 fi
-# -B: no colours or progress bars in logs; verify = compile, test, package the jar.
+# -B: no colours or progress bars in logs (jvm-shim/.mvn/jvm.config: -Djansi.noreset=true, or
+# Maven 3.8's jansi writes ESC[0m resets even in batch mode); verify = compile, test,
+# package the jar.
 # shellcheck disable=SC2086
 step "mvn verify" mvn -B -Dstyle.color=never -f jvm-shim/pom.xml ${MVN_ARGS:-} -Dpaws.native.so="$bundled" \
     -Dpaws.test.native.lib="$test_so" -Dpaws.glibc.max="$glibc_max" verify

@@ -83,13 +83,40 @@ thread_local! {
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Panics so far, and how many of them print a backtrace.
+/// Panics so far (expected ones aside): the first prints a backtrace.
 static PANICS: AtomicUsize = AtomicUsize::new(0);
-const BACKTRACES: usize = 8;
+
+#[cfg(feature = "test-hooks")]
+thread_local! {
+    /// Set by a test hook just before it panics on purpose: the hook records that panic
+    /// for the exception as usual but does not write it to stderr.
+    static EXPECTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Test builds only: the next panic on this thread is provoked on purpose; it still
+/// becomes a `PawsNativeException` with its message and location, quietly.
+#[cfg(feature = "test-hooks")]
+pub fn expect_panic() {
+    EXPECTED.with(|e| e.set(true));
+}
+
+/// Whether this panic was announced by [`expect_panic`] (and forget the announcement).
+#[cfg(feature = "test-hooks")]
+fn take_expected() -> bool {
+    EXPECTED.try_with(|e| e.replace(false)).unwrap_or(false)
+}
+
+/// The shipped library has no test hooks: every panic is logged.
+#[cfg(not(feature = "test-hooks"))]
+fn take_expected() -> bool {
+    false
+}
 
 /// Installs (once per process) a panic hook that records the message and location for
-/// the exception, and writes them with a backtrace to stderr: on Spark that is the
-/// executor's log.
+/// the exception, and writes them to stderr: on Spark that is the executor's log. The
+/// first panic of the process comes with a backtrace; later ones are one line each (so
+/// that a task failing in a loop cannot flood the executor log), with a backtrace only
+/// when `RUST_BACKTRACE` (or `RUST_LIB_BACKTRACE`) asks for one.
 pub fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -99,23 +126,27 @@ pub fn install_panic_hook() {
                 .location()
                 .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
                 .unwrap_or_default();
+            let _ =
+                LAST_PANIC.try_with(|p| *p.borrow_mut() = Some(format!("Rust panic{at}: {msg}")));
+            if take_expected() {
+                return;
+            }
             let thread = std::thread::current();
             let thread = thread.name().unwrap_or("<unnamed>");
-            // A backtrace for the first panics of the process; then one line each, so
-            // that a task failing in a loop cannot flood the executor log.
-            let n = PANICS.fetch_add(1, Ordering::Relaxed);
-            let trace = if n < BACKTRACES {
-                format!("\n{}", std::backtrace::Backtrace::force_capture())
+            let trace = if PANICS.fetch_add(1, Ordering::Relaxed) == 0 {
+                std::backtrace::Backtrace::force_capture()
             } else {
-                String::new()
+                std::backtrace::Backtrace::capture()
+            };
+            let trace = match trace.status() {
+                std::backtrace::BacktraceStatus::Captured => format!("\n{trace}"),
+                _ => String::new(),
             };
             // Not eprintln!: a failing write must not panic inside the hook.
             let _ = writeln!(
                 std::io::stderr(),
                 "paws-jni: Rust panic in thread '{thread}'{at}: {msg}{trace}"
             );
-            let _ =
-                LAST_PANIC.try_with(|p| *p.borrow_mut() = Some(format!("Rust panic{at}: {msg}")));
         }));
     });
 }

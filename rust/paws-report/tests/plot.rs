@@ -73,19 +73,6 @@ fn plot_into_unwritable_directory_names_the_path() {
     );
 }
 
-/// Renders the plot for a person to look at: `PAWS_PLOT_CHECK=/tmp/x.png cargo test`.
-#[test]
-fn render_check_plot_when_asked() {
-    if let Ok(path) = std::env::var("PAWS_PLOT_CHECK") {
-        plot_accuracy(
-            path.as_ref(),
-            &realistic_rows(),
-            "SVMWithSGD: test accuracy by train split",
-        )
-        .unwrap();
-    }
-}
-
 /// Rows where lines coincide: two comparisons at 100 % at every split, and all three
 /// baselines at 50 %.
 fn coinciding_rows() -> Vec<paws_core::experiment::results::ResultRow> {

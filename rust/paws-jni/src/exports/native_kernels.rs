@@ -474,7 +474,8 @@ fn model_arg(
 }
 
 /// `void debugPanic(String message)`: panics in Rust (tests that a panic becomes a
-/// `PawsNativeException` and the JVM lives on).
+/// `PawsNativeException` and the JVM lives on). The panic is expected, so the hook
+/// does not log it (a real panic is logged).
 #[cfg(feature = "test-hooks")]
 #[no_mangle]
 pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_debugPanic<'l>(
@@ -484,6 +485,8 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_debugPanic<'l>(
 ) {
     guard::run(&mut env, "debugPanic", |env| {
         let msg = string_arg(env, &message, "message")?;
+        // On purpose: the exception carries the panic; stderr stays quiet.
+        guard::expect_panic();
         panic!("{msg}")
     })
 }

@@ -71,21 +71,27 @@ object PetBreedExperiment {
     }
     val spark = SparkSession.builder().appName("paws PetBreedExperiment").getOrCreate()
     try {
-      run(spark, args)
+      run(spark, args, s => print(s))
     } finally {
       spark.stop()
     }
   }
 
-  /** Runs the experiment on `spark`'s context (which stays open). */
-  def run(spark: SparkSession, args: Array[String]): Result = {
+  /** Runs the experiment on `spark`'s context (which stays open). The table and the
+    * output files go to the log at DEBUG (`main` prints them, like the CLI). */
+  def run(spark: SparkSession, args: Array[String]): Result =
+    run(spark, args, s => if (logger.isDebugEnabled) logger.debug(s.stripLineEnd))
+
+  /** Runs the experiment; `out` gets the table and the output files, as text ending
+    * with newlines. */
+  def run(spark: SparkSession, args: Array[String], out: String => Unit): Result = {
     val log = new RunLog(logger)
     val h = NativeExperiment.create(args)
     var output: String = null
     try {
       val info = mapper.readTree(NativeExperiment.info(h))
       output = info.get("output").asText()
-      execute(spark, args, h, info, log)
+      execute(spark, args, h, info, log, out)
     } catch {
       case e: Throwable =>
         log.error(s"${e.getClass.getSimpleName}: ${e.getMessage}")
@@ -108,7 +114,8 @@ object PetBreedExperiment {
       args: Array[String],
       h: Long,
       info: JsonNode,
-      log: RunLog): Result = {
+      log: RunLog,
+      out: String => Unit): Result = {
     val t0 = System.nanoTime()
     val sc = spark.sparkContext
     val conf = sc.hadoopConfiguration
@@ -152,16 +159,16 @@ object PetBreedExperiment {
         val report = mapper.readTree(NativeExperiment.writeReport(h, local.toString))
         val files = report.get("files").elements().asScala.map(_.asText()).toSeq
         val table = report.get("table").asText()
-        print(table)
+        out(table)
         val flagged = report.get("flagged").asInt()
         if (flagged > 0) {
-          println(s"$flagged of ${models.length} models predict a single class: their accuracy is " +
-            "only the majority share (see flag, majority_pct).")
+          out(s"$flagged of ${models.length} models predict a single class: their accuracy is " +
+            "only the majority share (see flag, majority_pct).\n")
         }
         val outDir = publish(conf, local, files, info.get("output").asText())
-        println(s"table: ${new HPath(outDir, "results.csv")}")
-        println(s"plot:  ${new HPath(outDir, "accuracy.png")}")
-        files.filter(_.startsWith("models/")).foreach(f => println(s"best model: ${new HPath(outDir, f)}"))
+        out(s"table: ${new HPath(outDir, "results.csv")}\n" +
+          s"plot:  ${new HPath(outDir, "accuracy.png")}\n" +
+          files.filter(_.startsWith("models/")).map(f => s"best model: ${new HPath(outDir, f)}\n").mkString)
         log.info(f"done in ${(System.nanoTime() - t0) / 1e9}%.3f s: ${models.length} models, output $outDir")
         Files.write(local.resolve("paws.log"), log.text.getBytes(StandardCharsets.UTF_8))
         publish(conf, local, Seq("paws.log"), outDir)

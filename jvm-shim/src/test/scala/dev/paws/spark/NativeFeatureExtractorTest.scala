@@ -202,7 +202,7 @@ class NativeFeatureExtractorTest {
     val (model, cli) = (realModel, TestCli.binary)
     if (required) assertTrue(model.isDefined, "PAWS_REQUIRE_MODEL=1 but the model is missing")
     Assumptions.assumeTrue(model.isDefined && cli.isDefined,
-      s"SKIPPED sameFeaturesAsPawsExtract: model $model, paws binary $cli (run scripts/fetch-model.sh " +
+      s"model $model, paws binary $cli (run scripts/fetch-model.sh " +
         "and cargo build --release -p paws-cli)")
     // Photo-like JPEGs: smooth colour fields with noise, of several sizes and aspect ratios.
     val dir = tempDir("jpegs")
