@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Assertions._
 
 /**
  * The `paws` command line as an independent reference for the Spark engine: the binary
- * from `-Dpaws.cli=/path/to/paws` (scripts/test-spark.sh passes the scripts' build), else
+ * from `-Dpaws.cli=/path/to/paws`, else
  * the first built of `<target>/x86_64-unknown-linux-gnu/release/paws` (the scripts'
  * target, see scripts/lib.sh) and `<target>/release/paws` (a plain `cargo build`), with
  * `<target>` `$CARGO_TARGET_DIR` or `../target` (`-Dpaws.cli=none`: none), run from the
