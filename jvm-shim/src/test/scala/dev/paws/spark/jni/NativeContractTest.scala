@@ -1,5 +1,6 @@
 package dev.paws.spark.jni
 
+import dev.paws.spark.{NativeLogisticRegressionWithSGD, NativeSVMWithSGD}
 import org.junit.jupiter.api.Assertions._
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.function.Executable
