@@ -367,7 +367,7 @@ mod tests {
 
     #[test]
     fn negative_values_reach_the_check_that_names_the_option() {
-        for (option, mllib) in OPTIONS {
+        for (mllib, option) in OPTIONS {
             let a = parse_experiment(&s(&[option, "-1"])).unwrap().unwrap();
             let e = a.config().unwrap_err().to_string();
             assert!(e.contains(option) && e.contains(mllib), "{e}");
