@@ -6,13 +6,16 @@
 #   bash scripts/demo.sh [extra paws experiment arguments]
 #
 # Outputs go to out/: results.csv/.json/.md, accuracy.png, models/, paws.log.
+#
+# The build is the quick one: `paws` without its `extract` feature (no CNN: tract alone
+# takes about 8 minutes to compile on 2 cores). Every crate it compiles has the features
+# of the full build (rust/workspace-hack, checked by scripts/check-one-build.py), so
+# scripts/build.sh and scripts/test.sh afterwards compile only what is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 need_rust
 need_zig
-# The same build as the tests' and the jar's (scripts/lib.sh): the JNI library is built
-# too, so scripts/test.sh afterwards compiles only the tests.
-step "build" paws_cargo build "${PAWS_BUILD_PACKAGES[@]}"
+step "build (quick: paws without extract)" paws_cargo build -p paws-cli --no-default-features
 step "experiment" "$(paws_bin_dir)/paws" experiment -o out "$@"

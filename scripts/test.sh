@@ -4,7 +4,8 @@
 #   bash scripts/test.sh
 #
 # Steps: the CNN model (scripts/fetch-model.sh, cached in ~/.cache/paws), formatting
-# and lint checks, all Rust tests (unit, integration, CLI end to end, the real-photo
+# and lint checks, the check that the demo's quick build and the full builds share every
+# compiled crate (scripts/check-one-build.py), all Rust tests (unit, integration, CLI end to end, the real-photo
 # check) in the release profile, which also builds the `paws` binary; then the Spark
 # shim's tests (scripts/test-spark.sh: the JNI library, Maven, Spark local mode); then
 # the cluster tests (scripts/test-cluster.sh: a standalone cluster on 127.0.0.1 and
@@ -17,6 +18,7 @@ need_rust
 need_zig
 step "model" bash scripts/fetch-model.sh
 step "cargo fmt" cargo fmt --all -- --check
+step "one build" python3 scripts/check-one-build.py
 step "cargo clippy" paws_cargo clippy --workspace --all-targets -- -D warnings
 # The real-photo check must run where the model was fetched: a missing model fails.
 export PAWS_REQUIRE_MODEL=1
@@ -25,3 +27,4 @@ export PAWS_REQUIRE_MODEL=1
 step "cargo test" paws_cargo test --workspace --exclude paws-bench
 step "spark" bash scripts/test-spark.sh
 step "spark clusters" bash scripts/test-cluster.sh
+echo "==> all tests passed in $SECONDS s" >&2

@@ -1,8 +1,8 @@
 //! `paws`: the in-process engine on the command line.
 //!
 //! A thin shell over the library crates: argument parsing, logging, progress and exit
-//! codes live here; every computation is in `paws-core`, `paws-vision` and
-//! `paws-report`, which the Spark engine shares.
+//! codes live here; every computation is in `paws-core`, `paws-vision` (feature
+//! `extract`, on by default) and `paws-report`, which the Spark engine shares.
 //!
 //! Errors: a usage error (clap rejects the command line) exits 2, any other error (a
 //! value that fails validation, data, I/O) exits 1; both print one line

@@ -19,12 +19,3 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         file.write_all(bytes).map_err(io_err)
     })
 }
-
-/// Atomically creates `path` with a writer that writes a path itself (plotters); see
-/// [`paws_core::data::atomic::write_atomic_with`].
-pub fn write_atomic_with<F>(path: &Path, write: F) -> Result<()>
-where
-    F: FnOnce(&Path) -> Result<()>,
-{
-    paws_core::data::atomic::write_atomic_with(path, |e| ReportError::io(path, e), write)
-}

@@ -6,7 +6,7 @@
 //! - [`plot`] has [`plot_accuracy`];
 //! - [`report`] has [`write_report`], the whole output folder of an experiment run;
 //! - [`staging`] has [`staging::StagedDir`], all-or-nothing output folders;
-//! - [`atomic`] has [`write_atomic`] and [`write_atomic_with`];
+//! - [`atomic`] has [`write_atomic`];
 //! - [`error`] has [`ReportError`], whose messages name the file concerned.
 
 pub mod atomic;
@@ -17,7 +17,7 @@ pub mod staging;
 pub mod table;
 mod text;
 
-pub use atomic::{write_atomic, write_atomic_with};
+pub use atomic::write_atomic;
 pub use error::{ReportError, Result};
 pub use plot::{plot_accuracy, PLOT_HEIGHT, PLOT_WIDTH};
 pub use report::{model_file, write_report, Report, MODELS_DIR, PLOT_FILE};

@@ -19,7 +19,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::{register_font, FontStyle};
 
-use crate::atomic::write_atomic_with;
+use crate::atomic::write_atomic;
 use crate::error::{ReportError, Result};
 use crate::text::{Label, FONT_BYTES};
 
@@ -102,9 +102,25 @@ pub fn plot_accuracy(path: &Path, rows: &[ResultRow], title: &str) -> Result<()>
             "no rows with finite values to plot",
         ));
     }
-    write_atomic_with(path, |temp| {
-        draw(temp, &series, title).map_err(|message| ReportError::plot(path, message))
-    })
+    let png = draw(&series, title)
+        .and_then(|pixels| encode_png(&pixels))
+        .map_err(|message| ReportError::plot(path, message))?;
+    write_atomic(path, &png)
+}
+
+/// PNG bytes of an RGB pixel buffer, through the `png` crate (the encoder `image` uses):
+/// plotters' `bitmap_encoder` would compile a second, older `image` and its codecs, and
+/// `image` itself is more than a plot needs (the demo's build has no image decoding).
+fn encode_png(rgb: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, PLOT_WIDTH, PLOT_HEIGHT);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(rgb))
+        .map_err(|e| format!("encoding the PNG: {e}"))?;
+    Ok(bytes)
 }
 
 fn ensure_font() -> std::result::Result<(), String> {
@@ -196,8 +212,15 @@ fn ranges(series: &[Series]) -> ((f64, f64), (f64, f64)) {
     ((x_min - x_pad, x_max + x_pad), (y_low, y_high))
 }
 
-fn draw(path: &Path, series: &[Series], title: &str) -> std::result::Result<(), String> {
-    let root = BitMapBackend::new(path, (PLOT_WIDTH, PLOT_HEIGHT)).into_drawing_area();
+/// Draws the plot into an RGB buffer of `PLOT_WIDTH` x `PLOT_HEIGHT` pixels.
+fn draw(series: &[Series], title: &str) -> std::result::Result<Vec<u8>, String> {
+    let mut pixels = vec![0u8; PLOT_WIDTH as usize * PLOT_HEIGHT as usize * 3];
+    draw_into(&mut pixels, series, title)?;
+    Ok(pixels)
+}
+
+fn draw_into(pixels: &mut [u8], series: &[Series], title: &str) -> std::result::Result<(), String> {
+    let root = BitMapBackend::with_buffer(pixels, (PLOT_WIDTH, PLOT_HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
 
     let title_label = Label::new(24.0, BLACK);

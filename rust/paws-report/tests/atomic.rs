@@ -1,7 +1,5 @@
+use paws_report::write_atomic;
 use std::fs;
-use std::io;
-
-use paws_report::{write_atomic, write_atomic_with, ReportError};
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -20,37 +18,6 @@ fn replaces_the_file_and_leaves_nothing_else() {
     write_atomic(&path, b"second").unwrap();
     assert_eq!(fs::read(&path).unwrap(), b"second");
     assert_eq!(entries(dir.path()), ["a.txt"]);
-}
-
-#[test]
-fn closure_gets_a_temp_path_with_the_same_extension_and_is_cleaned_up_on_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plot.png");
-    fs::write(&path, b"old").unwrap();
-    let err = write_atomic_with(&path, |temp| {
-        assert_eq!(temp.parent(), path.parent());
-        assert_eq!(temp.extension().unwrap(), "png");
-        assert!(temp.exists());
-        fs::write(temp, b"half").unwrap();
-        Err(ReportError::Io {
-            path: path.clone(),
-            cause: io::Error::other("boom"),
-        })
-    })
-    .unwrap_err();
-    assert!(err.to_string().contains("boom"));
-    assert_eq!(fs::read(&path).unwrap(), b"old", "destination untouched");
-    assert_eq!(entries(dir.path()), ["plot.png"], "temp file removed");
-
-    write_atomic_with(&path, |temp| {
-        fs::write(temp, b"new").map_err(|e| ReportError::Io {
-            path: temp.to_path_buf(),
-            cause: e,
-        })
-    })
-    .unwrap();
-    assert_eq!(fs::read(&path).unwrap(), b"new");
-    assert_eq!(entries(dir.path()), ["plot.png"]);
 }
 
 #[test]

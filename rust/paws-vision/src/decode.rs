@@ -2,7 +2,7 @@
 //!
 //! Photos as users have them are not always what their names say: a `.jpg` may hold a
 //! GIF or a PNG, and pixels come as greyscale, grey+alpha, RGBA, 16-bit or CMYK. Every
-//! supported format (JPEG, PNG, GIF, BMP, WebP, TIFF) and colour type is converted to
+//! supported format (JPEG, PNG, GIF, BMP, WebP) and colour type is converted to
 //! 8-bit RGB: alpha is dropped (not composited), greyscale is replicated, and an animated
 //! GIF gives its first frame. EXIF orientation is not applied, matching PIL's
 //! `Image.open(..).convert("RGB")` that reference pipelines use.
@@ -37,7 +37,7 @@ pub fn decode_bytes(bytes: &[u8], name: &Path) -> Result<RgbImage> {
     let format = reader.format().ok_or_else(|| {
         VisionError::decode(
             name,
-            "unrecognised image format (not JPEG, PNG, GIF, BMP, WebP or TIFF)",
+            "unrecognised image format (not JPEG, PNG, GIF, BMP or WebP)",
         )
     })?;
     if format == ImageFormat::Jpeg {

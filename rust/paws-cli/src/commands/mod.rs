@@ -2,6 +2,7 @@
 
 mod convert;
 mod experiment;
+#[cfg(feature = "extract")]
 mod extract;
 
 use anyhow::{Context, Result};
@@ -18,9 +19,24 @@ pub fn run(command: Command) -> Result<()> {
             output,
             extractor,
         } => convert::run(&folder, &output, &extractor),
-        Command::Extract(args) => extract::run(args),
+        Command::Extract(args) => extract(args),
         Command::Experiment(args) => experiment::run(args),
     }
+}
+
+#[cfg(feature = "extract")]
+fn extract(args: paws_args::ExtractArgs) -> Result<()> {
+    extract::run(args)
+}
+
+/// A `paws` built without the `extract` feature (scripts/demo.sh's quick build) says how
+/// to get the full one.
+#[cfg(not(feature = "extract"))]
+fn extract(_args: paws_args::ExtractArgs) -> Result<()> {
+    anyhow::bail!(
+        "this paws was built without feature extraction (scripts/demo.sh's quick build); \
+         build the full paws with `bash scripts/build.sh`"
+    )
 }
 
 /// The embedded sample's features, relative to the working directory or, for a binary

@@ -22,8 +22,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> crate::Result<()> {
     })
 }
 
-/// Atomically creates `path` with a writer that writes a path itself (plotters' bitmap
-/// backend, Parquet's writer on a file).
+/// Atomically creates `path` with a writer that writes a path itself (Parquet's writer
+/// on a file).
 ///
 /// `write` is given a temporary path in the same directory as `path`, ending with the
 /// same extension (`.png` for `plot.png`; writers that pick the format from the
@@ -117,5 +117,41 @@ fn sync_dir(dir: &Path) {
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The number of entries of `dir`: 1 when only the destination is there.
+    fn entry_count(dir: &Path) -> usize {
+        fs::read_dir(dir).unwrap().count()
+    }
+
+    #[test]
+    fn writer_gets_a_temp_path_with_the_same_extension_and_it_is_removed_on_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("features.parquet");
+        fs::write(&path, b"old").unwrap();
+        let err = write_atomic_with(
+            &path,
+            |e| e,
+            |temp| {
+                assert_eq!(temp.parent(), path.parent());
+                assert_eq!(temp.extension().unwrap(), "parquet");
+                assert!(temp.exists());
+                fs::write(temp, b"half").unwrap();
+                Err(io::Error::other("boom"))
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "boom");
+        assert_eq!(fs::read(&path).unwrap(), b"old", "destination untouched");
+        assert_eq!(entry_count(dir.path()), 1, "temp file removed");
+
+        write_atomic_with(&path, |e| e, |temp| fs::write(temp, b"new")).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(entry_count(dir.path()), 1);
     }
 }
