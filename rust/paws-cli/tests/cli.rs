@@ -115,23 +115,19 @@ fn assert_one_error(o: &Output, code: i32) {
     );
 }
 
+/// `paws experiment --features F --class C --vs V` and then `extra`.
+fn experiment_with(features: &Path, class: &str, vs: &str, extra: &[&str], cwd: &Path) -> Output {
+    let f = features.to_str().unwrap();
+    let args = [
+        &["experiment", "--features", f, "--class", class, "--vs", vs][..],
+        extra,
+    ]
+    .concat();
+    paws(&args, cwd)
+}
+
 fn experiment(features: &Path, class: &str, vs: &str, out: &str, cwd: &Path) -> Output {
-    paws(
-        &[
-            "experiment",
-            "--features",
-            features.to_str().unwrap(),
-            "--class",
-            class,
-            "--vs",
-            vs,
-            "--splits",
-            "0.5",
-            "-o",
-            out,
-        ],
-        cwd,
-    )
+    experiment_with(features, class, vs, &["--splits", "0.5", "-o", out], cwd)
 }
 
 #[test]
@@ -207,20 +203,11 @@ fn unwritable_models_or_output_fail_before_anything_is_published() {
 fn a_class_without_training_rows_is_an_error_naming_it_and_the_split() {
     let dir = tempfile::tempdir().unwrap();
     let features = synthetic_with(dir.path(), &[("Bengal", 40), ("pug", 3)], "f.parquet");
-    let o = paws(
-        &[
-            "experiment",
-            "--features",
-            features.to_str().unwrap(),
-            "--class",
-            "Bengal",
-            "--vs",
-            "pug",
-            "--splits",
-            "0.5,0.1",
-            "-o",
-            "out",
-        ],
+    let o = experiment_with(
+        &features,
+        "Bengal",
+        "pug",
+        &["--splits", "0.5,0.1", "-o", "out"],
         dir.path(),
     );
     assert_one_error(&o, 1);
@@ -236,7 +223,6 @@ fn a_class_without_training_rows_is_an_error_naming_it_and_the_split() {
 fn usage_errors_exit_2_and_checked_values_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let features = synthetic(dir.path());
-    let f = features.to_str().unwrap();
     let o = paws(&["experiment", "--bogus"], dir.path());
     assert_one_error(&o, 2);
     assert!(
@@ -245,20 +231,7 @@ fn usage_errors_exit_2_and_checked_values_exit_1() {
         stderr(&o)
     );
     for (option, mllib) in [("--step-size", "stepSize"), ("--reg-param", "regParam")] {
-        let o = paws(
-            &[
-                "experiment",
-                "--features",
-                f,
-                "--class",
-                "Bengal",
-                "--vs",
-                "pug",
-                option,
-                "-1",
-            ],
-            dir.path(),
-        );
+        let o = experiment_with(&features, "Bengal", "pug", &[option, "-1"], dir.path());
         assert_one_error(&o, 1);
         assert!(
             stderr(&o).contains(&format!("paws: error: invalid argument: {option}: {mllib}")),
