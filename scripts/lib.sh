@@ -112,3 +112,22 @@ paws_bin_dir() {
 # demo, the tests (--workspace) and scripts/build-native.sh resolve the same features
 # for every dependency and share one set of compiled crates.
 PAWS_BUILD_PACKAGES=(-p paws-cli -p paws-jni)
+
+# moto's S3 server (`moto[server]` from PyPI, pinned) for the S3 tests, in
+# ${PAWS_CACHE:-~/.cache/paws}/moto-venv; exports PAWS_MOTO_SERVER (the tests start and
+# stop their own server on 127.0.0.1) and PAWS_REQUIRE_MOTO=1 (a test that cannot start
+# it fails instead of skipping).
+MOTO_VERSION=5.2.5
+need_moto() {
+    local cache=${PAWS_CACHE:-$HOME/.cache/paws}
+    local venv=$cache/moto-venv
+    local stamp=$venv/.paws-installed-$MOTO_VERSION
+    if [[ ! -f $stamp ]]; then
+        rm -rf "$venv"
+        step "venv with moto[server]==$MOTO_VERSION in $venv" bash -c \
+            "python3 -m venv '$venv' && '$venv/bin/pip' install -q 'moto[server]==$MOTO_VERSION'"
+        touch "$stamp"
+    fi
+    export PAWS_MOTO_SERVER=$venv/bin/moto_server
+    export PAWS_REQUIRE_MOTO=1
+}

@@ -5,8 +5,9 @@
 #
 # Steps: the CNN model (scripts/fetch-model.sh, cached in ~/.cache/paws), formatting
 # and lint checks, the check that the demo's quick build and the full builds share every
-# compiled crate (scripts/check-one-build.py), all Rust tests (unit, integration, CLI end to end, the real-photo
-# check) in the release profile, which also builds the `paws` binary; then the Spark
+# compiled crate (scripts/check-one-build.py), all Rust tests (unit, integration, CLI
+# end to end, s3:// against moto's S3 server from PyPI, the real-photo check) in the
+# release profile, which also builds the `paws` binary; then the Spark
 # shim's tests (scripts/test-spark.sh: the JNI library, Maven, Spark local mode); then
 # the cluster tests (scripts/test-cluster.sh: a standalone cluster on 127.0.0.1 and
 # spark-submit in YARN cluster mode on MiniYARNCluster, with pyspark from PyPI).
@@ -22,6 +23,8 @@ step "one build" python3 scripts/check-one-build.py
 step "cargo clippy" paws_cargo clippy --workspace --all-targets -- -D warnings
 # The real-photo check must run where the model was fetched: a missing model fails.
 export PAWS_REQUIRE_MODEL=1
+# The S3 tests run against moto's server (a missing server fails them).
+need_moto
 # paws-bench has no tests, and its dependencies (gemm, criterion) would turn on other
 # features of shared crates (half, bytemuck) and compile arrow and tract a second time.
 step "cargo test" paws_cargo test --workspace --exclude paws-bench

@@ -10,6 +10,7 @@
 
 mod commands;
 mod logging;
+mod storage;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -3,7 +3,9 @@
 //! A run is all or nothing: everything is checked before training (arguments, output
 //! path, classes, training rows at every split), the run is written into a staged
 //! folder `DIR.tmp-<pid>` next to `DIR`, and only a complete run replaces `DIR`. A
-//! failed run leaves `DIR` as it was and its log in `DIR.failed.log`.
+//! failed run leaves `DIR` as it was and its log in `DIR.failed.log`. An `s3://` output
+//! goes through the same staging in a temporary folder and is uploaded when complete,
+//! `_SUCCESS` last (`crate::storage`).
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,7 +21,9 @@ pub const LOG_FILE: &str = "paws.log";
 pub fn run(args: ExperimentArgs) -> Result<()> {
     let total = Instant::now();
     let cfg = args.config()?;
-    let dir = &args.output;
+    // An s3:// output is written locally first (same staging), then uploaded.
+    let output = crate::storage::Output::new(&args.output)?;
+    let dir = output.local();
     let staged = StagedDir::create(dir)?;
     let failed_log = sibling(dir, ".failed.log");
     logging_attach(staged.path(), &failed_log)?;
@@ -28,16 +32,17 @@ pub fn run(args: ExperimentArgs) -> Result<()> {
             staged
                 .publish()
                 .with_context(|| format!("publishing the run as {}", dir.display()))?;
+            output.publish_dir()?;
             // A failed run's log is obsolete once a run succeeds.
             let _ = std::fs::remove_file(&failed_log);
             println!("{}", report.table);
             if let Some(note) = report.flagged_note() {
                 println!("{note}");
             }
-            println!("table: {}", dir.join(paws_report::CSV_FILE).display());
-            println!("plot:  {}", dir.join(paws_report::PLOT_FILE).display());
+            println!("table: {}", output.shown(paws_report::CSV_FILE));
+            println!("plot:  {}", output.shown(paws_report::PLOT_FILE));
             for file in report.model_files() {
-                println!("best model: {}", dir.join(file).display());
+                println!("best model: {}", output.shown(file));
             }
             log::info!("done in {:.3} s", total.elapsed().as_secs_f64());
             Ok(())
@@ -66,7 +71,8 @@ fn write_run(
         .features
         .clone()
         .unwrap_or_else(super::embedded_features);
-    let data = super::load_features(&path, &args.extractor)?;
+    let input = crate::storage::input(&path)?;
+    let data = super::load_features(&input.path, &args.extractor)?;
 
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} models, {elapsed} (eta {eta})")

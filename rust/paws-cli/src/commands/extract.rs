@@ -10,10 +10,8 @@ use std::time::Instant;
 pub fn run(args: ExtractArgs) -> Result<()> {
     // Checked before the model is loaded and any image decoded: a run that cannot write
     // its output fails at once. The file itself is written atomically at the end.
-    paws_report::staging::check_output_path(&args.output, false)?;
-    if !args.images.is_dir() {
-        bail!("{}: not a folder of images", args.images.display());
-    }
+    let output = crate::storage::Output::new(&args.output)?;
+    paws_report::staging::check_output_path(output.local(), false)?;
     let model = args
         .model
         .clone()
@@ -23,6 +21,12 @@ pub fn run(args: ExtractArgs) -> Result<()> {
             "model {} not found: run scripts/fetch-model.sh for the default EfficientNet-Lite0, or pass --model",
             model.display()
         );
+    }
+    // Photos on S3 are downloaded into a temporary folder first (a bounded number at a
+    // time, each streamed to disk).
+    let images = crate::storage::input(&args.images)?;
+    if !images.path.is_dir() {
+        bail!("{}: not a folder of images", args.images.display());
     }
     let t = Instant::now();
     let options = ModelOptions {
@@ -46,7 +50,7 @@ pub fn run(args: ExtractArgs) -> Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec} (eta {eta})")
             .expect("template"),
     );
-    let out = extract_folder(&args.images, &extractor, args.strict, &|done, total| {
+    let out = extract_folder(&images.path, &extractor, args.strict, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })
@@ -61,7 +65,8 @@ pub fn run(args: ExtractArgs) -> Result<()> {
         out.dataset.len() as f64 / secs.max(1e-9),
         out.skipped.len()
     );
-    write_parquet(&args.output, &out.dataset).context("writing features")?;
+    write_parquet(output.local(), &out.dataset).context("writing features")?;
+    output.publish_file()?;
     println!(
         "wrote {} rows × {} features to {} ({} skipped)",
         out.dataset.len(),
