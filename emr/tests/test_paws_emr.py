@@ -217,13 +217,20 @@ def new_cluster(env, bucket):
     return ok(paws_emr(env, "create-cluster", "--bucket", bucket)).stdout.strip()
 
 
-def add_steps(env, bucket, cluster_id):
-    proc = ok(paws_emr(env, "add-steps", "--bucket", bucket, "--cluster-id", cluster_id,
+@pytest.fixture(scope="module")
+def cluster_with_steps(aws_env, s3):
+    """One cluster with the two steps of a --class Bengal --vs all run, made by paws-emr
+    create-cluster and add-steps; shared by the add-steps and wait tests (each aws CLI
+    call takes about a second). Moto keeps step 1 RUNNING and step 2 PENDING."""
+    bucket = "paws-shared-%d" % time.time_ns()
+    s3.create_bucket(Bucket=bucket)
+    cluster_id = new_cluster(aws_env, bucket)
+    proc = ok(paws_emr(aws_env, "add-steps", "--bucket", bucket, "--cluster-id", cluster_id,
                        "--photos", "s3://%s/pets/photos/" % bucket,
                        "--features", "s3://%s/pets/features/" % bucket,
                        "--out", "s3://%s/pets/runs/bengal/" % bucket,
                        "--class", "Bengal", "--vs", "all"))
-    return proc.stdout.split()
+    return bucket, cluster_id, proc.stdout.split()
 
 
 # --- tests ------------------------------------------------------------------------------
@@ -280,9 +287,8 @@ def test_configurations_subcommand_prints_the_same(aws_env):
     assert confs[1]["Classification"] == "spark-log4j2"
 
 
-def test_add_steps(aws_env, emr, bucket):
-    cluster_id = new_cluster(aws_env, bucket)
-    step_ids = add_steps(aws_env, bucket, cluster_id)
+def test_add_steps(emr, cluster_with_steps):
+    bucket, cluster_id, step_ids = cluster_with_steps
     assert len(step_ids) == 2
     steps = steps_in_order(emr, cluster_id)
     assert [s["Id"] for s in steps] == step_ids
@@ -301,30 +307,27 @@ def test_add_steps_needs_class_and_vs_or_all_pairs(aws_env, bucket):
     assert "--all-pairs" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_wait_times_out_on_moto_running_step(aws_env, bucket):
+def test_wait_times_out_on_moto_running_step(aws_env, cluster_with_steps):
     # Real moto state: the first step stays RUNNING.
-    cluster_id = new_cluster(aws_env, bucket)
-    step_ids = add_steps(aws_env, bucket, cluster_id)
+    _, cluster_id, step_ids = cluster_with_steps
     proc = paws_emr(aws_env, "wait", "--cluster-id", cluster_id, "--step-id", step_ids[0],
-                    "--timeout", "1.5", "--poll-seconds", "0.5")
+                    "--timeout", "0.5", "--poll-seconds", "0.2")
     assert proc.returncode == 1
     assert "timed out" in proc.stderr and step_ids[0] in proc.stderr
     assert "RUNNING" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_wait_completed(shim_env, bucket):
-    cluster_id = new_cluster(shim_env, bucket)
-    step_ids = add_steps(shim_env, bucket, cluster_id)
+def test_wait_completed(shim_env, cluster_with_steps):
+    _, cluster_id, step_ids = cluster_with_steps
     env = dict(shim_env, PAWS_FAKE_STEP_STATE="COMPLETED")
     ok(paws_emr(env, "wait", "--cluster-id", cluster_id, "--step-id", *step_ids,
                 "--poll-seconds", "0.1"))
 
 
-def test_wait_failed_prints_details_and_logs(shim_env, bucket):
+def test_wait_failed_prints_details_and_logs(shim_env, cluster_with_steps):
     # moto cannot fail a step: the shim reports FAILED for the step moto has.
-    cluster_id = new_cluster(shim_env, bucket)
-    step_ids = add_steps(shim_env, bucket, cluster_id)
+    bucket, cluster_id, step_ids = cluster_with_steps
     env = dict(shim_env, PAWS_FAKE_STEP_STATE="FAILED")
     proc = paws_emr(env, "wait", "--cluster-id", cluster_id, "--step-id", *step_ids,
                     "--poll-seconds", "0.1")
@@ -370,11 +373,17 @@ def test_terminate(aws_env, emr, bucket):
     assert state in ("TERMINATING", "TERMINATED")
 
 
-def test_failing_aws_command_is_reported(aws_env):
-    proc = paws_emr(aws_env, "terminate", "--cluster-id", "j-DOESNOTEXIST")
+def test_failing_aws_command_is_reported(aws_env, artifacts):
+    # A bucket that does not exist: S3 answers 404 NoSuchBucket (no retries, unlike
+    # moto's 500 for an unknown cluster id).
+    jar, model = artifacts
+    proc = paws_emr(aws_env, "upload", "--bucket", "paws-no-such-bucket", "--jar", jar,
+                    "--model", model)
     assert proc.returncode == 1
     assert "aws command failed" in proc.stderr
-    assert "aws --output json emr terminate-clusters --cluster-ids j-DOESNOTEXIST" in proc.stderr
+    assert "aws --output json s3 cp --only-show-errors %s s3://paws-no-such-bucket/paws/jars/" \
+        "paws-spark-0.1.0.jar" % jar in proc.stderr  # the command, as run
+    assert "NoSuchBucket" in proc.stderr  # the aws CLI's stderr
     assert "Traceback" not in proc.stderr
 
 
