@@ -16,4 +16,5 @@ export PATH="$venv/bin:$PATH"
 if [[ -z "${PAWS_MOTO_SERVER:-}" && -x "$venv/bin/moto_server" ]]; then
     export PAWS_MOTO_SERVER="$venv/bin/moto_server"
 fi
-exec "$venv/bin/python" -m pytest -q "$here" "$@"
+# -rs: a skip (no moto server) says why.
+exec "$venv/bin/python" -m pytest -q -rs "$here" "$@"
