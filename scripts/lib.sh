@@ -113,21 +113,33 @@ paws_bin_dir() {
 # for every dependency and share one set of compiled crates.
 PAWS_BUILD_PACKAGES=(-p paws-cli -p paws-jni)
 
-# moto's S3 server (`moto[server]` from PyPI, pinned) for the S3 tests, in
-# ${PAWS_CACHE:-~/.cache/paws}/moto-venv; exports PAWS_MOTO_SERVER (the tests start and
-# stop their own server on 127.0.0.1) and PAWS_REQUIRE_MOTO=1 (a test that cannot start
-# it fails instead of skipping).
-MOTO_VERSION=5.2.5
-need_moto() {
-    local cache=${PAWS_CACHE:-$HOME/.cache/paws}
-    local venv=$cache/moto-venv
-    local stamp=$venv/.paws-installed-$MOTO_VERSION
+# The local AWS of the S3 and EMR tests, pinned from PyPI, in
+# ${PAWS_CACHE:-~/.cache/paws}/aws-venv: moto's server (S3 and EMR on 127.0.0.1; each
+# test starts and stops its own), the aws CLI (emr/paws-emr drives it) and pytest (the
+# EMR kit's tests).
+AWS_TOOLS=("moto[server]==5.2.5" "awscli==1.46.2" "pytest==8.3.4")
+aws_venv() { echo "${PAWS_CACHE:-$HOME/.cache/paws}/aws-venv"; }
+
+# Installs the venv when missing or when its pins changed. Exports nothing, so that
+# scripts/test.sh can run it in the background while clippy compiles.
+install_aws_tools() {
+    local venv stamp
+    venv=$(aws_venv)
+    stamp=$venv/.paws-installed-$(echo "${AWS_TOOLS[*]}" | md5sum | cut -c1-12)
     if [[ ! -f $stamp ]]; then
         rm -rf "$venv"
-        step "venv with moto[server]==$MOTO_VERSION in $venv" bash -c \
-            "python3 -m venv '$venv' && '$venv/bin/pip' install -q 'moto[server]==$MOTO_VERSION'"
+        step "venv with ${AWS_TOOLS[*]} in $venv" bash -c \
+            'python3 -m venv "$0" && "$0/bin/pip" install -q "$@"' "$venv" "${AWS_TOOLS[@]}"
         touch "$stamp"
     fi
-    export PAWS_MOTO_SERVER=$venv/bin/moto_server
+}
+
+# Installs the venv if needed and exports PAWS_AWS_VENV, PAWS_MOTO_SERVER and
+# PAWS_REQUIRE_MOTO=1 (a test that cannot start moto fails instead of skipping).
+need_aws_tools() {
+    install_aws_tools
+    export PAWS_AWS_VENV
+    PAWS_AWS_VENV=$(aws_venv)
+    export PAWS_MOTO_SERVER=$PAWS_AWS_VENV/bin/moto_server
     export PAWS_REQUIRE_MOTO=1
 }

@@ -3,7 +3,8 @@
 # Maven Surefire): parity with MLlib, PetBreedExperiment's table against `paws
 # experiment`'s (and against the `paws` binary when one is built), model save/load, Rust
 # panics and errors as Java exceptions, bad shapes, label validation, the native loader,
-# the library's glibc floor (no GLIBC_x.y above 2.26: EMR 6 / Amazon Linux 2).
+# the library's glibc floor (no GLIBC_x.y above 2.26: EMR 6 / Amazon Linux 2), both
+# spark-submit mains on s3a:// against moto's S3 server (S3aTest).
 #
 #   bash scripts/test-spark.sh            # scripts/build-native.sh twice, then mvn verify
 #   MVN_ARGS="-o" bash scripts/test-spark.sh   # extra Maven arguments (here: offline)
@@ -32,6 +33,8 @@ need_java_maven() {
     fi
 }
 need_java_maven
+# S3aTest's local S3 server (moto, pinned, from PyPI; see scripts/lib.sh).
+need_aws_tools
 
 # Two libraries, both cargo zigbuild against glibc 2.17 (scripts/build-native.sh), so
 # that they load on EMR 6 (Amazon Linux 2, glibc 2.26) as well as on this machine: the

@@ -20,14 +20,27 @@ need_zig
 step "model" bash scripts/fetch-model.sh
 step "cargo fmt" cargo fmt --all -- --check
 step "one build" python3 scripts/check-one-build.py
+# The local AWS (about a minute of downloads on a fresh machine) installs while clippy
+# compiles; its output is shown after clippy's.
+aws_log=$(mktemp)
+install_aws_tools >"$aws_log" 2>&1 &
+aws_pid=$!
+trap 'kill "$aws_pid" 2>/dev/null || true; rm -f "$aws_log"' EXIT
 step "cargo clippy" paws_cargo clippy --workspace --all-targets -- -D warnings
+if ! wait "$aws_pid"; then
+    cat "$aws_log" >&2
+    echo "error: installing ${AWS_TOOLS[*]} from PyPI failed (above)" >&2
+    exit 1
+fi
+cat "$aws_log" >&2
 # The real-photo check must run where the model was fetched: a missing model fails.
 export PAWS_REQUIRE_MODEL=1
-# The S3 tests run against moto's server (a missing server fails them).
-need_moto
+# The S3 and EMR tests run against moto's server (a missing server fails them).
+need_aws_tools
 # paws-bench has no tests, and its dependencies (gemm, criterion) would turn on other
 # features of shared crates (half, bytemuck) and compile arrow and tract a second time.
 step "cargo test" paws_cargo test --workspace --exclude paws-bench
+step "emr kit" bash emr/tests/run.sh
 step "spark" bash scripts/test-spark.sh
 step "spark clusters" bash scripts/test-cluster.sh
 echo "==> all tests passed in $SECONDS s" >&2

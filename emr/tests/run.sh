@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Runs the EMR kit's tests against moto's local AWS server.
-#   PAWS_AWS_VENV     venv with moto[server], awscli, boto3 and pytest (default /tmp/awsv)
-#   PAWS_MOTO_SERVER  moto_server to start (default: the venv's)
-#   PAWS_REQUIRE_MOTO=1  fail, instead of skipping, when there is no moto server
-# Extra arguments go to pytest.
+# Runs the EMR kit's tests against moto's local AWS server (S3 and EMR on 127.0.0.1).
+#
+#   bash emr/tests/run.sh [pytest arguments]
+#
+# Installs the pinned moto, aws CLI and pytest in ${PAWS_CACHE:-~/.cache/paws}/aws-venv
+# when missing (scripts/lib.sh need_aws_tools), unless PAWS_AWS_VENV names a venv that
+# has them already. A test that cannot start moto fails (PAWS_REQUIRE_MOTO=1).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-venv="${PAWS_AWS_VENV:-/tmp/awsv}"
-if [[ ! -x "$venv/bin/python" ]]; then
-    echo "emr/tests/run.sh: no Python venv at $venv (set PAWS_AWS_VENV)" >&2
-    exit 1
+if [[ -z "${PAWS_AWS_VENV:-}" ]]; then
+    source "$here/../../scripts/lib.sh"
+    need_aws_tools
 fi
-# The tests run `aws` from PATH: the venv's, with the awscli version they were written for.
+venv=$PAWS_AWS_VENV
+# The tests run `aws` from PATH: the venv's, the awscli version they were written for.
 export PATH="$venv/bin:$PATH"
-if [[ -z "${PAWS_MOTO_SERVER:-}" && -x "$venv/bin/moto_server" ]]; then
-    export PAWS_MOTO_SERVER="$venv/bin/moto_server"
-fi
-# -rs: a skip (no moto server) says why.
-exec "$venv/bin/python" -m pytest -q -rs "$here" "$@"
+export PAWS_MOTO_SERVER="${PAWS_MOTO_SERVER:-$venv/bin/moto_server}"
+# -rs: a skipped test says why.
+exec "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider "$here" "$@"

@@ -165,13 +165,19 @@ object PetBreedExperiment {
           out(s"$flagged of ${models.length} models predict a single class: their accuracy is " +
             "only the majority share (see flag, majority_pct).\n")
         }
-        val outDir = publish(conf, local, files, info.get("output").asText())
+        // `_SUCCESS` (as Spark's own writers and `paws experiment` on S3 do): deleted before
+        // the first file is replaced, written after the last, so a reader of the folder (the
+        // EMR kit's fetch) can tell one finished run from an interrupted or failed one.
+        val output = info.get("output").asText()
+        setFinished(conf, output, finished = false)
+        val outDir = publish(conf, local, files, output)
         out(s"table: ${new HPath(outDir, "results.csv")}\n" +
           s"plot:  ${new HPath(outDir, "accuracy.png")}\n" +
           files.filter(_.startsWith("models/")).map(f => s"best model: ${new HPath(outDir, f)}\n").mkString)
         log.info(f"done in ${(System.nanoTime() - t0) / 1e9}%.3f s: ${models.length} models, output $outDir")
         Files.write(local.resolve("paws.log"), log.text.getBytes(StandardCharsets.UTF_8))
         publish(conf, local, Seq("paws.log"), outDir)
+        setFinished(conf, outDir, finished = true)
         Result(outDir, files :+ "paws.log", models.length, data.numRows, data.inputPartitions,
           data.blocks.getNumPartitions, table, cachedBytes, rawBytes)
       } finally {
@@ -388,9 +394,19 @@ object PetBreedExperiment {
     dir.toString
   }
 
+  /** Writes (an empty object) or deletes `_SUCCESS` in the output folder `out`. */
+  private def setFinished(conf: Configuration, out: String, finished: Boolean): Unit = {
+    val marker = new HPath(out, "_SUCCESS")
+    val fs = fileSystem(conf, marker)
+    if (finished) fs.create(marker, true).close()
+    else if (fs.exists(marker) && !fs.delete(marker, false)) throw new IOException(s"cannot delete $marker")
+  }
+
+  /** A failed run's log: the folder no longer holds one finished run, so `_SUCCESS` goes. */
   private def writeLogOnly(conf: Configuration, out: String, log: RunLog): Unit = {
     val local = Files.createTempDirectory("paws-experiment-log-")
     try {
+      setFinished(conf, out, finished = false)
       Files.write(local.resolve("paws.log"), log.text.getBytes(StandardCharsets.UTF_8))
       publish(conf, local, Seq("paws.log"), out)
     } finally {

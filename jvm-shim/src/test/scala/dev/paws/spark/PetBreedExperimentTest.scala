@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test
  * reads the files with its own readers.
  */
 class PetBreedExperimentTest {
-  private val mapper = new ObjectMapper()
+  import PetBreedExperimentTest._
 
   private lazy val spark: SparkSession = {
     TestSpark.sc
@@ -43,54 +43,6 @@ class PetBreedExperimentTest {
     val base = Paths.get(System.getProperty("java.io.tmpdir"))
     Files.createDirectories(base)
     Files.createTempDirectory(base, s"paws-$name-")
-  }
-
-  private def read(p: JPath): String = new String(Files.readAllBytes(p), StandardCharsets.UTF_8)
-
-  /** The CSV table without the engine and seconds columns. */
-  private def table(csv: String): Seq[Seq[String]] = {
-    val lines = csv.split("\n").toSeq.map(_.split(",", -1).toSeq)
-    val header = lines.head
-    val keep = header.indices.filterNot(i => Set("engine", "seconds").contains(header(i)))
-    lines.map(l => keep.map(l))
-  }
-
-  private def withoutKeys(node: JsonNode, keys: String*): JsonNode = {
-    val copy = node.deepCopy[JsonNode]()
-    def strip(n: JsonNode): Unit = n match {
-      case o: ObjectNode =>
-        keys.foreach(o.remove)
-        o.elements().asScala.foreach(strip)
-      case other => other.elements().asScala.foreach(strip)
-    }
-    strip(copy)
-    copy
-  }
-
-  /** Spark's output folder equals the reference's, engine and timings aside. */
-  private def assertSameOutput(spark: JPath, reference: JPath, what: String): Unit = {
-    val a = table(read(spark.resolve("results.csv")))
-    val b = table(read(reference.resolve("results.csv")))
-    assertEquals(b.length, a.length, s"$what: rows")
-    for ((x, y) <- a.zip(b)) assertEquals(y, x, s"$what: results.csv row")
-    assertEquals(
-      withoutKeys(mapper.readTree(reference.resolve("results.json").toFile), "engine", "seconds"),
-      withoutKeys(mapper.readTree(spark.resolve("results.json").toFile), "engine", "seconds"),
-      s"$what: results.json at full precision")
-    val models = Files.list(reference.resolve("models")).iterator().asScala.map(_.getFileName.toString)
-      .toSeq.sorted
-    assertEquals(models,
-      Files.list(spark.resolve("models")).iterator().asScala.map(_.getFileName.toString).toSeq.sorted,
-      s"$what: model files")
-    for (m <- models) {
-      val x = mapper.readTree(spark.resolve("models").resolve(m).toFile)
-      val y = mapper.readTree(reference.resolve("models").resolve(m).toFile)
-      assertEquals("paws-spark", x.get("training").get("engine").asText())
-      assertEquals(withoutKeys(y, "engine"), withoutKeys(x, "engine"), s"$what: $m (bit for bit)")
-    }
-    for (f <- Seq("results.md", "accuracy.png", "paws.log")) {
-      assertTrue(Files.size(spark.resolve(f)) > 0, s"$what: $f written")
-    }
   }
 
   private def cliBinary = TestCli.binary
@@ -153,6 +105,7 @@ class PetBreedExperimentTest {
     }
     assertFalse(Files.list(out).iterator().asScala.exists(_.getFileName.toString.startsWith(".")),
       "no temporary or checksum files left")
+    assertTrue(Files.isRegularFile(out.resolve("_SUCCESS")), "_SUCCESS written last")
     val log = read(out.resolve("paws.log"))
     assertTrue(log.contains("experiment: 18 models (svm l2, 100 iterations"), log)
     assertTrue(log.contains("load: 600 rows × 1280 features"), log)
@@ -239,6 +192,7 @@ class PetBreedExperimentTest {
     assertTrue(e3.getMessage.contains("unknown class 'unicorn'; known classes: Abyssinian, Bengal"),
       e3.getMessage)
     assertTrue(read(out.resolve("paws.log")).contains("unknown class 'unicorn'"), "the log keeps the error")
+    assertFalse(Files.exists(out.resolve("_SUCCESS")), "a failed run leaves no _SUCCESS")
     val e4 = assertThrows(classOf[java.io.IOException], () => PetBreedExperiment.run(spark,
       Array("--features", "/nonexistent/f.parquet", "--class", "a", "--vs", "all", "-o", out.toString)))
     assertTrue(e4.getMessage.contains("/nonexistent/f.parquet"), e4.getMessage)
@@ -248,5 +202,58 @@ class PetBreedExperimentTest {
     val chain = Iterator.iterate[Throwable](e5)(_.getCause).takeWhile(_ != null).map(_.getMessage).mkString(" | ")
     assertTrue(chain.contains("Bengal_9.jpg.json") && chain.contains("NaN"), chain)
     assertEquals(0, NativeExperiment.liveSessions())
+  }
+}
+
+/** Output comparisons, shared with S3aTest. */
+object PetBreedExperimentTest {
+  private val mapper = new ObjectMapper()
+
+  def read(p: JPath): String = new String(Files.readAllBytes(p), StandardCharsets.UTF_8)
+
+  /** The CSV table without the engine and seconds columns. */
+  private def table(csv: String): Seq[Seq[String]] = {
+    val lines = csv.split("\n").toSeq.map(_.split(",", -1).toSeq)
+    val header = lines.head
+    val keep = header.indices.filterNot(i => Set("engine", "seconds").contains(header(i)))
+    lines.map(l => keep.map(l))
+  }
+
+  private def withoutKeys(node: JsonNode, keys: String*): JsonNode = {
+    val copy = node.deepCopy[JsonNode]()
+    def strip(n: JsonNode): Unit = n match {
+      case o: ObjectNode =>
+        keys.foreach(o.remove)
+        o.elements().asScala.foreach(strip)
+      case other => other.elements().asScala.foreach(strip)
+    }
+    strip(copy)
+    copy
+  }
+
+  /** Spark's output folder equals the reference's, engine and timings aside. */
+  def assertSameOutput(spark: JPath, reference: JPath, what: String): Unit = {
+    val a = table(read(spark.resolve("results.csv")))
+    val b = table(read(reference.resolve("results.csv")))
+    assertEquals(b.length, a.length, s"$what: rows")
+    for ((x, y) <- a.zip(b)) assertEquals(y, x, s"$what: results.csv row")
+    assertEquals(
+      withoutKeys(mapper.readTree(reference.resolve("results.json").toFile), "engine", "seconds"),
+      withoutKeys(mapper.readTree(spark.resolve("results.json").toFile), "engine", "seconds"),
+      s"$what: results.json at full precision")
+    val models = Files.list(reference.resolve("models")).iterator().asScala.map(_.getFileName.toString)
+      .toSeq.sorted
+    assertEquals(models,
+      Files.list(spark.resolve("models")).iterator().asScala.map(_.getFileName.toString).toSeq.sorted,
+      s"$what: model files")
+    for (m <- models) {
+      val x = mapper.readTree(spark.resolve("models").resolve(m).toFile)
+      val y = mapper.readTree(reference.resolve("models").resolve(m).toFile)
+      assertEquals("paws-spark", x.get("training").get("engine").asText())
+      assertEquals(withoutKeys(y, "engine"), withoutKeys(x, "engine"), s"$what: $m (bit for bit)")
+    }
+    for (f <- Seq("results.md", "accuracy.png", "paws.log")) {
+      assertTrue(Files.size(spark.resolve(f)) > 0, s"$what: $f written")
+    }
   }
 }
