@@ -63,7 +63,7 @@ pub struct ExtractArgs {
     /// Output Parquet file (written atomically).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// ONNX model file [default: the EfficientNet-Lite0 model that scripts/fetch-model.sh caches].
+    /// ONNX model file, a path or s3:// URL [default: the EfficientNet-Lite0 model that scripts/fetch-model.sh caches].
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Name of the model output that holds the features (e.g. fc2 for a VGG16 export).

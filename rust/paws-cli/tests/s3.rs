@@ -302,7 +302,71 @@ fn s3_inputs_and_outputs_against_a_local_s3_server() {
     let d = paws_core::data::parquet_io::read_parquet(&converted).unwrap();
     assert_eq!((d.len(), d.dim()), (2, 2));
 
-    // 6. The server stops answering in the middle of a run (after the output bucket was
+    // 6. `paws extract` from S3 to S3, the model on S3 too (the tiny test model of
+    //    paws-vision: features = channel means): the same features as a local run.
+    let photos = work.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    for (name, rgb) in [
+        ("Bengal_1.png", [255, 0, 0]),
+        ("Bengal_2.png", [0, 255, 0]),
+        ("pug_1.png", [0, 128, 255]),
+    ] {
+        let file = photos.join(name);
+        image::RgbImage::from_pixel(40, 36, image::Rgb(rgb))
+            .save(&file)
+            .unwrap();
+        put(&s3, &format!("s3://pets/photos/{name}"), &file);
+    }
+    let tiny =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../paws-vision/tests/fixtures/tiny.onnx");
+    put(&s3, "s3://pets/models/tiny.onnx", &tiny);
+    let extract = |images: &str, model: &str, out: &str| {
+        let run = paws(
+            &[
+                "extract",
+                images,
+                "-o",
+                out,
+                "--model",
+                model,
+                "--input-size",
+                "32",
+                "--feature-output",
+                "features",
+                "--logits-output",
+                "none",
+            ],
+            &endpoint,
+            home.path(),
+        );
+        assert!(run.0.status.success(), "{}", stderr(&run.0));
+    };
+    let local_features = work.path().join("photos-local.parquet");
+    extract(
+        photos.to_str().unwrap(),
+        tiny.to_str().unwrap(),
+        local_features.to_str().unwrap(),
+    );
+    extract(
+        "s3://pets/photos/",
+        "s3://pets/models/tiny.onnx",
+        "s3://pets/features/photos.parquet",
+    );
+    let remote_features = work.path().join("photos-remote.parquet");
+    s3.download(
+        &S3Url::parse("s3://pets/features/photos.parquet").unwrap(),
+        &remote_features,
+    )
+    .unwrap();
+    let read = |p: &Path| paws_core::data::parquet_io::read_parquet(p).unwrap();
+    let (a, b) = (read(&local_features), read(&remote_features));
+    assert_eq!((b.len(), b.dim()), (3, 3));
+    assert_eq!(a.images(), b.images());
+    for i in 0..a.len() {
+        assert_eq!(a.row(i), b.row(i), "{}", a.images()[i]);
+    }
+
+    // 7. The server stops answering in the middle of a run (after the output bucket was
     //    checked and the features read, before the upload): a named error, exit 1 within
     //    the timeouts, and no _SUCCESS under the output prefix.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_paws"));

@@ -12,9 +12,14 @@ pub fn run(args: ExtractArgs) -> Result<()> {
     // its output fails at once. The file itself is written atomically at the end.
     let output = crate::storage::Output::new(&args.output)?;
     paws_report::staging::check_output_path(output.local(), false)?;
-    let model = args
-        .model
-        .clone()
+    // The model may be on S3 too (downloaded into a temporary folder).
+    let model_input = match &args.model {
+        Some(model) => Some(crate::storage::input(model)?),
+        None => None,
+    };
+    let model = model_input
+        .as_ref()
+        .map(|m| m.path.clone())
         .unwrap_or_else(paws_vision::default_model_path);
     if !model.exists() {
         bail!(
@@ -37,9 +42,10 @@ pub fn run(args: ExtractArgs) -> Result<()> {
         model_id: args.model_id.clone(),
     };
     let extractor = Extractor::load(&model, options).context("loading the model")?;
+    let model_shown = args.model.as_deref().unwrap_or(&model).display();
     log::info!(
         "model {} ({}, {} features) loaded in {:.3} s",
-        model.display(),
+        model_shown,
         extractor.model_id(),
         extractor.dim(),
         t.elapsed().as_secs_f64()
