@@ -27,10 +27,13 @@ need_rust() {
     fi
 }
 
-# A venv with pyspark (Spark's jars and spark-submit) and pytest, in
-# ${PAWS_CACHE:-~/.cache/paws}/spark-venv, installed from PyPI when missing; exports
-# SPARK_HOME, SPARK_LOCAL_IP and JAVA_HOME (from the java on PATH) and sets SPARK_VENV.
+# A venv with pyspark (Spark's jars and spark-submit), pytest, and what the notebook
+# tests run Jupyter notebooks with (nbclient, ipykernel), in
+# ${PAWS_CACHE:-~/.cache/paws}/spark-venv, installed from PyPI when missing or when a
+# pinned package is missing from an older venv; exports SPARK_HOME, SPARK_LOCAL_IP and
+# JAVA_HOME (from the java on PATH) and sets SPARK_VENV.
 PYSPARK_VERSION=3.5.3
+SPARK_VENV_EXTRAS=("nbclient==0.11.0" "ipykernel==7.4.0")
 need_spark() {
     local cache=${PAWS_CACHE:-$HOME/.cache/paws}
     SPARK_VENV=$cache/spark-venv
@@ -40,6 +43,15 @@ need_spark() {
         step "venv with pyspark==$PYSPARK_VERSION in $SPARK_VENV" bash -c \
             "rm -rf '$SPARK_VENV' && mkdir -p '$cache' && python3 -m venv '$SPARK_VENV' &&
              '$SPARK_VENV/bin/pip' install -q 'pyspark==$PYSPARK_VERSION' pytest"
+    fi
+    # Added to an existing venv in place (pyspark stays): a venv made before the
+    # notebook tests lacks them.
+    local stamp
+    stamp=$SPARK_VENV/.paws-extras-$(echo "${SPARK_VENV_EXTRAS[*]}" | md5sum | cut -c1-12)
+    if [[ ! -f $stamp ]]; then
+        step "pip install ${SPARK_VENV_EXTRAS[*]} into $SPARK_VENV" \
+            "$SPARK_VENV/bin/pip" install -q "${SPARK_VENV_EXTRAS[@]}"
+        "$SPARK_VENV/bin/python" -c "import nbclient, ipykernel" && touch "$stamp"
     fi
     SPARK_HOME=$("$SPARK_VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
     export SPARK_HOME
