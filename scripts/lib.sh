@@ -28,12 +28,13 @@ need_rust() {
 }
 
 # A venv with pyspark (Spark's jars and spark-submit), pytest, numpy (pyspark.mllib needs
-# it) and what the notebook tests run Jupyter notebooks with (nbclient, ipykernel), in
+# it), what the notebook tests run Jupyter notebooks with (nbclient, ipykernel) and
+# build python/ with (wheel, for setuptools without build isolation), in
 # ${PAWS_CACHE:-~/.cache/paws}/spark-venv, installed from PyPI when missing (the extras
 # also into an existing venv made before they were added); exports SPARK_HOME,
 # SPARK_LOCAL_IP and JAVA_HOME (from the java on PATH) and sets SPARK_VENV.
 PYSPARK_VERSION=3.5.3
-SPARK_VENV_EXTRAS=("numpy==1.26.4" "nbclient==0.11.0" "ipykernel==7.4.0")
+SPARK_VENV_EXTRAS=("numpy==1.26.4" "nbclient==0.11.0" "ipykernel==7.4.0" "wheel==0.45.1")
 need_spark() {
     local cache=${PAWS_CACHE:-$HOME/.cache/paws}
     SPARK_VENV=$cache/spark-venv
@@ -51,7 +52,7 @@ need_spark() {
     if [[ ! -f $stamp ]]; then
         step "pip install ${SPARK_VENV_EXTRAS[*]} into $SPARK_VENV" \
             "$SPARK_VENV/bin/pip" install -q "${SPARK_VENV_EXTRAS[@]}"
-        "$SPARK_VENV/bin/python" -c "import numpy, nbclient, ipykernel" && touch "$stamp"
+        "$SPARK_VENV/bin/python" -c "import numpy, nbclient, ipykernel, wheel" && touch "$stamp"
     fi
     SPARK_HOME=$("$SPARK_VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
     export SPARK_HOME

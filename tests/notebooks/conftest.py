@@ -57,6 +57,7 @@ def spark(jar):
         .appName("paws-notebook-tests")
         .config("spark.jars", str(jar))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()

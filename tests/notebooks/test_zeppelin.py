@@ -79,19 +79,22 @@ def test_scala_paragraphs_in_spark_shell(spark_home, jar, output, tmp_path):
                SPARK_LOCAL_IP="127.0.0.1")
     cmd = [
         str(spark_home / "bin" / "spark-shell"), "--master", "local[2]", "--jars", str(jar),
-        "--conf", "spark.ui.enabled=false", "--conf", "spark.driver.host=127.0.0.1",
+        "--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false",
+        "--conf", "spark.driver.host=127.0.0.1",
         "--driver-java-options", f"-Djava.io.tmpdir={tmp_path}", "-i", str(script),
     ]
     t0 = time.monotonic()
+    # The REPL's output (the paragraphs' own) is stdout; Spark's log goes to stderr.
     p = subprocess.run(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=420)
-    (tmp_path / "spark-shell.log").write_text(p.stdout)
+                       stderr=subprocess.PIPE, text=True, timeout=420)
+    (tmp_path / "spark-shell.out").write_text(p.stdout)
+    (tmp_path / "spark-shell.err").write_text(p.stderr)
     print(f"spark-shell ran the %spark paragraphs in {time.monotonic() - t0:.1f} s "
-          f"(log {tmp_path / 'spark-shell.log'})")
-    assert p.returncode == 0, p.stdout[-6000:]
+          f"(output in {tmp_path}/spark-shell.out, .err)")
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-4000:]
     printed = by_paragraph(p.stdout)
     scala_ids = [pid for pid, interpreter, _ in paragraphs() if interpreter in SCALA]
-    assert list(printed) == scala_ids, f"paragraphs run: {list(printed)}\n{p.stdout[-6000:]}"
+    assert list(printed) == scala_ids, f"paragraphs run: {list(printed)}\n{p.stdout[-4000:]}{p.stderr[-4000:]}"
     for pid, text in printed.items():
         assert not SCALA_ERROR.search(text), f"{pid} failed:\n{text[-4000:]}"
     check_outputs("scala", "\n".join(printed.values()), output / "scala")
