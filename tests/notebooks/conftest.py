@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from notelib import REPO
+from notelib import NOTEBOOK, REPO, SAMPLE, Background, scala_script, spark_shell_command
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +65,47 @@ def spark(jar):
     session.sparkContext.setLogLevel("WARN")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def outputs(tmp_path_factory) -> Path:
+    """The notebooks' output folders: <name>/scala, <name>/python ..."""
+    return tmp_path_factory.mktemp("notebook-outputs")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background(request, spark_home, jar, outputs, tmp_path_factory):
+    """Starts the two long external runs at once, if their tests are selected: the
+    Zeppelin note's %spark paragraphs in spark-shell (test_zeppelin) and the Jupyter
+    notebook in nbclient (test_jupyter). The tests wait for them; they are killed at the
+    end of the session if still running."""
+    selected = {item.name for item in request.session.items}
+    runs = Background()
+    logs = tmp_path_factory.mktemp("background")
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1")
+    if "test_scala_paragraphs_in_spark_shell" in selected:
+        script = logs / "note.scala"
+        script.write_text(scala_script())
+        tmp = tmp_path_factory.mktemp("spark-shell-tmp")
+        runs.start("spark-shell", spark_shell_command(spark_home, jar, script, tmp),
+                   dict(env, PAWS_NOTE_FEATURES=str(SAMPLE), PAWS_NOTE_OUTPUT=str(outputs / "zeppelin")),
+                   REPO, logs)
+    if "test_notebook_runs_end_to_end" in selected:
+        executed = logs / "executed.ipynb"
+        runs.start("jupyter", [sys.executable, str(Path(__file__).parent / "run_notebook.py"), str(NOTEBOOK),
+                               str(executed), str(REPO)],
+                   dict(env, PAWS_FEATURES=str(SAMPLE), PAWS_OUTPUT=str(outputs / "jupyter"),
+                        PAWS_SPARK_JAR=str(jar)),
+                   REPO, logs)
+    yield runs
+    runs.stop()
+
+
+# Tests that wait for a background run go last, so that the in-process tests run while
+# spark-shell and the notebook kernel work.
+WAITING = ("test_notebook_runs_end_to_end", "test_scala_paragraphs_in_spark_shell",
+           "test_both_languages_show_the_same_table")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=lambda item: item.name in WAITING)

@@ -6,7 +6,12 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import os
 import re
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -100,6 +105,33 @@ def shown_tables(text: str) -> List[Tuple[List[str], List[dict]]]:
     return tables
 
 
+PARAGRAPH_BEGIN = "PAWS-PARAGRAPH-BEGIN "
+PARAGRAPH_END = "PAWS-PARAGRAPH-END "
+
+
+def scala_script() -> str:
+    """The note's %spark paragraphs as one spark-shell script, in order, each between
+    markers, after the stub `z`."""
+    parts = [SCALA_Z]
+    for pid, interpreter, code in paragraphs():
+        if interpreter in SCALA:
+            parts += [f'println("{PARAGRAPH_BEGIN}{pid}")', join_leading_dots(code),
+                      f'println("{PARAGRAPH_END}{pid}")']
+    parts.append("System.exit(0)")
+    return "\n".join(parts) + "\n"
+
+
+def spark_shell_command(spark_home: Path, jar: Path, script: Path, tmp: Path) -> List[str]:
+    """spark-shell running `script` on local[2] with the paws jar, as a Zeppelin Spark
+    interpreter with spark.jars would have it."""
+    return [
+        str(spark_home / "bin" / "spark-shell"), "--master", "local[2]", "--jars", str(jar),
+        "--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false",
+        "--conf", "spark.driver.host=127.0.0.1",
+        "--driver-java-options", f"-Djava.io.tmpdir={tmp}", "-i", str(script),
+    ]
+
+
 def html_images(text: str) -> List[bytes]:
     """The PNGs of `%html <img src="data:image/png;base64,...">` lines."""
     return [
@@ -140,3 +172,57 @@ def assert_table_is_csv(shown: Tuple[List[str], List[dict]], folder: Path) -> No
 
 def without_timing(rows: List[dict]) -> List[dict]:
     return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+@dataclass
+class Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    logs: Path
+
+
+class Background:
+    """Processes started at the beginning of the session and awaited by the tests that
+    check them (spark-shell for the %spark paragraphs, nbclient for the Jupyter
+    notebook), so that their JVMs start and run while the other tests run."""
+
+    def __init__(self) -> None:
+        self._runs: Dict[str, tuple] = {}
+
+    def start(self, name: str, cmd: List[str], env: Dict[str, str], cwd: Path, logs: Path) -> None:
+        out, err = (open(logs / f"{name}.{ext}", "w") for ext in ("out", "err"))
+        p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                             start_new_session=True)
+        self._runs[name] = (p, out, err, time.monotonic(), logs)
+
+    def wait(self, name: str, timeout: float) -> Finished:
+        assert name in self._runs, f"{name} was not started (see conftest.py)"
+        p, out, err, t0, logs = self._runs[name]
+        try:
+            p.wait(timeout=max(1.0, timeout - (time.monotonic() - t0)))
+        except subprocess.TimeoutExpired:
+            self._kill(p)
+            raise AssertionError(f"{name} ran longer than {timeout} s (logs in {logs})")
+        finally:
+            out.close()
+            err.close()
+        read = lambda ext: (logs / f"{name}.{ext}").read_text()
+        return Finished(p.returncode, read("out"), read("err"), time.monotonic() - t0, logs)
+
+    def stop(self) -> None:
+        for p, out, err, _, _ in self._runs.values():
+            if p.poll() is None:
+                self._kill(p)
+            out.close()
+            err.close()
+
+    @staticmethod
+    def _kill(p: subprocess.Popen) -> None:
+        # Its own process group (start_new_session): the JVM it started goes too.
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()

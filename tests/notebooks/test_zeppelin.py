@@ -1,65 +1,43 @@
 """The Zeppelin note emr/zeppelin/paws-pet-breeds.zpln, run as Zeppelin would run it:
-its %spark paragraphs in order in one spark-shell (the paws jar on --jars), its
-%pyspark paragraphs in order in one PySpark session, each with a stub `z` whose forms
-point at the sample features and a temporary output folder. The tables they show must
-be the output folders' results.csv, and both languages must get the same table."""
+its %spark paragraphs in order in one spark-shell (the paws jar on --jars; started in
+the background by conftest.py), its %pyspark paragraphs in order in one PySpark
+session, each with a stub `z` whose forms point at the sample features and a temporary
+output folder. The tables they show must be the output folders' results.csv, and both
+languages must get the same table."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import subprocess
-import time
 from pathlib import Path
 
-import pytest
-
 from notelib import (
+    PARAGRAPH_BEGIN,
+    PARAGRAPH_END,
     PYTHON,
-    REPO,
     SAMPLE,
     SCALA,
-    SCALA_Z,
     SVM_LINE,
     PythonZ,
     assert_table_is_csv,
     html_images,
-    join_leading_dots,
     paragraphs,
     results_csv,
     shown_tables,
     without_timing,
 )
 
-BEGIN = "PAWS-PARAGRAPH-BEGIN "
-END = "PAWS-PARAGRAPH-END "
 # What spark-shell prints for a paragraph that did not compile or threw.
 SCALA_ERROR = re.compile(r"^(<console>:\d+: error:|error:|[\w.$]+(Exception|Error)(: |$))", re.M)
 
 
-@pytest.fixture(scope="module")
-def output(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("zeppelin-output")
-
-
-def scala_script(output: Path) -> str:
-    """The %spark paragraphs as one spark-shell script, each between markers."""
-    parts = [SCALA_Z]
-    for pid, interpreter, code in paragraphs():
-        if interpreter in SCALA:
-            parts += [f'println("{BEGIN}{pid}")', join_leading_dots(code), f'println("{END}{pid}")']
-    parts.append("System.exit(0)")
-    return "\n".join(parts) + "\n"
-
-
 def by_paragraph(text: str) -> dict:
     """What each paragraph printed, by id."""
-    out = {}
-    for m in re.finditer(rf"^{BEGIN}(\S+)\n(.*?)^{END}\1$", text, re.M | re.S):
-        out[m.group(1)] = m.group(2)
-    return out
+    return {
+        m.group(1): m.group(2)
+        for m in re.finditer(rf"^{PARAGRAPH_BEGIN}(\S+)\n(.*?)^{PARAGRAPH_END}\1$", text, re.M | re.S)
+    }
 
 
 def test_note_has_both_languages():
@@ -72,37 +50,9 @@ def test_note_has_both_languages():
         assert needed in text
 
 
-def test_scala_paragraphs_in_spark_shell(spark_home, jar, output, tmp_path):
-    script = tmp_path / "note.scala"
-    script.write_text(scala_script(output))
-    env = dict(os.environ, PAWS_NOTE_FEATURES=str(SAMPLE), PAWS_NOTE_OUTPUT=str(output),
-               SPARK_LOCAL_IP="127.0.0.1")
-    cmd = [
-        str(spark_home / "bin" / "spark-shell"), "--master", "local[2]", "--jars", str(jar),
-        "--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false",
-        "--conf", "spark.driver.host=127.0.0.1",
-        "--driver-java-options", f"-Djava.io.tmpdir={tmp_path}", "-i", str(script),
-    ]
-    t0 = time.monotonic()
-    # The REPL's output (the paragraphs' own) is stdout; Spark's log goes to stderr.
-    p = subprocess.run(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=420)
-    (tmp_path / "spark-shell.out").write_text(p.stdout)
-    (tmp_path / "spark-shell.err").write_text(p.stderr)
-    print(f"spark-shell ran the %spark paragraphs in {time.monotonic() - t0:.1f} s "
-          f"(output in {tmp_path}/spark-shell.out, .err)")
-    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-4000:]
-    printed = by_paragraph(p.stdout)
-    scala_ids = [pid for pid, interpreter, _ in paragraphs() if interpreter in SCALA]
-    assert list(printed) == scala_ids, f"paragraphs run: {list(printed)}\n{p.stdout[-4000:]}{p.stderr[-4000:]}"
-    for pid, text in printed.items():
-        assert not SCALA_ERROR.search(text), f"{pid} failed:\n{text[-4000:]}"
-    check_outputs("scala", "\n".join(printed.values()), output / "scala")
-
-
-def test_python_paragraphs_in_pyspark(spark, output):
+def test_python_paragraphs_in_pyspark(spark, outputs):
     ns = {"spark": spark, "sc": spark.sparkContext,
-          "z": PythonZ({"features": str(SAMPLE), "output": str(output)})}
+          "z": PythonZ({"features": str(SAMPLE), "output": str(outputs / "zeppelin")})}
     printed = []
     for pid, interpreter, code in paragraphs():
         if interpreter not in PYTHON:
@@ -114,14 +64,24 @@ def test_python_paragraphs_in_pyspark(spark, output):
         except Exception as e:
             raise AssertionError(f"%pyspark paragraph {pid} failed: {e}\nprinted:\n{buf.getvalue()}") from e
         printed.append(buf.getvalue())
-    check_outputs("python", "\n".join(printed), output / "python")
+    check_outputs("python", "\n".join(printed), outputs / "zeppelin" / "python")
 
 
-def test_both_languages_show_the_same_table(output):
-    folders = [output / "scala", output / "python"]
-    if not all((f / "results.csv").exists() for f in folders):
-        pytest.skip("needs both paragraph runs above")
-    scala, python = (results_csv(f) for f in folders)
+def test_scala_paragraphs_in_spark_shell(background, outputs):
+    run = background.wait("spark-shell", timeout=420)
+    print(f"spark-shell ran the %spark paragraphs in {run.seconds:.1f} s (logs in {run.logs})")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    printed = by_paragraph(run.stdout)
+    scala_ids = [pid for pid, interpreter, _ in paragraphs() if interpreter in SCALA]
+    assert list(printed) == scala_ids, f"paragraphs run: {list(printed)}\n{run.stdout[-4000:]}{run.stderr[-4000:]}"
+    for pid, text in printed.items():
+        assert not SCALA_ERROR.search(text), f"{pid} failed:\n{text[-4000:]}"
+    check_outputs("scala", "\n".join(printed.values()), outputs / "zeppelin" / "scala")
+
+
+def test_both_languages_show_the_same_table(background, outputs):
+    background.wait("spark-shell", timeout=420)
+    scala, python = (results_csv(outputs / "zeppelin" / lang) for lang in ("scala", "python"))
     assert scala[0] == python[0]
     assert without_timing(scala[1]) == without_timing(python[1])
 
