@@ -75,10 +75,10 @@ def outputs(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def background(request, spark_home, jar, outputs, tmp_path_factory):
-    """Starts the two long external runs at once, if their tests are selected: the
-    Zeppelin note's %spark paragraphs in spark-shell (test_zeppelin) and the Jupyter
-    notebook in nbclient (test_jupyter). The tests wait for them; they are killed at the
-    end of the session if still running."""
+    """Starts the external runs at once, if their tests are selected: the Zeppelin
+    note's %spark paragraphs in spark-shell (test_zeppelin), the Jupyter notebook in
+    nbclient (test_jupyter) and a PySpark session without the jar (test_python_package).
+    The tests wait for them; they are killed at the end of the session if still running."""
     selected = {item.name for item in request.session.items}
     runs = Background()
     logs = tmp_path_factory.mktemp("background")
@@ -97,14 +97,16 @@ def background(request, spark_home, jar, outputs, tmp_path_factory):
                    dict(env, PAWS_FEATURES=str(SAMPLE), PAWS_OUTPUT=str(outputs / "jupyter"),
                         PAWS_SPARK_JAR=str(jar)),
                    REPO, logs)
+    if "test_without_the_jar_calls_say_so" in selected:
+        runs.start("no-jar", [sys.executable, str(Path(__file__).parent / "no_jar.py")], env, REPO, logs)
     yield runs
     runs.stop()
 
 
 # Tests that wait for a background run go last, so that the in-process tests run while
 # spark-shell and the notebook kernel work.
-WAITING = ("test_notebook_runs_end_to_end", "test_scala_paragraphs_in_spark_shell",
-           "test_both_languages_show_the_same_table")
+WAITING = ("test_without_the_jar_calls_say_so", "test_notebook_runs_end_to_end",
+           "test_scala_paragraphs_in_spark_shell", "test_both_languages_show_the_same_table")
 
 
 def pytest_collection_modifyitems(session, config, items):

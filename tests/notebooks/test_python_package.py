@@ -41,7 +41,7 @@ def points(spark):
 def test_svm_is_mllibs(points):
     from pyspark.mllib.classification import SVMModel, SVMWithSGD
 
-    kwargs = dict(iterations=30, step=0.5, regParam=0.05, miniBatchFraction=1.0)
+    kwargs = dict(iterations=20, step=0.5, regParam=0.05, miniBatchFraction=1.0)
     paws = paws_spark.NativeSVMWithSGD.train(points, **kwargs)
     mllib = SVMWithSGD.train(points, **kwargs)
     assert type(paws) is SVMModel
@@ -56,7 +56,7 @@ def test_svm_options_reach_the_trainer(points):
 
     # l1 with an intercept and initial weights: every option must reach the JVM, or the
     # weights would differ.
-    kwargs = dict(iterations=20, step=1.0, regParam=0.01, regType="l1", intercept=True,
+    kwargs = dict(iterations=10, step=1.0, regParam=0.01, regType="l1", intercept=True,
                   initialWeights=[0.1] * 12)
     paws = paws_spark.NativeSVMWithSGD.train(points, **kwargs)
     mllib = SVMWithSGD.train(points, **kwargs)
@@ -67,7 +67,7 @@ def test_svm_options_reach_the_trainer(points):
 def test_logistic_is_mllibs(points):
     from pyspark.mllib.classification import LogisticRegressionModel, LogisticRegressionWithSGD
 
-    kwargs = dict(iterations=25, step=1.0, miniBatchFraction=1.0, regParam=0.01, intercept=True)
+    kwargs = dict(iterations=15, step=1.0, miniBatchFraction=1.0, regParam=0.01, intercept=True)
     paws = paws_spark.NativeLogisticRegressionWithSGD.train(points, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # deprecated in pyspark, still MLlib
@@ -103,7 +103,17 @@ def test_cli_args():
          "--intercept"]
 
 
-def test_a_missing_jar_is_said_plainly(spark):
+def test_without_the_jar_calls_say_so(background):
+    # no_jar.py: a PySpark session started without spark.jars.
+    run = background.wait("no-jar", timeout=240)
+    assert run.returncode == 3, run.stdout + run.stderr[-4000:]
+    for call, cls in (("experiment", "PetBreedExperiment"), ("train", "NativeSVMWithSGD")):
+        assert f"{call}: paws_spark: the class dev.paws.spark.{cls} is not on this Spark session's classpath" \
+            in run.stdout, run.stdout
+    assert "pyspark --jars /path/to/paws-spark-0.1.0.jar" in run.stdout, run.stdout
+
+
+def test_a_missing_class_is_said_plainly(spark):
     # py4j answers an unknown class with a JavaPackage; the lookup must not accept it.
     with pytest.raises(paws_spark.PawsJarMissing) as e:
         paws_spark.jvm_class(spark.sparkContext, "dev.paws.spark.NoSuchClass")
