@@ -41,6 +41,10 @@ import org.slf4j.{Logger, LoggerFactory}
  * for a legacy JSON folder), caches it once as float32 blocks ([[ChunkedRows]]), and runs
  * the passes of the Spark engine ([[SgdDriver]]) for all models at once. The table equals
  * `paws experiment`'s (engine and seconds aside): see PetBreedExperimentTest.
+ *
+ * In a notebook, [[experiment]] (or [[builder]]) runs the same on the notebook's session
+ * and returns an [[ExperimentResult]]: the table as a DataFrame, the best models as MLlib
+ * models, the plot (NotebookApiTest; Python: `python/paws_spark`).
  */
 object PetBreedExperiment {
   private val logger: Logger = LoggerFactory.getLogger("dev.paws.spark.PetBreedExperiment")
