@@ -72,6 +72,12 @@ def test_scala_paragraphs_in_spark_shell(background, outputs):
     print(f"spark-shell ran the %spark paragraphs in {run.seconds:.1f} s (logs in {run.logs})")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     printed = by_paragraph(run.stdout)
+    # spark-shell -i stops at the first statement that fails to compile or throws: the
+    # paragraph that began last without ending is the one that failed.
+    started = re.findall(rf"^{PARAGRAPH_BEGIN}(\S+)$", run.stdout, re.M)
+    if started and started[-1] not in printed:
+        failed = run.stdout[run.stdout.rindex(PARAGRAPH_BEGIN + started[-1]):]
+        raise AssertionError(f"%spark paragraph {started[-1]} failed:\n{failed[-4000:]}")
     scala_ids = [pid for pid, interpreter, _ in paragraphs() if interpreter in SCALA]
     assert list(printed) == scala_ids, f"paragraphs run: {list(printed)}\n{run.stdout[-4000:]}{run.stderr[-4000:]}"
     for pid, text in printed.items():
