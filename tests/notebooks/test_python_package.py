@@ -87,7 +87,7 @@ def test_not_labeled_points_is_a_type_error(spark):
 def test_experiment_returns_results_csv(spark, tmp_path):
     out = tmp_path / "out"
     table = paws_spark.experiment(spark, features=str(SAMPLE), class_="Abyssinian", vs=["Bengal"],
-                                  splits=[0.3, 0.7], iterations=30, output=str(out))
+                                  splits=[0.3, 0.7], iterations=5, output=str(out))
     header, rows = results_csv(out)
     assert table.columns == header
     dtypes = dict(table.dtypes)
