@@ -27,10 +27,14 @@ need_rust() {
     fi
 }
 
-# A venv with pyspark (Spark's jars and spark-submit) and pytest, in
-# ${PAWS_CACHE:-~/.cache/paws}/spark-venv, installed from PyPI when missing; exports
-# SPARK_HOME, SPARK_LOCAL_IP and JAVA_HOME (from the java on PATH) and sets SPARK_VENV.
+# A venv with pyspark (Spark's jars and spark-submit), pytest, numpy (pyspark.mllib needs
+# it), what the notebook tests run Jupyter notebooks with (nbclient, ipykernel) and
+# build python/ with (wheel, for setuptools without build isolation), in
+# ${PAWS_CACHE:-~/.cache/paws}/spark-venv, installed from PyPI when missing (the extras
+# also into an existing venv made before they were added); exports SPARK_HOME,
+# SPARK_LOCAL_IP and JAVA_HOME (from the java on PATH) and sets SPARK_VENV.
 PYSPARK_VERSION=3.5.3
+SPARK_VENV_EXTRAS=("numpy==1.26.4" "nbclient==0.11.0" "ipykernel==7.4.0" "wheel==0.45.1")
 need_spark() {
     local cache=${PAWS_CACHE:-$HOME/.cache/paws}
     SPARK_VENV=$cache/spark-venv
@@ -40,6 +44,15 @@ need_spark() {
         step "venv with pyspark==$PYSPARK_VERSION in $SPARK_VENV" bash -c \
             "rm -rf '$SPARK_VENV' && mkdir -p '$cache' && python3 -m venv '$SPARK_VENV' &&
              '$SPARK_VENV/bin/pip' install -q 'pyspark==$PYSPARK_VERSION' pytest"
+    fi
+    # Added to an existing venv in place (pyspark stays): a venv made before the
+    # notebook tests lacks them.
+    local stamp
+    stamp=$SPARK_VENV/.paws-extras-$(echo "${SPARK_VENV_EXTRAS[*]}" | md5sum | cut -c1-12)
+    if [[ ! -f $stamp ]]; then
+        step "pip install ${SPARK_VENV_EXTRAS[*]} into $SPARK_VENV" \
+            "$SPARK_VENV/bin/pip" install -q "${SPARK_VENV_EXTRAS[@]}"
+        "$SPARK_VENV/bin/python" -c "import numpy, nbclient, ipykernel, wheel" && touch "$stamp"
     fi
     SPARK_HOME=$("$SPARK_VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
     export SPARK_HOME

@@ -10,7 +10,9 @@
 # release profile, which also builds the `paws` binary; then the Spark
 # shim's tests (scripts/test-spark.sh: the JNI library, Maven, Spark local mode); then
 # the cluster tests (scripts/test-cluster.sh: a standalone cluster on 127.0.0.1 and
-# spark-submit in YARN cluster mode on MiniYARNCluster, with pyspark from PyPI).
+# spark-submit in YARN cluster mode on MiniYARNCluster, with pyspark from PyPI); then
+# the notebooks (scripts/test-notebooks.sh: the Zeppelin note's paragraphs in spark-shell
+# and PySpark, the Jupyter notebook with nbclient, the paws_spark Python package).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -43,4 +45,5 @@ step "cargo test" paws_cargo test --workspace --exclude paws-bench
 step "emr kit" bash emr/tests/run.sh
 step "spark" bash scripts/test-spark.sh
 step "spark clusters" bash scripts/test-cluster.sh
+step "notebooks" bash scripts/test-notebooks.sh
 echo "==> all tests passed in $SECONDS s" >&2

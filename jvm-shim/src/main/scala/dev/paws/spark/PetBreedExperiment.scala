@@ -41,6 +41,10 @@ import org.slf4j.{Logger, LoggerFactory}
  * for a legacy JSON folder), caches it once as float32 blocks ([[ChunkedRows]]), and runs
  * the passes of the Spark engine ([[SgdDriver]]) for all models at once. The table equals
  * `paws experiment`'s (engine and seconds aside): see PetBreedExperimentTest.
+ *
+ * In a notebook, [[experiment]] (or [[builder]]) runs the same on the notebook's session
+ * and returns an [[ExperimentResult]]: the table as a DataFrame, the best models as MLlib
+ * models, the plot (NotebookApiTest; Python: `python/paws_spark`).
  */
 object PetBreedExperiment {
   private val logger: Logger = LoggerFactory.getLogger("dev.paws.spark.PetBreedExperiment")
@@ -79,12 +83,34 @@ object PetBreedExperiment {
 
   /** Runs the experiment on `spark`'s context (which stays open). The table and the
     * output files go to the log at DEBUG (`main` prints them, like the CLI). */
-  def run(spark: SparkSession, args: Array[String]): Result =
-    run(spark, args, s => if (logger.isDebugEnabled) logger.debug(s.stripLineEnd))
+  def run(spark: SparkSession, args: Array[String]): Result = runReport(spark, args, debugOut)._1
 
   /** Runs the experiment; `out` gets the table and the output files, as text ending
     * with newlines. */
-  def run(spark: SparkSession, args: Array[String], out: String => Unit): Result = {
+  def run(spark: SparkSession, args: Array[String], out: String => Unit): Result =
+    runReport(spark, args, out)._1
+
+  /**
+   * For notebooks: runs the experiment and returns its table as a DataFrame and its best
+   * models as MLlib models ([[ExperimentResult]]), beside the output folder it wrote.
+   */
+  def experiment(spark: SparkSession, args: Array[String]): ExperimentResult = {
+    val (result, report) = runReport(spark, args, debugOut)
+    new ExperimentResult(spark, result, report)
+  }
+
+  /** [[experiment]] for Java (and py4j): the arguments as a list. */
+  def experiment(spark: SparkSession, args: java.util.List[String]): ExperimentResult =
+    experiment(spark, args.asScala.toArray)
+
+  /** A builder of the arguments: `PetBreedExperiment.builder(spark).classOf("Abyssinian").vs("all").run()`. */
+  def builder(spark: SparkSession): ExperimentBuilder = new ExperimentBuilder(spark)
+
+  private val debugOut: String => Unit = s => if (logger.isDebugEnabled) logger.debug(s.stripLineEnd)
+
+  /** Runs the experiment; returns the result and the report's files kept in memory
+    * (the local copy is deleted once published). */
+  private def runReport(spark: SparkSession, args: Array[String], out: String => Unit): (Result, LocalReport) = {
     val log = new RunLog(logger)
     val h = NativeExperiment.create(args)
     var output: String = null
@@ -115,7 +141,7 @@ object PetBreedExperiment {
       h: Long,
       info: JsonNode,
       log: RunLog,
-      out: String => Unit): Result = {
+      out: String => Unit): (Result, LocalReport) = {
     val t0 = System.nanoTime()
     val sc = spark.sparkContext
     val conf = sc.hadoopConfiguration
@@ -178,8 +204,9 @@ object PetBreedExperiment {
         Files.write(local.resolve("paws.log"), log.text.getBytes(StandardCharsets.UTF_8))
         publish(conf, local, Seq("paws.log"), outDir)
         setFinished(conf, outDir, finished = true)
-        Result(outDir, files :+ "paws.log", models.length, data.numRows, data.inputPartitions,
+        val result = Result(outDir, files :+ "paws.log", models.length, data.numRows, data.inputPartitions,
           data.blocks.getNumPartitions, table, cachedBytes, rawBytes)
+        (result, LocalReport.read(local, files))
       } finally {
         deleteRecursively(local.toFile)
       }
