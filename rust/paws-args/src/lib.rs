@@ -1,6 +1,5 @@
 //! paws-args: the arguments of `paws convert`, `extract`, `experiment`, `train-breeds`
-//! and `predict`
-//! (names, defaults, checks, help). `paws` parses its command line with them and
+//! and `predict` (names, defaults, checks, help). `paws` parses its command line with them and
 //! Spark's `PetBreedExperiment` parses its arguments with [`parse_experiment`], so both
 //! engines read the same arguments the same way. Numeric defaults come from
 //! [`SgdParams::default`] and [`ExperimentConfig::default`].
@@ -465,6 +464,38 @@ mod tests {
         let help = parse_experiment(&s(&["--help"])).unwrap().unwrap_err();
         assert!(help.contains("--mini-batch-fraction"));
         assert!(help.contains("Exit status"), "{help}");
+    }
+
+    #[test]
+    fn train_breeds_defaults_are_the_cores_and_bad_values_are_named() {
+        let parse = |args: &[&str]| {
+            let argv = ["paws", "train-breeds"].iter().chain(args);
+            match Cli::try_parse_from(argv).unwrap().command {
+                Command::TrainBreeds(a) => a,
+                other => panic!("{other:?}"),
+            }
+        };
+        let a = parse(&["-o", "m.json"]);
+        assert!(a.features.is_empty());
+        assert_eq!(a.config().unwrap(), BreedConfig::default());
+        let cfg = parse(&["-o", "m.json", "--no-class-weighting", "--iterations", "7"])
+            .config()
+            .unwrap();
+        assert!(!cfg.class_weighting);
+        assert_eq!(cfg.sgd.iterations, 7);
+        for (args, named) in [
+            (&["--holdout", "1.5"][..], "--holdout"),
+            (&["--step-size", "-1"][..], "--step-size"),
+            (&["--cross-validate", "1"][..], "--cross-validate"),
+        ] {
+            let e = parse(&[&["-o", "m.json"][..], args].concat())
+                .config()
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(named), "{e}");
+        }
+        assert!(Cli::try_parse_from(["paws", "train-breeds"]).is_err());
+        assert!(Cli::try_parse_from(["paws", "predict"]).is_err());
     }
 
     #[test]

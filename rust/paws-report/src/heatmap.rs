@@ -184,7 +184,9 @@ mod tests {
         assert!(h > 3 * 24 + 100 && h < 500, "{h}");
         // The correct cell of Abyssinian (3 of 3) is dark.
         let rgb = img.to_rgb8();
-        let (x0, y0) = (w as i32 - PAD - 3 * CELL, h as i32 - PAD - 3 * CELL);
+        // The grid's corner: below the title, as far from the left as from the top.
+        let y0 = h as i32 - PAD - 3 * CELL;
+        let x0 = y0 - TITLE;
         let p = rgb.get_pixel((x0 + 3) as u32, (y0 + 3) as u32);
         assert!(p[0] < 60, "{p:?}");
     }
