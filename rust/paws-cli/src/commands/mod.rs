@@ -70,6 +70,7 @@ pub fn embedded_few_photos() -> PathBuf {
 }
 
 /// The committed breed model of all 37 breeds (`paws train-breeds` on both sets).
+#[cfg(feature = "extract")]
 pub fn default_breed_model() -> PathBuf {
     repo_file("examples/models/breeds-37.json")
 }
