@@ -22,8 +22,8 @@ need_rust() {
         exit 1
     fi
     if command -v rustup >/dev/null 2>&1; then
-        rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
-        rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+        rustup component list --installed 2>/dev/null | grep '^rustfmt' >/dev/null || rustup component add rustfmt
+        rustup component list --installed 2>/dev/null | grep '^clippy' >/dev/null || rustup component add clippy
     fi
 }
 

@@ -104,7 +104,9 @@ step "mvn verify" mvn -B -Dstyle.color=never -f jvm-shim/pom.xml ${MVN_ARGS:-} -
     -Dpaws.test.native.lib="$test_so" -Dpaws.glibc.max="$glibc_max" verify
 jar=jvm-shim/target/paws-spark-$(sed -n 's:^  <version>\(.*\)</version>$:\1:p' jvm-shim/pom.xml | head -1).jar
 test_jar=${jar%.jar}-tests.jar
-step "jar holds the library" bash -c "unzip -l '$jar' | grep -q 'native/linux-x86_64/libpaws_jni.so'"
+# grep without -q in these pipelines: -q exits at the first match, unzip then dies of
+# SIGPIPE on a large listing, and pipefail turns that into a failure.
+step "jar holds the library" bash -c "unzip -l '$jar' | grep 'native/linux-x86_64/libpaws_jni.so' >/dev/null"
 # The product jar holds the shim only: the test programs (dev/paws/spark/examples/) and
 # the tests live in the test jar.
 check_product_jar() {
@@ -115,7 +117,7 @@ check_product_jar() {
         echo "$stray" >&2
         return 1
     fi
-    unzip -Z1 "$test_jar" | grep -q '^dev/paws/spark/examples/ClusterSmokeJob.class$'
+    unzip -Z1 "$test_jar" | grep '^dev/paws/spark/examples/ClusterSmokeJob.class$' >/dev/null
 }
 step "no test class in the product jar" check_product_jar
 echo "==> built $jar and $test_jar" >&2
