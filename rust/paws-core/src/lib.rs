@@ -15,11 +15,14 @@
 //! 5. [`model`], the model and its evaluation: prediction and confusion counts.
 //! 6. [`experiment`]: the breed experiment: splits, the session that plans models and
 //!    records their results, the table rows and the saved-model format.
+//! 7. [`breeds`]: the breed predictor: one-vs-rest models of every breed trained
+//!    together, calibrated scores, their evaluation and model file.
 //!
 //! The Spark engine calls the same functions through JNI, so both engines give the
 //! same weights by construction.
 
 pub mod access;
+pub mod breeds;
 pub mod data;
 pub mod experiment;
 pub mod kernels;

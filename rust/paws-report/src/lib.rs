@@ -4,6 +4,7 @@
 //! - [`table`] has [`to_csv`], [`to_json`], [`to_markdown`], [`to_terminal`] and
 //!   [`write_tables`];
 //! - [`plot`] has [`plot_accuracy`];
+//! - [`heatmap`] has [`plot_confusion`], the breed predictor's confusion matrix;
 //! - [`report`] has [`write_report`], the whole output folder of an experiment run;
 //! - [`staging`] has [`staging::StagedDir`], all-or-nothing output folders;
 //! - [`atomic`] has [`write_atomic`];
@@ -11,6 +12,7 @@
 
 pub mod atomic;
 pub mod error;
+pub mod heatmap;
 pub mod plot;
 pub mod report;
 pub mod staging;
@@ -19,6 +21,7 @@ mod text;
 
 pub use atomic::write_atomic;
 pub use error::{ReportError, Result};
+pub use heatmap::plot_confusion;
 pub use plot::{plot_accuracy, PLOT_HEIGHT, PLOT_WIDTH};
 pub use report::{model_file, write_report, Report, MODELS_DIR, PLOT_FILE};
 pub use table::{

@@ -103,7 +103,7 @@ pub fn plot_accuracy(path: &Path, rows: &[ResultRow], title: &str) -> Result<()>
         ));
     }
     let png = draw(&series, title)
-        .and_then(|pixels| encode_png(&pixels))
+        .and_then(|pixels| encode_png(&pixels, PLOT_WIDTH, PLOT_HEIGHT))
         .map_err(|message| ReportError::plot(path, message))?;
     write_atomic(path, &png)
 }
@@ -111,9 +111,13 @@ pub fn plot_accuracy(path: &Path, rows: &[ResultRow], title: &str) -> Result<()>
 /// PNG bytes of an RGB pixel buffer, through the `png` crate (the encoder `image` uses):
 /// plotters' `bitmap_encoder` would compile a second, older `image` and its codecs, and
 /// `image` itself is more than a plot needs (the demo's build has no image decoding).
-fn encode_png(rgb: &[u8]) -> std::result::Result<Vec<u8>, String> {
+pub(crate) fn encode_png(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+) -> std::result::Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, PLOT_WIDTH, PLOT_HEIGHT);
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder
@@ -123,7 +127,7 @@ fn encode_png(rgb: &[u8]) -> std::result::Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn ensure_font() -> std::result::Result<(), String> {
+pub(crate) fn ensure_font() -> std::result::Result<(), String> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
     if ok {

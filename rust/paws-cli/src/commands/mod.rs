@@ -4,6 +4,9 @@ mod convert;
 mod experiment;
 #[cfg(feature = "extract")]
 mod extract;
+#[cfg(feature = "extract")]
+mod predict;
+mod train_breeds;
 
 use anyhow::{Context, Result};
 use paws_args::Command;
@@ -21,7 +24,23 @@ pub fn run(command: Command) -> Result<()> {
         } => convert::run(&folder, &output, &extractor),
         Command::Extract(args) => extract(args),
         Command::Experiment(args) => experiment::run(args),
+        Command::TrainBreeds(args) => train_breeds::run(args),
+        Command::Predict(args) => predict(args),
     }
+}
+
+#[cfg(feature = "extract")]
+fn predict(args: paws_args::PredictArgs) -> Result<()> {
+    predict::run(args)
+}
+
+/// `paws predict` extracts features from the photos, so it needs the CNN too.
+#[cfg(not(feature = "extract"))]
+fn predict(_args: paws_args::PredictArgs) -> Result<()> {
+    anyhow::bail!(
+        "this paws was built without feature extraction (scripts/demo.sh's quick build), \
+         which `paws predict` needs to read photos; build the full paws with `bash scripts/build.sh`"
+    )
 }
 
 #[cfg(feature = "extract")]
@@ -42,7 +61,23 @@ fn extract(_args: paws_args::ExtractArgs) -> Result<()> {
 /// The embedded sample's features, relative to the working directory or, for a binary
 /// run from elsewhere, to the source tree it was built from.
 pub fn embedded_features() -> PathBuf {
-    let rel = Path::new("examples/oxford-pets-sample/features.parquet");
+    repo_file("examples/oxford-pets-sample/features.parquet")
+}
+
+/// The few-photo set of the 34 breeds the sample lacks (6 photos each).
+pub fn embedded_few_photos() -> PathBuf {
+    repo_file("examples/oxford-pets-37-few/features.parquet")
+}
+
+/// The committed breed model of all 37 breeds (`paws train-breeds` on both sets).
+#[cfg(feature = "extract")]
+pub fn default_breed_model() -> PathBuf {
+    repo_file("examples/models/breeds-37.json")
+}
+
+/// A file of the repository, found as [`embedded_features`] is.
+fn repo_file(rel: &str) -> PathBuf {
+    let rel = Path::new(rel);
     if rel.exists() {
         return rel.to_path_buf();
     }

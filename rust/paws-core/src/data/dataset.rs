@@ -219,6 +219,44 @@ impl Dataset {
         }
     }
 
+    /// The rows of several datasets, in order, as one: `paws train-breeds` trains on the
+    /// 600-photo sample and the few-photo set together. Every part must come from the
+    /// same extractor (model id and dimension); the error names the two sources that
+    /// differ.
+    pub fn concat(parts: &[Dataset], source_name: impl Into<String>) -> Result<Dataset> {
+        let Some(first) = parts.first() else {
+            return Err(PawsError::invalid("no dataset to concatenate"));
+        };
+        for p in &parts[1..] {
+            if p.extractor != first.extractor {
+                return Err(PawsError::invalid(format!(
+                    "{} has features of '{}' (dim {}), {} of '{}' (dim {}): they cannot be trained together",
+                    first.source_name,
+                    first.extractor.model,
+                    first.extractor.dim,
+                    p.source_name,
+                    p.extractor.model,
+                    p.extractor.dim
+                )));
+            }
+        }
+        let mut features = Vec::new();
+        let (mut images, mut breeds) = (Vec::new(), Vec::new());
+        for p in parts {
+            features.extend_from_slice(&p.features);
+            images.extend(p.images.iter().cloned());
+            breeds.extend((0..p.len()).map(|r| p.breed(r).to_string()));
+        }
+        Dataset::new(
+            first.dim,
+            features,
+            images,
+            breeds,
+            first.extractor.clone(),
+            source_name,
+        )
+    }
+
     /// Row indices of every class, in row order.
     pub fn rows_by_class(&self) -> Vec<Vec<u32>> {
         let mut by = vec![Vec::new(); self.classes.len()];

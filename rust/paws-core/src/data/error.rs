@@ -56,6 +56,28 @@ pub enum PawsError {
         message: String,
     },
 
+    /// A breed model file that is not what `paws predict` can use: the field and why.
+    #[error("{path}: breed model: {field}: {message}")]
+    BadModel {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
+
+    /// Features of one extractor given to a model trained on another's.
+    #[error(
+        "{path}: the breed model was trained on features of '{expected}' (dim {expected_dim}), \
+         but the features come from '{found}' (dim {found_dim}); use the extractor the model \
+         was trained with, or retrain the model on this extractor's features"
+    )]
+    ExtractorMismatch {
+        path: PathBuf,
+        expected: String,
+        expected_dim: usize,
+        found: String,
+        found_dim: usize,
+    },
+
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
