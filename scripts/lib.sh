@@ -156,3 +156,32 @@ need_aws_tools() {
     export PAWS_MOTO_SERVER=$PAWS_AWS_VENV/bin/moto_server
     export PAWS_REQUIRE_MOTO=1
 }
+
+# The browser test's tools: Debian's chromium (apt, as root or through sudo) and
+# playwright-core from npm (pinned by tests/browser/package-lock.json, into
+# tests/browser/node_modules). Exports nothing, so that scripts/test.sh can run it in the
+# background while clippy compiles. PAWS_CHROMIUM names another Chromium binary.
+install_browser_tools() {
+    local chromium=${PAWS_CHROMIUM:-/usr/bin/chromium}
+    if [[ ! -x $chromium ]]; then
+        local sudo=()
+        ((EUID == 0)) || sudo=(sudo)
+        if ! command -v apt-get >/dev/null 2>&1; then
+            echo "error: $chromium not found and no apt-get: install Chromium and set PAWS_CHROMIUM" >&2
+            return 1
+        fi
+        step "apt-get install chromium" bash -c \
+            '"$@" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "$@" apt-get install -y -qq chromium >/dev/null' \
+            _ "${sudo[@]}"
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "error: npm not found: the browser test needs Node.js 20 and npm" >&2
+        return 1
+    fi
+    local lock=tests/browser/package-lock.json
+    local stamp=tests/browser/node_modules/.paws-$(md5sum <"$lock" | cut -c1-12)
+    if [[ ! -f $stamp ]]; then
+        step "npm ci (playwright-core)" npm ci --prefix tests/browser --no-audit --no-fund --silent
+        touch "$stamp"
+    fi
+}

@@ -12,7 +12,8 @@
 # the cluster tests (scripts/test-cluster.sh: a standalone cluster on 127.0.0.1 and
 # spark-submit in YARN cluster mode on MiniYARNCluster, with pyspark from PyPI); then
 # the notebooks (scripts/test-notebooks.sh: the Zeppelin note's paragraphs in spark-shell
-# and PySpark, the Jupyter notebook with nbclient, the paws_spark Python package).
+# and PySpark, the Jupyter notebook with nbclient, the paws_spark Python package); then
+# `paws serve`'s page in headless Chromium (scripts/test-browser.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -22,12 +23,15 @@ need_zig
 step "model" bash scripts/fetch-model.sh
 step "cargo fmt" cargo fmt --all -- --check
 step "one build" python3 scripts/check-one-build.py
-# The local AWS (about a minute of downloads on a fresh machine) installs while clippy
-# compiles; its output is shown after clippy's.
+# The local AWS and the browser (a few minutes of downloads on a fresh machine) install
+# while clippy compiles; their output is shown after clippy's.
 aws_log=$(mktemp)
+browser_log=$(mktemp)
 install_aws_tools >"$aws_log" 2>&1 &
 aws_pid=$!
-trap 'kill "$aws_pid" 2>/dev/null || true; rm -f "$aws_log"' EXIT
+install_browser_tools >"$browser_log" 2>&1 &
+browser_pid=$!
+trap 'kill "$aws_pid" "$browser_pid" 2>/dev/null || true; rm -f "$aws_log" "$browser_log"' EXIT
 step "cargo clippy" paws_cargo clippy --workspace --all-targets -- -D warnings
 if ! wait "$aws_pid"; then
     cat "$aws_log" >&2
@@ -35,6 +39,12 @@ if ! wait "$aws_pid"; then
     exit 1
 fi
 cat "$aws_log" >&2
+if ! wait "$browser_pid"; then
+    cat "$browser_log" >&2
+    echo "error: installing Chromium (apt) or playwright-core (npm) failed (above)" >&2
+    exit 1
+fi
+cat "$browser_log" >&2
 # The real-photo check must run where the model was fetched: a missing model fails.
 export PAWS_REQUIRE_MODEL=1
 # The S3 and EMR tests run against moto's server (a missing server fails them).
@@ -46,4 +56,5 @@ step "emr kit" bash emr/tests/run.sh
 step "spark" bash scripts/test-spark.sh
 step "spark clusters" bash scripts/test-cluster.sh
 step "notebooks" bash scripts/test-notebooks.sh
+step "browser" bash scripts/test-browser.sh
 echo "==> all tests passed in $SECONDS s" >&2

@@ -62,6 +62,9 @@ pub enum Command {
     /// Predict the breed of photos with a model of `paws train-breeds`.
     #[command(after_help = EXIT_CODES)]
     Predict(PredictArgs),
+    /// Serve the breed predictor over HTTP: a page for phones and a JSON API.
+    #[command(after_help = EXIT_CODES)]
+    Serve(ServeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -155,6 +158,39 @@ pub struct PredictArgs {
     /// Stop at the first photo that cannot be decoded instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Breed model of `paws train-breeds` [default: examples/models/breeds-37.json].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// The CNN (ONNX) the breed model was trained on [default: the EfficientNet-Lite0
+    /// model that scripts/fetch-model.sh caches].
+    #[arg(long)]
+    pub cnn: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Largest upload in bytes (larger gets a 413).
+    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+    /// Most pixels an image may declare (more gets a 413 before decoding).
+    #[arg(long, default_value_t = 50_000_000)]
+    pub max_pixels: u64,
+    /// CNN runs at once [default: the number of cores].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Requests that may wait for a CNN run; more get a 503 with Retry-After
+    /// [default: 4 per worker].
+    #[arg(long)]
+    pub queue: Option<usize>,
+    /// Longest a request may take, in seconds (waiting for a worker included).
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Below this top score the answer says "not sure".
+    #[arg(long, default_value_t = 0.5)]
+    pub unsure_below: f64,
 }
 
 #[derive(clap::Args, Debug)]

@@ -5,75 +5,10 @@
 //! `SKIPPED: ...` and passes, except that `PAWS_REQUIRE_MODEL=1` makes a missing model
 //! a failure.
 
-use std::io::Write;
+mod common;
+
+use common::{cnn_or_skip, paws, photos_or_skip, repo, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn paws(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_paws"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run paws")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Writes to the real stderr, past the test harness's capture, so that skips show.
-fn say(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The default CNN, or `None` (after printing why) when it is missing and not required.
-fn cnn_or_skip(test: &str) -> Option<PathBuf> {
-    let model = std::env::var_os("PAWS_MODEL")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("PAWS_CACHE")
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/paws")
-                });
-            cache.join("models/efficientnet-lite0.onnx")
-        });
-    if model.is_file() {
-        return Some(model);
-    }
-    let msg = format!(
-        "{test}: model {} not found (run scripts/fetch-model.sh or set PAWS_MODEL)",
-        model.display()
-    );
-    if std::env::var("PAWS_REQUIRE_MODEL").as_deref() == Ok("1") {
-        panic!("{msg}; PAWS_REQUIRE_MODEL=1 requires it");
-    }
-    say(&format!("SKIPPED: {msg}"));
-    None
-}
-
-/// `../shared/data/<name>/images`, or `None` (after printing why).
-fn photos_or_skip(test: &str, name: &str) -> Option<PathBuf> {
-    let dir = repo().join("../shared/data").join(name).join("images");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    say(&format!(
-        "SKIPPED: {test}: {} not found (the photos live beside the repository)",
-        dir.display()
-    ));
-    None
-}
 
 /// Width and height from a PNG's IHDR chunk.
 fn png_size(path: &Path) -> (u32, u32) {

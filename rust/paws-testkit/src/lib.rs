@@ -2,5 +2,9 @@
 //!
 //! - [`moto`]: a local S3 server (moto's, from PyPI) on 127.0.0.1, and the environment
 //!   that points the AWS SDK at it.
+//! - [`images`]: image files no photo library writes (a decompression bomb's header).
+//! - [`skip`]: a visible skip when the CNN is missing (a failure where it is required).
 
+pub mod images;
 pub mod moto;
+pub mod skip;

@@ -11,9 +11,13 @@
 //! reports success. A JPEG without an end-of-image marker after its first scan is
 //! therefore rejected here as truncated, so a half-downloaded photo never silently
 //! becomes a feature row.
+//!
+//! Images from strangers (the `paws serve` uploads) go through [`decode_bytes_within`],
+//! which reads the declared size from the header and refuses an image with too many
+//! pixels before decoding any.
 
 use crate::error::{Result, VisionError};
-use image::{ImageFormat, ImageReader, RgbImage};
+use image::{ImageFormat, ImageReader, Limits, RgbImage};
 use std::io::Cursor;
 use std::path::Path;
 
@@ -28,18 +32,80 @@ pub fn decode_file(path: &Path) -> Result<RgbImage> {
 
 /// Decodes an encoded image held in memory to RGB8; `name` is used in errors only.
 pub fn decode_bytes(bytes: &[u8], name: &Path) -> Result<RgbImage> {
+    decode(bytes, name, None)
+}
+
+/// What an encoded image declares in its header, read without decoding any pixel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Sniffs the format from the content (never from a name or a Content-Type) and reads
+/// the declared dimensions.
+pub fn probe_bytes(bytes: &[u8], name: &Path) -> Result<Probe> {
+    let reader = reader_for(bytes, name)?;
+    let format = reader.format().expect("reader_for sets the format");
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| VisionError::decode(name, format!("{format:?}: {e}")))?;
+    Ok(Probe {
+        format,
+        width,
+        height,
+    })
+}
+
+/// As [`decode_bytes`], for untrusted input: an image declaring more than `max_pixels`
+/// pixels is refused with [`VisionError::TooLarge`] before decoding, and the decoder's
+/// own allocation limit is set from the same bound.
+pub fn decode_bytes_within(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<RgbImage> {
+    decode(bytes, name, Some(max_pixels))
+}
+
+fn reader_for<'a>(bytes: &'a [u8], name: &Path) -> Result<ImageReader<Cursor<&'a [u8]>>> {
     if bytes.is_empty() {
         return Err(VisionError::decode(name, "the file is empty"));
     }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| VisionError::decode(name, e.to_string()))?;
-    let format = reader.format().ok_or_else(|| {
-        VisionError::decode(
-            name,
-            "unrecognised image format (not JPEG, PNG, GIF, BMP or WebP)",
-        )
-    })?;
+    match reader.format() {
+        Some(
+            ImageFormat::Jpeg
+            | ImageFormat::Png
+            | ImageFormat::Gif
+            | ImageFormat::Bmp
+            | ImageFormat::WebP,
+        ) => Ok(reader),
+        _ => Err(VisionError::UnknownFormat {
+            path: name.to_path_buf(),
+        }),
+    }
+}
+
+fn decode(bytes: &[u8], name: &Path, max_pixels: Option<u64>) -> Result<RgbImage> {
+    let probe = probe_bytes(bytes, name)?;
+    let format = probe.format;
+    let mut reader = reader_for(bytes, name)?;
+    if let Some(max_pixels) = max_pixels {
+        let pixels = u64::from(probe.width) * u64::from(probe.height);
+        if pixels > max_pixels {
+            return Err(VisionError::TooLarge {
+                path: name.to_path_buf(),
+                width: probe.width,
+                height: probe.height,
+                max_pixels,
+            });
+        }
+        // Belt and braces for a header that lies: RGBA16 is the widest buffer a
+        // decoder makes (8 bytes a pixel), plus the RGB8 copy.
+        let mut limits = Limits::default();
+        limits.max_alloc = Some(max_pixels.saturating_mul(11));
+        reader.limits(limits);
+    }
     if format == ImageFormat::Jpeg {
         check_jpeg_complete(bytes).map_err(|m| VisionError::decode(name, m))?;
     }
@@ -152,5 +218,41 @@ mod tests {
         assert!(msg.contains("unrecognised image format"), "{msg}");
         let err = decode_bytes(b"", Path::new("empty.jpg")).unwrap_err();
         assert!(err.to_string().contains("empty.jpg"));
+    }
+
+    #[test]
+    fn too_many_pixels_are_refused_before_decoding() {
+        // 100,000 x 100,000 RGB would be 30 GB decoded.
+        let bomb = paws_testkit::images::huge_png(100_000, 100_000);
+        let probe = probe_bytes(&bomb, Path::new("bomb.png")).unwrap();
+        assert_eq!(
+            (probe.format, probe.width, probe.height),
+            (ImageFormat::Png, 100_000, 100_000)
+        );
+        let err = decode_bytes_within(&bomb, Path::new("bomb.png"), 50_000_000).unwrap_err();
+        assert!(
+            matches!(err, VisionError::TooLarge { width: 100_000, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("more than the 50000000 allowed"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_small_image_decodes_within_the_bound() {
+        let b = jpeg_bytes(40, 30);
+        let img = decode_bytes_within(&b, Path::new("ok.jpg"), 40 * 30).unwrap();
+        assert_eq!(img.dimensions(), (40, 30));
+        let err = decode_bytes_within(&b, Path::new("ok.jpg"), 40 * 30 - 1).unwrap_err();
+        assert!(matches!(err, VisionError::TooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn formats_paws_does_not_read_are_unknown() {
+        // A TIFF header: the image crate recognises it, but paws builds no TIFF decoder.
+        let err = probe_bytes(b"II*\0\x08\0\0\0rest", Path::new("scan.tif")).unwrap_err();
+        assert!(matches!(err, VisionError::UnknownFormat { .. }), "{err}");
     }
 }

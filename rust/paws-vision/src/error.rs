@@ -18,6 +18,22 @@ pub enum VisionError {
     #[error("{path}: cannot decode image: {message}")]
     Decode { path: PathBuf, message: String },
 
+    /// The bytes are not in any image format paws reads (sniffed from the content).
+    #[error(
+        "{path}: cannot decode image: unrecognised image format (not JPEG, PNG, GIF, BMP or WebP)"
+    )]
+    UnknownFormat { path: PathBuf },
+
+    /// The image's header declares more pixels than the caller allows: refused before
+    /// any pixel is decoded (a decompression bomb is a few kilobytes of PNG).
+    #[error("{path}: image is {width} x {height} pixels, more than the {max_pixels} allowed")]
+    TooLarge {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+
     #[error("{path}: file name does not follow <breed>_<n>.<ext> (e.g. Bengal_12.jpg)")]
     BadFileName { path: PathBuf },
 

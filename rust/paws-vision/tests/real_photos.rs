@@ -26,19 +26,7 @@ const CAT_CLASSES: std::ops::RangeInclusive<usize> = 281..=285;
 const DOG_CLASSES: std::ops::RangeInclusive<usize> = 151..=268;
 
 fn model_or_skip(test: &str) -> Option<PathBuf> {
-    let model = default_model_path();
-    if model.is_file() {
-        return Some(model);
-    }
-    let msg = format!(
-        "{test}: model {} not found (run scripts/fetch-model.sh or set PAWS_MODEL)",
-        model.display()
-    );
-    if std::env::var("PAWS_REQUIRE_MODEL").as_deref() == Ok("1") {
-        panic!("{msg}; PAWS_REQUIRE_MODEL=1 requires it");
-    }
-    say!("SKIPPED: {msg}");
-    None
+    paws_testkit::skip::model_or_skip(test, &default_model_path())
 }
 
 fn argmax(row: &[f32]) -> usize {

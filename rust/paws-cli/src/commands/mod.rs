@@ -6,6 +6,8 @@ mod experiment;
 mod extract;
 #[cfg(feature = "extract")]
 mod predict;
+#[cfg(feature = "serve")]
+mod serve;
 mod train_breeds;
 
 use anyhow::{Context, Result};
@@ -26,7 +28,21 @@ pub fn run(command: Command) -> Result<()> {
         Command::Experiment(args) => experiment::run(args),
         Command::TrainBreeds(args) => train_breeds::run(args),
         Command::Predict(args) => predict(args),
+        Command::Serve(args) => serve(args),
     }
+}
+
+#[cfg(feature = "serve")]
+fn serve(args: paws_args::ServeArgs) -> Result<()> {
+    serve::run(args)
+}
+
+#[cfg(not(feature = "serve"))]
+fn serve(_args: paws_args::ServeArgs) -> Result<()> {
+    anyhow::bail!(
+        "this paws was built without `paws serve` (scripts/demo.sh's quick build); \
+         build the full paws with `bash scripts/build.sh`"
+    )
 }
 
 #[cfg(feature = "extract")]

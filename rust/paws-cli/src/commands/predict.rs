@@ -6,20 +6,18 @@ use paws_core::breeds::model_file::Scored;
 use paws_core::breeds::BreedModel;
 use paws_vision::{Extractor, ModelOptions};
 use serde_json::json;
+use std::path::PathBuf;
 
-pub fn run(args: PredictArgs) -> Result<()> {
-    if args.top == 0 {
-        bail!("--top must be at least 1");
-    }
-    let model_path = args
-        .model
-        .clone()
-        .unwrap_or_else(super::default_breed_model);
+/// The breed model (`model`, or the committed default) and the CNN it was trained on
+/// (`cnn`, or the cached default), checked against each other: a model applied to
+/// another network's features gives confident nonsense. Shared with `paws serve`.
+pub fn load(
+    model: Option<PathBuf>,
+    cnn: Option<PathBuf>,
+) -> Result<(PathBuf, BreedModel, Extractor)> {
+    let model_path = model.unwrap_or_else(super::default_breed_model);
     let model = BreedModel::load(&model_path).context("loading the breed model")?;
-    let cnn = args
-        .cnn
-        .clone()
-        .unwrap_or_else(paws_vision::default_model_path);
+    let cnn = cnn.unwrap_or_else(paws_vision::default_model_path);
     if !cnn.exists() {
         bail!(
             "CNN model {} not found: run scripts/fetch-model.sh for the default EfficientNet-Lite0, or pass --cnn",
@@ -31,8 +29,15 @@ pub fn run(args: PredictArgs) -> Result<()> {
         ..ModelOptions::default()
     };
     let extractor = Extractor::load(&cnn, options).context("loading the CNN")?;
-    // A model applied to another network's features gives confident nonsense.
     model.check_extractor(&model_path, &extractor.info())?;
+    Ok((model_path, model, extractor))
+}
+
+pub fn run(args: PredictArgs) -> Result<()> {
+    if args.top == 0 {
+        bail!("--top must be at least 1");
+    }
+    let (model_path, model, extractor) = load(args.model.clone(), args.cnn.clone())?;
 
     let mut predicted: Vec<(String, Vec<Scored>)> = Vec::new();
     let mut skipped: Vec<(String, String)> = Vec::new();
