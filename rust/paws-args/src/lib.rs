@@ -422,15 +422,31 @@ fn name_the_option(e: PawsError) -> PawsError {
 /// name). `Ok(Err(text))` is the text of `--help` or `--version`; `Err` is clap's
 /// message for arguments it rejects.
 pub fn parse_experiment(args: &[String]) -> Result<Result<ExperimentArgs, String>, String> {
-    let argv = ["paws".to_string(), "experiment".to_string()]
+    Ok(match parse_command("experiment", args)? {
+        Ok(Command::Experiment(a)) => Ok(a),
+        Ok(_) => unreachable!("the subcommand is always experiment"),
+        Err(text) => Err(text),
+    })
+}
+
+/// The arguments of `paws train-breeds` (for `dev.paws.spark.TrainBreeds`), as
+/// [`parse_experiment`] parses those of `paws experiment`.
+pub fn parse_train_breeds(args: &[String]) -> Result<Result<TrainBreedsArgs, String>, String> {
+    Ok(match parse_command("train-breeds", args)? {
+        Ok(Command::TrainBreeds(a)) => Ok(a),
+        Ok(_) => unreachable!("the subcommand is always train-breeds"),
+        Err(text) => Err(text),
+    })
+}
+
+/// `paws <name> <args>`: the command, or `Ok(Err(text))` for `--help`/`--version`, or
+/// `Err(message)` for arguments clap refuses.
+fn parse_command(name: &str, args: &[String]) -> Result<Result<Command, String>, String> {
+    let argv = ["paws".to_string(), name.to_string()]
         .into_iter()
         .chain(args.iter().cloned());
     match Cli::try_parse_from(argv) {
-        Ok(Cli {
-            command: Command::Experiment(a),
-            ..
-        }) => Ok(Ok(a)),
-        Ok(_) => unreachable!("the subcommand is always experiment"),
+        Ok(cli) => Ok(Ok(cli.command)),
         Err(e) => match e.kind() {
             clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
                 Ok(Err(e.render().to_string()))

@@ -198,3 +198,8 @@ pub fn new_float_array(env: &mut JNIEnv, values: &[f32]) -> Result<sys::jfloatAr
     env.set_float_array_region(&a, 0, values)?;
     Ok(a.into_raw())
 }
+
+/// A Java string made from `s`.
+pub fn string_result(env: &mut JNIEnv, s: String) -> Result<sys::jstring> {
+    Ok(env.new_string(s)?.into_raw())
+}

@@ -43,6 +43,15 @@ pub fn invalid<T>(msg: impl Into<String>) -> Result<T> {
     Err(Error::Invalid(msg.into()))
 }
 
+/// An error in what the user asked for or gave (arguments, classes, files): an
+/// `IllegalArgumentException` (or an `IOException`) with the message the CLI prints.
+pub fn user(e: PawsError) -> Error {
+    match e {
+        PawsError::Io { .. } => Error::Io(e.to_string()),
+        e => Error::Invalid(e.to_string()),
+    }
+}
+
 impl From<PawsError> for Error {
     fn from(e: PawsError) -> Self {
         match e {

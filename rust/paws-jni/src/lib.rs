@@ -2,11 +2,12 @@
 //!
 //! One export file per Java class, under [`exports`]: `native_kernels.rs` for
 //! `dev.paws.spark.jni.NativeKernels`, `native_experiment.rs` for
-//! `dev.paws.spark.jni.NativeExperiment`. The exports check arguments, read Java arrays in
+//! `dev.paws.spark.jni.NativeExperiment`, `native_breeds.rs` for
+//! `dev.paws.spark.jni.NativeBreeds`. The exports check arguments, read Java arrays in
 //! place and call paws-core, paws-report and paws-vision; every rule of the experiment
 //! and every number is computed there, so the Spark engine gives the in-process
 //! engine's bits. Native state lives behind checked handles ([`handles`], and the
-//! experiment sessions of [`session`]).
+//! experiment sessions of [`session`], the breed trainings of [`breeds`]).
 //!
 //! Every export runs inside [`guard::run`]: Rust errors and panics come out as Java
 //! exceptions with the message, never as a crashed JVM. The exports only tests call
@@ -14,6 +15,7 @@
 //! feature `test-hooks`.
 
 mod arrays;
+mod breeds;
 mod exports;
 mod guard;
 mod handles;

@@ -10,7 +10,7 @@
 //! and breeds in row order: no features), asked for each model's rows, told each
 //! model's result, and finally asked to write the report.
 
-use crate::guard::{invalid, Error, Result};
+use crate::guard::{invalid, user, Error, Result};
 use crate::handles::Handles;
 use crate::loss_code;
 use paws_args::{parse_experiment, ExperimentArgs};
@@ -25,15 +25,6 @@ use paws_core::{Dataset, PawsError};
 use paws_report::Report;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-
-/// An error in what the user asked for or gave (arguments, classes, files): an
-/// `IllegalArgumentException` with the message `paws experiment` prints.
-fn user(e: PawsError) -> Error {
-    match e {
-        PawsError::Io { .. } => Error::Io(e.to_string()),
-        e => Error::Invalid(e.to_string()),
-    }
-}
 
 fn report_error(e: paws_report::ReportError) -> Error {
     Error::Io(e.to_string())

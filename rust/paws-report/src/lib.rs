@@ -5,12 +5,15 @@
 //!   [`write_tables`];
 //! - [`plot`] has [`plot_accuracy`];
 //! - [`heatmap`] has [`plot_confusion`], the breed predictor's confusion matrix;
+//! - [`breeds`] has [`write_breed_training`], the breed predictor's model and confusion
+//!   files;
 //! - [`report`] has [`write_report`], the whole output folder of an experiment run;
 //! - [`staging`] has [`staging::StagedDir`], all-or-nothing output folders;
 //! - [`atomic`] has [`write_atomic`];
 //! - [`error`] has [`ReportError`], whose messages name the file concerned.
 
 pub mod atomic;
+pub mod breeds;
 pub mod error;
 pub mod heatmap;
 pub mod plot;
@@ -20,6 +23,7 @@ pub mod table;
 mod text;
 
 pub use atomic::write_atomic;
+pub use breeds::{breed_files, training_summary, write_breed_training};
 pub use error::{ReportError, Result};
 pub use heatmap::plot_confusion;
 pub use plot::{plot_accuracy, PLOT_HEIGHT, PLOT_WIDTH};

@@ -7,26 +7,14 @@ use paws_args::TrainBreedsArgs;
 use paws_core::breeds::{cross_validate, train_breeds};
 use paws_core::experiment::CLI_ENGINE;
 use paws_core::Dataset;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// `breeds.json` → `breeds.confusion.<ext>`, beside the model.
-pub fn confusion_file(model: &Path, ext: &str) -> PathBuf {
-    let stem = model
-        .file_stem()
-        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
-    model.with_file_name(format!("{stem}.confusion.{ext}"))
-}
 
 pub fn run(args: TrainBreedsArgs) -> Result<()> {
     let t = Instant::now();
     let cfg = args.config()?;
-    let (csv, png) = (
-        confusion_file(&args.output, "csv"),
-        confusion_file(&args.output, "png"),
-    );
+    let files = paws_report::breed_files(&args.output);
     // Checked before any training: a run that cannot write its outputs fails at once.
-    for path in [&args.output, &csv, &png] {
+    for path in &files {
         paws_report::staging::check_output_path(path, false)?;
     }
     let paths = if args.features.is_empty() {
@@ -42,36 +30,18 @@ pub fn run(args: TrainBreedsArgs) -> Result<()> {
     let data = Dataset::concat(&parts, sources.join(" + ")).context("reading features")?;
 
     let training = train_breeds(&data, &cfg, sources, CLI_ENGINE)?;
-    let model = &training.model;
-    let h = &training.holdout;
-    model.save(&args.output).context("writing the model")?;
-    paws_core::data::atomic::write_atomic(&csv, h.confusion.to_csv().as_bytes())?;
-    let title = format!(
-        "paws train-breeds: held-out confusion ({} photos, top-1 {:.3}, top-3 {:.3})",
-        h.top.rows,
-        h.top.top1_accuracy(),
-        h.top.top3_accuracy()
-    );
-    paws_report::plot_confusion(&png, &h.confusion, &title)?;
+    paws_report::write_breed_training(&args.output, &training)
+        .context("writing the breed model")?;
     println!(
-        "trained {} breeds on {} photos ({} features of {}) in {:.1} s",
-        model.breeds.len(),
-        data.len(),
-        data.dim(),
-        data.extractor().model,
-        t.elapsed().as_secs_f64()
+        "{}",
+        paws_report::training_summary(&training, t.elapsed().as_secs_f64())
     );
+    println!("model:     {}", files[0].display());
     println!(
-        "held out {} photos: top-1 {:.3}, top-3 {:.3}; temperature {:.3} (held-out NLL {:.3}, {:.3} at T = 1)",
-        h.top.rows,
-        h.top.top1_accuracy(),
-        h.top.top3_accuracy(),
-        model.temperature,
-        h.nll,
-        h.nll_t1
+        "confusion: {} and {}",
+        files[1].display(),
+        files[2].display()
     );
-    println!("model:     {}", args.output.display());
-    println!("confusion: {} and {}", csv.display(), png.display());
 
     if let Some(k) = args.cross_validate {
         let t = Instant::now();

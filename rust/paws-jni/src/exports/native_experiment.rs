@@ -3,9 +3,9 @@
 //! copied; results are JSON strings or primitive arrays.
 
 use crate::arrays::{
-    self, length, new_double_array, new_float_array, new_long_array, read_strings,
+    self, length, new_double_array, new_float_array, new_long_array, read_strings, string_result,
 };
-use crate::guard::{self, invalid, Error, Result};
+use crate::guard::{self, invalid, Error};
 use crate::handles;
 use crate::session as experiment;
 use crate::string_arg;
@@ -17,10 +17,6 @@ use jni::JNIEnv;
 use paws_core::model::eval::Confusion;
 use paws_core::optimiser::standardize::Scaling;
 use std::path::Path;
-
-fn string_result(env: &mut JNIEnv, s: String) -> Result<jstring> {
-    Ok(env.new_string(s)?.into_raw())
-}
 
 /// `String usage(String[] args)`: `paws experiment --help` (or the version) when the
 /// arguments ask for it, else null.

@@ -1,18 +1,18 @@
 package dev.paws.spark
 
+import dev.paws.spark.HadoopOutput.{deleteRecursively, fileSystem, publish}
 import dev.paws.spark.jni.{NativeExperiment, NativeKernels}
 import java.io.{File, IOException}
 import java.nio.charset.StandardCharsets
 import java.nio.file.{Files, Path => JPath}
 import java.time.Instant
 import java.time.temporal.ChronoUnit
-import java.util.UUID
 
 import scala.collection.JavaConverters._
 
 import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
 import org.apache.hadoop.conf.Configuration
-import org.apache.hadoop.fs.{FileSystem, LocalFileSystem, Path => HPath}
+import org.apache.hadoop.fs.{Path => HPath}
 import org.apache.spark.SparkContext
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.rdd.RDD
@@ -390,37 +390,6 @@ object PetBreedExperiment {
     }
   }
 
-  /** The file system to write `p` with: for `file:`, the raw one (no .crc side files). */
-  private def fileSystem(conf: Configuration, p: HPath): FileSystem = p.getFileSystem(conf) match {
-    case l: LocalFileSystem => l.getRawFileSystem
-    case fs => fs
-  }
-
-  /**
-   * Copies `files` (relative paths under the local folder `local`) to the Hadoop folder
-   * `out`, each under a temporary name in its destination folder, then renamed over the
-   * old file: a reader never sees half a file (on S3 a rename is a copy, still whole).
-   * Returns `out`, qualified.
-   */
-  private def publish(conf: Configuration, local: JPath, files: Seq[String], out: String): String = {
-    val base = new HPath(out)
-    val fs = fileSystem(conf, base)
-    val dir = fs.makeQualified(base)
-    fs.mkdirs(dir)
-    for (rel <- files) {
-      val dst = new HPath(dir, rel)
-      fs.mkdirs(dst.getParent)
-      val tmp = new HPath(dst.getParent, s".${dst.getName}.paws-${UUID.randomUUID()}.tmp")
-      fs.copyFromLocalFile(false, true, new HPath(local.resolve(rel).toUri), tmp)
-      if (fs.exists(dst) && !fs.delete(dst, false)) throw new IOException(s"cannot replace $dst")
-      if (!fs.rename(tmp, dst)) {
-        fs.delete(tmp, false)
-        throw new IOException(s"cannot rename $tmp to $dst")
-      }
-    }
-    dir.toString
-  }
-
   /** Writes (an empty object) or deletes `_SUCCESS` in the output folder `out`. */
   private def setFinished(conf: Configuration, out: String, finished: Boolean): Unit = {
     val marker = new HPath(out, "_SUCCESS")
@@ -439,11 +408,6 @@ object PetBreedExperiment {
     } finally {
       deleteRecursively(local.toFile)
     }
-  }
-
-  private def deleteRecursively(f: File): Unit = {
-    Option(f.listFiles()).foreach(_.foreach(deleteRecursively))
-    f.delete()
   }
 
   /** Log lines to slf4j (the driver log) and, as `paws experiment` does, to paws.log. */

@@ -119,4 +119,25 @@ class S3aTest {
     println(s"S3A ExtractFeatures: ${s3a("photos/")} -> ${s3a("features/photos.parquet")}: " +
       s"${names.count(_.endsWith(".parquet"))} part files, rows equal to the local run")
   }
+
+  @Test
+  def trainBreedsOnS3aEqualsTheCommittedModel(): Unit = {
+    val sets = Seq("oxford-pets-sample", "oxford-pets-37-few")
+    val features = sets.map(set =>
+      upload(TestCli.repo.resolve(s"examples/$set/features.parquet"), s"features/$set.parquet"))
+    val args = features.flatMap(f => Seq("--features", f)) ++ Seq("-o", s3a("breed-models/breeds.json"))
+    val r = TrainBreeds.run(spark, args.toArray)
+    assertEquals(804, r.rows)
+    val (copy, names) = download("breed-models")
+    assertEquals(List("breeds.confusion.csv", "breeds.confusion.png", "breeds.json"), names)
+    val mapper = new com.fasterxml.jackson.databind.ObjectMapper()
+    val onS3 = mapper.readTree(copy.resolve("breeds.json").toFile)
+    val committed = mapper.readTree(TestCli.repo.resolve("examples/models/breeds-37.json").toFile)
+    for (field <- Seq("breeds", "temperature", "extractor")) {
+      assertEquals(committed.get(field), onS3.get(field), s"field $field")
+    }
+    assertEquals(features, onS3.get("training").get("sources").elements().asScala.map(_.asText()).toSeq)
+    println(s"S3A TrainBreeds: ${features.mkString(" + ")} -> ${s3a("breed-models/breeds.json")}: weights and " +
+      "temperature equal to the committed model")
+  }
 }
