@@ -87,10 +87,16 @@ fn reader_for<'a>(bytes: &'a [u8], name: &Path) -> Result<ImageReader<Cursor<&'a
 }
 
 fn decode(bytes: &[u8], name: &Path, max_pixels: Option<u64>) -> Result<RgbImage> {
-    let probe = probe_bytes(bytes, name)?;
-    let format = probe.format;
+    let format = reader_for(bytes, name)?
+        .format()
+        .expect("reader_for sets the format");
+    // First, so that a cut JPEG is named truncated, whatever part of it is missing.
+    if format == ImageFormat::Jpeg {
+        check_jpeg_complete(bytes).map_err(|m| VisionError::decode(name, m))?;
+    }
     let mut reader = reader_for(bytes, name)?;
     if let Some(max_pixels) = max_pixels {
+        let probe = probe_bytes(bytes, name)?;
         let pixels = u64::from(probe.width) * u64::from(probe.height);
         if pixels > max_pixels {
             return Err(VisionError::TooLarge {
@@ -105,9 +111,6 @@ fn decode(bytes: &[u8], name: &Path, max_pixels: Option<u64>) -> Result<RgbImage
         let mut limits = Limits::default();
         limits.max_alloc = Some(max_pixels.saturating_mul(11));
         reader.limits(limits);
-    }
-    if format == ImageFormat::Jpeg {
-        check_jpeg_complete(bytes).map_err(|m| VisionError::decode(name, m))?;
     }
     let image = reader
         .decode()
