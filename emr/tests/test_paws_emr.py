@@ -299,6 +299,31 @@ def test_add_steps(emr, cluster_with_steps):
         "s3://%s/pets/runs/bengal/" % bucket, ["--class", "Bengal", "--vs", "all"])
 
 
+def test_add_steps_with_the_breed_predictor(aws_env, emr, s3):
+    bucket = "paws-breeds-%d" % time.time_ns()
+    s3.create_bucket(Bucket=bucket)
+    cluster_id = new_cluster(aws_env, bucket)
+    features = "s3://%s/pets/features/" % bucket
+    model = "s3://%s/pets/models/breeds-37.json" % bucket
+    step_ids = ok(paws_emr(aws_env, "add-steps", "--bucket", bucket, "--cluster-id", cluster_id,
+                           "--photos", "s3://%s/pets/photos/" % bucket, "--features", features,
+                           "--out", "s3://%s/pets/runs/r/" % bucket, "--all-pairs",
+                           "--breed-model", model)).stdout.split()
+    assert len(step_ids) == 3
+    steps = steps_in_order(emr, cluster_id)
+    assert [s["Name"] for s in steps] == ["paws: extract features", "paws: experiment",
+                                          "paws: breed predictor"]
+    assert steps[2]["ActionOnFailure"] == "CANCEL_AND_WAIT"
+    jar = "s3://%s/paws/jars/paws-spark-0.1.0.jar" % bucket
+    assert steps[2]["Config"]["Args"] == [
+        "spark-submit", "--deploy-mode", "cluster", "--class", "dev.paws.spark.TrainBreeds", jar,
+        "--features", features, "-o", model]
+    bad = paws_emr(aws_env, "add-steps", "--bucket", bucket, "--cluster-id", cluster_id,
+                   "--photos", "s3://a/p/", "--features", "s3://a/f/", "--out", "s3://a/o/",
+                   "--all-pairs", "--breed-model", "models/breeds.json")
+    assert bad.returncode == 1 and "--breed-model must be an s3://" in bad.stderr
+
+
 def test_add_steps_needs_class_and_vs_or_all_pairs(aws_env, bucket):
     proc = paws_emr(aws_env, "add-steps", "--bucket", bucket, "--cluster-id", "j-NOPE",
                     "--photos", "s3://a/p/", "--features", "s3://a/f/", "--out", "s3://a/o/",
@@ -418,6 +443,25 @@ def test_run_end_to_end(shim_env, s3, emr, bucket, artifacts, tmp_path):
         bucket, "s3://%s/pets/photos/" % bucket, "s3://%s/pets/features/" % bucket,
         "s3://%s/pets/runs/all-pairs/" % bucket, ["--all-pairs"])
     assert (tmp_path / "results" / "results.csv").read_bytes() == csv
+
+
+def test_run_fetches_the_breed_predictor(shim_env, s3, emr, bucket, artifacts, tmp_path):
+    # Seed what the experiment and TrainBreeds would write.
+    s3.put_object(Bucket=bucket, Key="pets/runs/all-pairs/results.csv", Body=b"class\n")
+    s3.put_object(Bucket=bucket, Key="pets/runs/all-pairs/_SUCCESS", Body=b"")
+    files = {"breeds-37.json": b'{"format": "paws-breed-model/1"}',
+             "breeds-37.confusion.csv": b"breed\n", "breeds-37.confusion.png": b"\x89PNG"}
+    for name, body in files.items():
+        s3.put_object(Bucket=bucket, Key="pets/models/" + name, Body=body)
+    jar, model = artifacts
+    env = dict(shim_env, PAWS_FAKE_STEP_STATE="COMPLETED")
+    proc = ok(paws_emr(env, *run_args(bucket, jar, model, tmp_path / "results", "--name", bucket,
+                                      "--breed-model", "s3://%s/pets/models/breeds-37.json" % bucket)))
+    for name, body in files.items():
+        assert (tmp_path / "results" / name).read_bytes() == body, name
+    assert "fetched the breed predictor" in proc.stderr
+    [cluster] = clusters_named(emr, bucket)
+    assert len(steps_in_order(emr, cluster["Id"])) == 3
 
 
 def test_run_failed_step_still_terminates(shim_env, emr, bucket, artifacts, tmp_path):
