@@ -798,12 +798,18 @@ impl From<VisionError> for Error {
         match e {
             // The caller's data: an unreadable photo or model, a bad output name.
             VisionError::Decode { .. }
+            | VisionError::UnknownFormat { .. }
+            | VisionError::TooLarge { .. }
             | VisionError::Model { .. }
             | VisionError::BadFileName { .. }
             | VisionError::InvalidInput(_) => Error::Invalid(e.to_string()),
             VisionError::Io { .. } => Error::Io(e.to_string()),
             VisionError::Core(c) => c.into(),
-            e => Error::Native(e.to_string()),
+            // No wildcard: a new variant must be placed here on purpose (an image error
+            // that is not `Invalid` would fail a Spark extraction instead of skipping).
+            VisionError::NoImages { .. } | VisionError::Inference { .. } => {
+                Error::Native(e.to_string())
+            }
         }
     }
 }

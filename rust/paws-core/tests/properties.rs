@@ -1,0 +1,157 @@
+//! Property tests (proptest) of the promises the engines build on, on generated shapes:
+//!
+//! - exact sums are the same bits whatever the order and grouping of the partials (the
+//!   thread count in process, the task order of Spark's treeAggregate);
+//! - the batched kernels equal the one-model kernel bit for bit, on every SIMD path this
+//!   CPU has (the generic one always among them);
+//! - splits and held-out sets are stratified, disjoint, complete and stable;
+//! - a breed model saved and loaded scores every row as before.
+//!
+//! `PROPTEST_CASES` sets the cases per property (default 256, proptest's).
+
+use paws_core::breeds::folds::holdout;
+use paws_core::data::exact_sum::GradientSum;
+use paws_core::experiment::split::stratified;
+use paws_core::kernels::batch_kernel::{margins_selected, Simd};
+use paws_core::kernels::gradient::dot;
+use proptest::prelude::*;
+
+/// A chunk partial: a gradient of `dim` values, a loss and a row count. Values span
+/// many magnitudes (as gradients do), zeros included (skipped by `add_chunk`).
+fn partial(dim: usize) -> impl Strategy<Value = (Vec<f64>, f64, u64)> {
+    let value = prop_oneof![Just(0.0), -1e-12..1e-12f64, -1.0..1.0f64, -1e9..1e9f64,];
+    (prop::collection::vec(value, dim), 0.0..1e6f64, 0u64..300)
+}
+
+fn sum_in_order(dim: usize, parts: &[(Vec<f64>, f64, u64)]) -> GradientSum {
+    let mut s = GradientSum::zeros(dim);
+    for (g, l, c) in parts {
+        s.add_chunk(g, *l, *c);
+    }
+    s
+}
+
+proptest! {
+    #[test]
+    fn exact_sums_ignore_order_and_grouping(
+        (dim, parts, order, cuts) in (1usize..12).prop_flat_map(|dim| {
+            prop::collection::vec(partial(dim), 1..40).prop_flat_map(move |parts| {
+                let n = parts.len();
+                let order: Vec<usize> = (0..n).collect();
+                (
+                    Just(dim),
+                    Just(parts),
+                    Just(order).prop_shuffle(),
+                    prop::collection::vec(0..n, 0..6),
+                )
+            })
+        })
+    ) {
+        let reference = sum_in_order(dim, &parts);
+        // The same partials in another order, cut into groups summed apart and merged
+        // (as tasks of a tree reduction), the groups merged from the last to the first.
+        let permuted: Vec<_> = order.iter().map(|&i| parts[i].clone()).collect();
+        let mut bounds = cuts;
+        bounds.push(0);
+        bounds.push(permuted.len());
+        bounds.sort_unstable();
+        bounds.dedup();
+        let mut total = GradientSum::zeros(dim);
+        for w in bounds.windows(2).rev() {
+            total.merge(&sum_in_order(dim, &permuted[w[0]..w[1]]));
+        }
+        prop_assert_eq!(total.to_words(), reference.to_words());
+        prop_assert_eq!(GradientSum::from_words(&reference.to_words()), Some(reference));
+    }
+
+    #[test]
+    fn batched_margins_equal_the_one_model_dot_on_every_simd_path(
+        (rows, dim, x, v, picks) in (1usize..40, 1usize..70, 1usize..10).prop_flat_map(|(rows, dim, models)| (
+            Just(rows),
+            Just(dim),
+            prop::collection::vec(-4.0f32..4.0, rows * dim),
+            prop::collection::vec(prop::collection::vec(-3.0f64..3.0, dim), models),
+            // Per model, which rows it selects.
+            prop::collection::vec(prop::collection::vec(any::<bool>(), rows), models),
+        ))
+    ) {
+        let models = v.len();
+        let lists: Vec<Vec<u32>> = picks
+            .iter()
+            .map(|p| (0..rows as u32).filter(|&r| p[r as usize]).collect())
+            .collect();
+        let refs: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
+        let vs: Vec<&[f64]> = v.iter().map(Vec::as_slice).collect();
+        let available = Simd::available();
+        prop_assert!(available.contains(&Simd::Generic));
+        for simd in available {
+            let stride = models + 1;
+            let mut out = vec![f64::NAN; rows * stride];
+            margins_selected(simd, &x, dim, &vs, &refs, &mut out, stride);
+            for (m, list) in lists.iter().enumerate() {
+                for &r in list {
+                    let r = r as usize;
+                    let want = dot(&x[r * dim..(r + 1) * dim], &v[m]);
+                    prop_assert_eq!(out[r * stride + m].to_bits(), want.to_bits(),
+                        "{:?}: row {} model {}", simd, r, m);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn splits_are_stratified_disjoint_complete_and_stable(
+        sizes in prop::collection::vec(0usize..60, 1..8),
+        fraction in 0.0..=1.0f64,
+        seed in any::<u64>(),
+    ) {
+        // Strata of consecutive rows, as a dataset's breeds need not be.
+        let mut next = 0u32;
+        let strata: Vec<Vec<u32>> = sizes
+            .iter()
+            .map(|&n| {
+                let s: Vec<u32> = (next..next + n as u32).rev().collect();
+                next += n as u32;
+                s
+            })
+            .collect();
+        let refs: Vec<&[u32]> = strata.iter().map(Vec::as_slice).collect();
+        let split = stratified(&refs, fraction, seed);
+        prop_assert_eq!(&split, &stratified(&refs, fraction, seed));
+        prop_assert!(split.train.windows(2).all(|w| w[0] < w[1]));
+        prop_assert!(split.test.windows(2).all(|w| w[0] < w[1]));
+        let mut all: Vec<u32> = split.train.iter().chain(&split.test).copied().collect();
+        all.sort_unstable();
+        prop_assert_eq!(all, (0..next).collect::<Vec<_>>());
+        for s in &strata {
+            let train = s.iter().filter(|r| split.train.binary_search(r).is_ok()).count();
+            prop_assert_eq!(train, ((fraction * s.len() as f64).round() as usize).min(s.len()));
+        }
+    }
+
+    #[test]
+    fn held_out_photos_cover_every_breed_and_never_all_of_one(
+        sizes in prop::collection::vec(2usize..40, 1..10),
+        fraction in 0.01..0.99f64,
+        seed in any::<u64>(),
+    ) {
+        let mut next = 0u32;
+        let strata: Vec<Vec<u32>> = sizes
+            .iter()
+            .map(|&n| {
+                let s: Vec<u32> = (next..next + n as u32).collect();
+                next += n as u32;
+                s
+            })
+            .collect();
+        let names: Vec<String> = (0..sizes.len()).map(|i| format!("breed{i}")).collect();
+        let (train, held) = holdout(&strata, &names, fraction, seed).unwrap();
+        prop_assert_eq!((train.clone(), held.clone()), holdout(&strata, &names, fraction, seed).unwrap());
+        prop_assert_eq!(train.len() + held.len(), next as usize);
+        prop_assert!(train.iter().all(|r| held.binary_search(r).is_err()));
+        for s in &strata {
+            let k = s.iter().filter(|r| held.binary_search(r).is_ok()).count();
+            prop_assert!(k >= 1 && k < s.len(), "{} of {} held out", k, s.len());
+        }
+    }
+}
