@@ -10,6 +10,9 @@
 //! `PROPTEST_CASES` sets the cases per property (default 256, proptest's).
 
 use paws_core::breeds::folds::holdout;
+use paws_core::breeds::model_file::{BreedModel, BreedTrainingInfo, BreedWeights};
+use paws_core::breeds::{BreedConfig, BREED_MODEL_FORMAT};
+use paws_core::data::dataset::{species_of, Extractor};
 use paws_core::data::exact_sum::GradientSum;
 use paws_core::experiment::split::stratified;
 use paws_core::kernels::batch_kernel::{margins_selected, Simd};
@@ -154,4 +157,64 @@ proptest! {
             prop_assert!(k >= 1 && k < s.len(), "{} of {} held out", k, s.len());
         }
     }
+
+    #[test]
+    fn a_breed_model_saved_and_loaded_scores_every_row_as_before(
+        (dim, weights, intercepts, temperature, rows) in (1usize..24, 2usize..8).prop_flat_map(|(dim, breeds)| (
+            Just(dim),
+            prop::collection::vec(prop::collection::vec(any_finite_f32(), dim), breeds),
+            prop::collection::vec(any_finite_f32(), breeds),
+            1e-3..1e3f64,
+            prop::collection::vec(prop::collection::vec(-10.0f32..10.0, dim), 1..6),
+        ))
+    ) {
+        let breeds: Vec<BreedWeights> = weights
+            .into_iter()
+            .zip(intercepts)
+            .enumerate()
+            .map(|(i, (w, b))| {
+                // Capitalised names are cats, as in Oxford-IIIT Pet.
+                let name = if i % 2 == 0 { format!("Cat{i}") } else { format!("dog{i}") };
+                BreedWeights { species: species_of(&name).to_string(), name, intercept: b, weights: w }
+            })
+            .collect();
+        let model = BreedModel {
+            format: BREED_MODEL_FORMAT.to_string(),
+            extractor: Extractor { model: "generated".into(), dim },
+            feature_dim: dim,
+            temperature,
+            breeds,
+            training: BreedTrainingInfo {
+                config: BreedConfig::default(),
+                engine: "proptest".into(),
+                sources: vec!["generated".into()],
+                rows: 10,
+                holdout_rows: 2,
+                holdout_top1: 0.5,
+                holdout_top3: 1.0,
+                holdout_nll: 0.7,
+                holdout_nll_t1: 0.9,
+                refit: true,
+            },
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.json");
+        model.save(&path).unwrap();
+        let loaded = BreedModel::load(&path).unwrap();
+        prop_assert_eq!(&loaded, &model);
+        for x in &rows {
+            let (a, b) = (model.margins(x), loaded.margins(x));
+            prop_assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+            prop_assert_eq!(model.top(x, 3), loaded.top(x, 3));
+        }
+    }
+}
+
+/// Any finite f32, from subnormals to the largest: a lossy number format shows here.
+fn any_finite_f32() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        -1.0f32..1.0,
+        any::<f32>().prop_filter("finite", |v| v.is_finite()),
+    ]
 }
