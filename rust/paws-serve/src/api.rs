@@ -157,32 +157,24 @@ async fn predict(State(app): State<Arc<App>>, req: Request) -> Result<Json<Value
     // Admission first: a full service refuses without keeping the body or queueing
     // for the CNN (the body is read and discarded, so the client gets the 503).
     let Some(_admitted) = app.admission.admit() else {
-        upload::drain(req.into_body(), 2 * app.limits.max_upload_bytes).await;
+        upload::drain(req.into_body(), app.limits.max_upload_bytes).await;
         return Err(ApiError::busy(
             "busy: too many photos in progress, try again shortly",
         ));
     };
     let upload = upload::read(req, app.limits.max_upload_bytes).await?;
     // Sniff and bound the image before queueing for the CNN.
+    let max_pixels = app.limits.max_pixels;
     let probe = app
         .predictor
-        .probe(&upload.bytes, &upload.name)
+        .probe(&upload.bytes, &upload.name, max_pixels)
         .map_err(image_error)?;
-    let max_pixels = app.limits.max_pixels;
-    if u64::from(probe.width) * u64::from(probe.height) > max_pixels {
-        return Err(image_error(VisionError::TooLarge {
-            path: upload.name.clone().into(),
-            width: probe.width,
-            height: probe.height,
-            max_pixels,
-        }));
-    }
     let worker = tokio::time::timeout(app.limits.request_timeout, app.admission.worker())
         .await
         .map_err(|_| ApiError::busy("busy: no worker became free in time, try again shortly"))?;
     let task_app = app.clone();
     let name = upload.name.clone();
-    let prediction = tokio::task::spawn_blocking(move || {
+    let top = tokio::task::spawn_blocking(move || {
         // The slot lives as long as the CNN run, even if the request is gone.
         let _worker = worker;
         task_app
@@ -198,28 +190,28 @@ async fn predict(State(app): State<Arc<App>>, req: Request) -> Result<Json<Value
     })?
     .map_err(image_error)?;
 
-    let best = &prediction.top[0];
+    let best = &top[0];
     let sure = best.score >= app.limits.unsure_below;
     let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     log::info!(
         "predict {} ({}x{}): {} {:.3}{} in {:.0} ms",
         upload.name,
-        prediction.probe.width,
-        prediction.probe.height,
+        probe.width,
+        probe.height,
         best.breed,
         best.score,
         if sure { "" } else { " (not sure)" },
         elapsed_ms
     );
     Ok(Json(json!({
-        "top": prediction.top,
+        "top": top,
         "species": best.species,
         "sure": sure,
         "unsure_below": app.limits.unsure_below,
         "image": {
-            "format": format!("{:?}", prediction.probe.format).to_lowercase(),
-            "width": prediction.probe.width,
-            "height": prediction.probe.height,
+            "format": format!("{:?}", probe.format).to_lowercase(),
+            "width": probe.width,
+            "height": probe.height,
         },
         "elapsed_ms": elapsed_ms,
     })))

@@ -3,19 +3,13 @@
 
 use paws_core::breeds::model_file::Scored;
 use paws_core::breeds::BreedModel;
-use paws_vision::{decode_bytes_within, probe_bytes, Extractor, Probe, VisionError};
+use paws_vision::{decode_bytes_within, probe_bytes_within, Extractor, Probe, VisionError};
 use std::path::{Path, PathBuf};
 
 pub struct Predictor {
     model: BreedModel,
     model_path: PathBuf,
     extractor: Extractor,
-}
-
-/// One photo's answer.
-pub struct Prediction {
-    pub probe: Probe,
-    pub top: Vec<Scored>,
 }
 
 impl Predictor {
@@ -42,10 +36,10 @@ impl Predictor {
         &self.model_path
     }
 
-    /// Sniffs and bounds the image without decoding it (cheap: run before waiting for a
-    /// CNN slot).
-    pub fn probe(&self, bytes: &[u8], name: &str) -> Result<Probe, VisionError> {
-        probe_bytes(bytes, Path::new(name))
+    /// Sniffs the image and refuses more than `max_pixels`, without decoding it (cheap:
+    /// run before waiting for a CNN slot).
+    pub fn probe(&self, bytes: &[u8], name: &str, max_pixels: u64) -> Result<Probe, VisionError> {
+        probe_bytes_within(bytes, Path::new(name), max_pixels)
     }
 
     /// Decodes (within `max_pixels`), extracts features and scores every breed; the
@@ -56,13 +50,9 @@ impl Predictor {
         name: &str,
         max_pixels: u64,
         top: usize,
-    ) -> Result<Prediction, VisionError> {
-        let probe = probe_bytes(bytes, Path::new(name))?;
+    ) -> Result<Vec<Scored>, VisionError> {
         let image = decode_bytes_within(bytes, Path::new(name), max_pixels)?;
         let out = self.extractor.run_image(&image, name)?;
-        Ok(Prediction {
-            probe,
-            top: self.model.top(&out.features, top),
-        })
+        Ok(self.model.top(&out.features, top))
     }
 }

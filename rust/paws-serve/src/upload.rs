@@ -83,7 +83,7 @@ async fn read_body(mut body: Body, cap: usize, max_upload_bytes: usize) -> Resul
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > cap {
                 drop(buf);
-                drain(body, DRAIN_FACTOR * cap).await;
+                drain(body, cap).await;
                 return Err(too_large(max_upload_bytes));
             }
             buf.extend_from_slice(&data);
@@ -113,9 +113,11 @@ async fn read_form(req: Request) -> Result<Upload, ApiError> {
     ))
 }
 
-/// Reads and discards up to `limit` bytes of a body that will not be used, frame by
-/// frame (never held whole); beyond `limit`, the connection is left to close.
-pub(crate) async fn drain(body: Body, limit: usize) {
+/// Reads and discards up to [`DRAIN_FACTOR`] times `bound` bytes of a body that will
+/// not be used, frame by frame (never held whole); beyond that, the connection is left
+/// to close.
+pub(crate) async fn drain(body: Body, bound: usize) {
+    let limit = DRAIN_FACTOR * bound;
     let mut body = body;
     let mut seen = 0usize;
     while seen <= limit {

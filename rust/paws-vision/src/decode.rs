@@ -58,6 +58,21 @@ pub fn probe_bytes(bytes: &[u8], name: &Path) -> Result<Probe> {
     })
 }
 
+/// [`probe_bytes`], refusing an image that declares more than `max_pixels` pixels with
+/// [`VisionError::TooLarge`].
+pub fn probe_bytes_within(bytes: &[u8], name: &Path, max_pixels: u64) -> Result<Probe> {
+    let probe = probe_bytes(bytes, name)?;
+    if u64::from(probe.width) * u64::from(probe.height) > max_pixels {
+        return Err(VisionError::TooLarge {
+            path: name.to_path_buf(),
+            width: probe.width,
+            height: probe.height,
+            max_pixels,
+        });
+    }
+    Ok(probe)
+}
+
 /// As [`decode_bytes`], for untrusted input: an image declaring more than `max_pixels`
 /// pixels is refused with [`VisionError::TooLarge`] before decoding, and the decoder's
 /// own allocation limit is set from the same bound.
@@ -87,25 +102,14 @@ fn reader_for<'a>(bytes: &'a [u8], name: &Path) -> Result<ImageReader<Cursor<&'a
 }
 
 fn decode(bytes: &[u8], name: &Path, max_pixels: Option<u64>) -> Result<RgbImage> {
-    let format = reader_for(bytes, name)?
-        .format()
-        .expect("reader_for sets the format");
+    let mut reader = reader_for(bytes, name)?;
+    let format = reader.format().expect("reader_for sets the format");
     // First, so that a cut JPEG is named truncated, whatever part of it is missing.
     if format == ImageFormat::Jpeg {
         check_jpeg_complete(bytes).map_err(|m| VisionError::decode(name, m))?;
     }
-    let mut reader = reader_for(bytes, name)?;
     if let Some(max_pixels) = max_pixels {
-        let probe = probe_bytes(bytes, name)?;
-        let pixels = u64::from(probe.width) * u64::from(probe.height);
-        if pixels > max_pixels {
-            return Err(VisionError::TooLarge {
-                path: name.to_path_buf(),
-                width: probe.width,
-                height: probe.height,
-                max_pixels,
-            });
-        }
+        probe_bytes_within(bytes, name, max_pixels)?;
         // Belt and braces for a header that lies: RGBA16 is the widest buffer a
         // decoder makes (8 bytes a pixel), plus the RGB8 copy.
         let mut limits = Limits::default();

@@ -27,7 +27,9 @@ pub mod extractor;
 pub mod folder;
 pub mod preprocess;
 
-pub use decode::{decode_bytes, decode_bytes_within, decode_file, probe_bytes, Probe};
+pub use decode::{
+    decode_bytes, decode_bytes_within, decode_file, probe_bytes, probe_bytes_within, Probe,
+};
 pub use error::{Result, VisionError};
 pub use extractor::{Extractor, ModelOptions, Output};
 pub use folder::{extract_folder, list_files, Extraction};
