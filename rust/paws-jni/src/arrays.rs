@@ -203,3 +203,11 @@ pub fn new_float_array(env: &mut JNIEnv, values: &[f32]) -> Result<sys::jfloatAr
 pub fn string_result(env: &mut JNIEnv, s: String) -> Result<sys::jstring> {
     Ok(env.new_string(s)?.into_raw())
 }
+
+/// A Java string made from `s`, or null for `None`.
+pub fn optional_string_result(env: &mut JNIEnv, s: Option<String>) -> Result<sys::jstring> {
+    match s {
+        Some(s) => string_result(env, s),
+        None => Ok(std::ptr::null_mut()),
+    }
+}

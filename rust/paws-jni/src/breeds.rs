@@ -28,17 +28,8 @@ fn default_features() -> Vec<PathBuf> {
         "examples/oxford-pets-sample/features.parquet",
         "examples/oxford-pets-37-few/features.parquet",
     ]
-    .iter()
-    .map(|rel| {
-        let rel = Path::new(rel);
-        if rel.exists() {
-            std::path::absolute(rel).unwrap_or_else(|_| rel.to_path_buf())
-        } else {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../..")
-                .join(rel)
-        }
-    })
+    .into_iter()
+    .map(crate::repo_file)
     .collect()
 }
 

@@ -66,6 +66,19 @@ fn jbool(b: bool) -> jboolean {
     }
 }
 
+/// A committed file of the repository (`examples/...`), as paws-cli finds it: relative
+/// to the working directory (made absolute, for Spark's readers) or, from elsewhere, to
+/// the source tree this library was built from.
+fn repo_file(rel: &str) -> std::path::PathBuf {
+    let rel = std::path::Path::new(rel);
+    if rel.exists() {
+        return std::path::absolute(rel).unwrap_or_else(|_| rel.to_path_buf());
+    }
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
 fn string_arg(env: &mut JNIEnv, s: &JString, what: &str) -> Result<String> {
     if s.is_null() {
         return invalid(format!("{what} must not be null"));

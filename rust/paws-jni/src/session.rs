@@ -35,16 +35,9 @@ fn parse(args: &[String]) -> Result<std::result::Result<ExperimentArgs, String>>
     parse_experiment(args).map_err(Error::Invalid)
 }
 
-/// The embedded sample's features, as paws-cli finds them: relative to the working
-/// directory or, from elsewhere, to the source tree this library was built from.
+/// The embedded sample's features, as paws-cli finds them.
 fn embedded_features() -> PathBuf {
-    let rel = Path::new("examples/oxford-pets-sample/features.parquet");
-    if rel.exists() {
-        return std::path::absolute(rel).unwrap_or_else(|_| rel.to_path_buf());
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
+    crate::repo_file("examples/oxford-pets-sample/features.parquet")
 }
 
 /// One experiment run behind a handle.

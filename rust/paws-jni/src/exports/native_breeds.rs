@@ -2,7 +2,7 @@
 //! [`crate::breeds`], for `TrainBreeds`. Names and JSON are copied; the features of a
 //! file come as one `float[]`.
 
-use crate::arrays::{length, read_strings, string_result};
+use crate::arrays::{length, optional_string_result, read_strings, string_result};
 use crate::breeds;
 use crate::guard::{self, invalid};
 use crate::string_arg;
@@ -21,10 +21,8 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeBreeds_usage<'l>(
 ) -> jstring {
     guard::run(&mut env, "usage", |env| {
         let args = read_strings(env, &args, "args")?;
-        match breeds::usage(&args)? {
-            Some(text) => string_result(env, text),
-            None => Ok(std::ptr::null_mut()),
-        }
+        let text = breeds::usage(&args)?;
+        optional_string_result(env, text)
     })
 }
 

@@ -3,7 +3,8 @@
 //! copied; results are JSON strings or primitive arrays.
 
 use crate::arrays::{
-    self, length, new_double_array, new_float_array, new_long_array, read_strings, string_result,
+    self, length, new_double_array, new_float_array, new_long_array, optional_string_result,
+    read_strings, string_result,
 };
 use crate::guard::{self, invalid, Error};
 use crate::handles;
@@ -28,10 +29,8 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeExperiment_usage<'l>(
 ) -> jstring {
     guard::run(&mut env, "usage", |env| {
         let args = read_strings(env, &args, "args")?;
-        match experiment::usage(&args)? {
-            Some(text) => string_result(env, text),
-            None => Ok(std::ptr::null_mut()),
-        }
+        let text = experiment::usage(&args)?;
+        optional_string_result(env, text)
     })
 }
 
