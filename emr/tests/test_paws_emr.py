@@ -203,8 +203,8 @@ def expected_steps(bucket, photos, features, out, which):
     return [
         ["spark-submit", "--deploy-mode", "cluster", "--class", "dev.paws.spark.ExtractFeatures",
          jar, photos, "-o", features, "--model", model],
-        ["spark-submit", "--deploy-mode", "cluster", "--class",
-         "dev.paws.spark.PetBreedExperiment", jar, "--features", features] + which + ["-o", out],
+        ["spark-submit", "--deploy-mode", "cluster", "--conf", "spark.dynamicAllocation.enabled=false",
+         "--class", "dev.paws.spark.PetBreedExperiment", jar, "--features", features] + which + ["-o", out],
     ]
 
 

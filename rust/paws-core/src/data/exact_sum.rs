@@ -153,6 +153,74 @@ impl GradientSum {
     }
 }
 
+/// Appends `v` zigzag-encoded as LEB128 (small magnitudes take few bytes).
+fn put_varint(out: &mut Vec<u8>, v: i128) {
+    let mut z = ((v << 1) ^ (v >> 127)) as u128;
+    loop {
+        let byte = (z & 0x7f) as u8;
+        z >>= 7;
+        if z == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Reads one value of [`put_varint`]; `None` when the input ends early or is too long.
+fn take_varint(input: &mut &[u8]) -> Option<i128> {
+    let mut z: u128 = 0;
+    for shift in (0..128).step_by(7) {
+        let (&byte, rest) = input.split_first()?;
+        *input = rest;
+        z |= ((byte & 0x7f) as u128) << shift;
+        if byte & 0x80 == 0 {
+            return Some((z >> 1) as i128 ^ -((z & 1) as i128));
+        }
+    }
+    None
+}
+
+impl GradientSum {
+    /// Appends the sum in a compact form for transport between workers (each number
+    /// zigzag LEB128: most fixed-point values take 9 to 11 bytes instead of 16).
+    pub fn write_compact(&self, out: &mut Vec<u8>) {
+        put_varint(out, self.grad.len() as i128);
+        for &v in self.grad.iter().chain(std::iter::once(&self.loss)) {
+            put_varint(out, v);
+        }
+        put_varint(out, self.count as i128);
+        out.push(self.overflow as u8);
+    }
+
+    /// Reads one sum of [`GradientSum::write_compact`] from the front of `input`;
+    /// `None` for input that is not one.
+    pub fn read_compact(input: &mut &[u8]) -> Option<Self> {
+        let n = usize::try_from(take_varint(input)?).ok()?;
+        // Every number takes at least one byte: a length beyond the input is corrupt
+        // (and must not be allocated).
+        if n > input.len() {
+            return None;
+        }
+        let grad = (0..n)
+            .map(|_| take_varint(input))
+            .collect::<Option<Vec<_>>>()?;
+        let loss = take_varint(input)?;
+        let count = u64::try_from(take_varint(input)?).ok()?;
+        let (&overflow, rest) = input.split_first()?;
+        *input = rest;
+        if overflow > 1 {
+            return None;
+        }
+        Some(GradientSum {
+            grad,
+            loss,
+            count,
+            overflow: overflow == 1,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +305,29 @@ mod tests {
             assert_eq!(to_fixed(x, &mut o), (x * SCALE) as i128, "{x:e}");
             assert!(!o, "{x:e}");
         }
+    }
+
+    #[test]
+    fn compact_form_round_trips_extremes_and_rejects_corrupt_input() {
+        let mut s = GradientSum::zeros(3);
+        s.add_chunk(&[-1.5e10, 2.25e-12, 0.0], 3.5, 7);
+        s.grad[2] = i128::MIN;
+        s.loss = i128::MAX;
+        let mut t = GradientSum::zeros(0);
+        t.add_chunk(&[], f64::NAN, u64::MAX);
+        let mut buf = Vec::new();
+        s.write_compact(&mut buf);
+        t.write_compact(&mut buf);
+        let mut input = &buf[..];
+        assert_eq!(GradientSum::read_compact(&mut input), Some(s));
+        assert_eq!(GradientSum::read_compact(&mut input), Some(t));
+        assert!(input.is_empty());
+        for cut in 0..buf.len() - 1 {
+            let mut short = &buf[..cut];
+            let first = GradientSum::read_compact(&mut short);
+            assert!(first.is_none() || GradientSum::read_compact(&mut short).is_none());
+        }
+        // A length no input can hold.
+        assert!(GradientSum::read_compact(&mut &[0xff, 0xff, 0xff, 0x7f][..]).is_none());
     }
 }

@@ -4,6 +4,7 @@
 //! models as saved or evaluated.
 
 pub mod batch;
+pub mod round;
 pub mod sgd;
 pub mod standardize;
 pub mod updater;

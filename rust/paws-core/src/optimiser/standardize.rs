@@ -40,7 +40,7 @@ impl Scaling {
 }
 
 /// How a model's weight vector relates to raw feature rows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureMap {
     pub dim: usize,
     /// MLlib's `setIntercept(true)`: a 1.0 appended as the last feature.

@@ -18,8 +18,12 @@ use crate::arrays::{
 use crate::guard::{self, invalid, Error, Result};
 use crate::handles::{self, Handles};
 use crate::{block_rows, bool_of, jbool, loss_code, loss_kind, params_arg, positive, string_arg};
-use jni::objects::{JByteArray, JClass, JDoubleArray, JFloatArray, JIntArray, JLongArray, JString};
-use jni::sys::{jboolean, jdouble, jdoubleArray, jfloatArray, jint, jlong, jlongArray, jstring};
+use jni::objects::{
+    JByteArray, JClass, JDoubleArray, JFloatArray, JIntArray, JLongArray, JObjectArray, JString,
+};
+use jni::sys::{
+    jboolean, jbyteArray, jdouble, jdoubleArray, jfloatArray, jint, jlong, jlongArray, jstring,
+};
 use jni::JNIEnv;
 use paws_core::access::blocks::{self, RowBlock, RowIndex};
 use paws_core::access::selection::{self, Selection};
@@ -30,6 +34,7 @@ use paws_core::kernels::gradient::{KernelWeights, LossKind};
 use paws_core::model::eval;
 use paws_core::model::linear::LinearModel;
 use paws_core::optimiser::batch::SweepAccumulator;
+use paws_core::optimiser::round;
 use paws_core::optimiser::sgd::{Sgd, SgdParams};
 use paws_core::optimiser::standardize::{FeatureMap, Scaling};
 use paws_core::optimiser::updater::UpdaterKind;
@@ -393,6 +398,96 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdApply<'l>(
         env.get_long_array_region(&sum_words, 0, &mut words)?;
         let sum = sum_of_words(&words, "sumWords")?;
         handles::with(h, |s| Ok(s.apply(&sum)?))
+    })
+}
+
+/// `String sgdSave(long h)`: the whole state as JSON (exact), for a copy elsewhere.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdSave<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> jstring {
+    guard::run(&mut env, "sgdSave", |env| {
+        let json = handles::with(h, |s| Ok(s.to_json()))?;
+        arrays::string_result(env, json)
+    })
+}
+
+/// `long sgdLoad(String json)`: a new state from `sgdSave`'s JSON.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdLoad<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    json: JString<'l>,
+) -> jlong {
+    guard::run(&mut env, "sgdLoad", |env| {
+        let text = string_arg(env, &json, "json")?;
+        Ok(handles::insert(Sgd::from_json(&text)?))
+    })
+}
+
+/// `void sgdRestore(long h, String json)`: replaces the state with `sgdSave`'s JSON.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdRestore<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+    json: JString<'l>,
+) {
+    guard::run(&mut env, "sgdRestore", |env| {
+        let state = Sgd::from_json(&string_arg(env, &json, "json")?)?;
+        handles::with(h, |s| {
+            *s = state;
+            Ok(())
+        })
+    })
+}
+
+/// `void sgdApplyRound(long[] handles, int[] modelIds, byte[][] messages)`: merges the
+/// round's messages (`sweepAccFinishMessage` of every task) and applies model
+/// `modelIds[k]`'s sum to `handles[k]`, as `sgdApply` does.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdApplyRound<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handles_arg: JLongArray<'l>,
+    model_ids: JIntArray<'l>,
+    messages: JObjectArray<'l>,
+) {
+    guard::run(&mut env, "sgdApplyRound", |env| {
+        let n = length(env, &handles_arg, "handles")?;
+        let mut hs = vec![0i64; n];
+        env.get_long_array_region(&handles_arg, 0, &mut hs)?;
+        let ids = read_ints(env, &model_ids, "modelIds")?
+            .into_iter()
+            .map(|id| usize::try_from(id).map_err(|_| Error::Invalid(format!("model id {id} < 0"))))
+            .collect::<Result<Vec<_>>>()?;
+        if ids.len() != n {
+            return invalid(format!("{n} handles but {} model ids", ids.len()));
+        }
+        if messages.is_null() {
+            return invalid("messages must not be null");
+        }
+        let mut bytes = Vec::new();
+        for i in 0..env.get_array_length(&messages)? {
+            let m = JByteArray::from(env.get_object_array_element(&messages, i)?);
+            if m.is_null() {
+                return invalid(format!("messages[{i}] is null"));
+            }
+            bytes.push(env.convert_byte_array(&m)?);
+            env.delete_local_ref(m)?;
+        }
+        let Some(&first) = hs.first() else {
+            return Ok(());
+        };
+        let values = handles::with(first, |s| Ok(s.feature_map().dim + 1))?;
+        let views: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+        let sums = round::merge(values, &ids, &views)?;
+        for (h, sum) in hs.iter().zip(&sums) {
+            handles::with(*h, |s| Ok(s.apply(sum)?))?;
+        }
+        Ok(())
     })
 }
 
@@ -775,6 +870,20 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccFinish<'l>(
             out.extend(s.to_words());
         }
         new_long_array(env, &out)
+    })
+}
+
+/// `byte[] sweepAccFinishMessage(long handle)`: frees the accumulator and returns its
+/// sums as one round message for `sgdApplyRound` (compact: about 10 bytes a value).
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccFinishMessage<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jbyteArray {
+    guard::run(&mut env, "sweepAccFinishMessage", |env| {
+        let message = round::encode(&ACCUMULATORS.take(handle)?.finish());
+        Ok(env.byte_array_from_slice(&message)?.into_raw())
     })
 }
 

@@ -4,9 +4,11 @@ import dev.paws.spark.jni.NativeKernels
 import scala.collection.JavaConverters._
 
 import org.apache.spark.{SparkContext, TaskContext}
+import org.apache.spark.paws.SchedulerAccess
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.rdd.RDD
 import org.apache.spark.util.LongAccumulator
+import org.slf4j.LoggerFactory
 
 /** One model's rows (global, ascending) with their labels and optional weights. */
 private[spark] final class Selection(
@@ -22,8 +24,13 @@ private[spark] final class SweepWeights(val models: Array[Int], val kernel: Arra
 /**
  * The Spark engine's SGD loop, for one model (the drop-ins) and for a whole sweep
  * (`PetBreedExperiment`) alike. The rules of the loop (MLlib's `runMiniBatchSGD`: steps,
- * updater, convergence, the final loss pass) live in the native SGD states; this loop
- * only moves data:
+ * updater, convergence, the final loss pass) live in the native SGD states; the drivers
+ * only move data. Two drivers, chosen per run by [[choose]]:
+ *
+ *  - the barrier driver ([[BarrierSgd]]): every iteration in one barrier stage, the sums
+ *    exchanged between tasks with `allGather` (the default where Spark allows it);
+ *  - the per-job driver, one Spark job per iteration, for sessions with dynamic
+ *    allocation (`spark.paws.sgd.driver=jobs` forces it):
  *
  *  - per pass, the driver broadcasts the kernel weights of the models still training;
  *  - each task adds those models' rows of each of its cached blocks to one native
@@ -35,6 +42,7 @@ private[spark] final class SweepWeights(val models: Array[Int], val kernel: Arra
  * in-process engine's, bit for bit, whatever the partitioning.
  */
 private[spark] object SgdDriver {
+  private val log = LoggerFactory.getLogger(getClass)
 
   /** Which rows of the blocks each model reads. */
   sealed trait ModelRows extends Serializable
@@ -45,17 +53,91 @@ private[spark] object SgdDriver {
   /** Model `j` reads `selections(j)`. */
   final case class Selected(selections: Broadcast[Array[Selection]]) extends ModelRows
 
-  /** Where the passes' time went, summed over passes (and over tasks for the last two). */
+  /** Where the passes' time went, summed over passes (and over tasks for the accumulators). */
   final class Timings(sc: SparkContext) {
+    /** "barrier" or "jobs": the driver that ran the passes. */
+    var driver = "jobs"
     var passes = 0
     var passNanos = 0L
     val kernelNanos: LongAccumulator = sc.longAccumulator("paws SGD kernel ns")
     val taskNanos: LongAccumulator = sc.longAccumulator("paws SGD task ns")
+    /** Time the barrier driver's tasks spent in `allGather`. */
+    val exchangeNanos: LongAccumulator = sc.longAccumulator("paws SGD exchange ns")
   }
 
   /**
+   * `auto` (the default), `barrier` or `jobs`: which driver runs the passes; a local
+   * property of the calling thread of that name overrides the application's setting.
+   */
+  val DriverConf = "spark.paws.sgd.driver"
+  /** Where the barrier driver writes its checkpoints (default: see [[checkpointBase]]). */
+  val CheckpointDirConf = "spark.paws.sgd.checkpointDir"
+  /** Rounds between the barrier driver's checkpoints; 0 turns them off. */
+  val CheckpointIntervalConf = "spark.paws.sgd.checkpointInterval"
+  val DefaultCheckpointInterval = 10
+
+  /** The driver chosen for a run, and why. */
+  final case class Choice(barrier: Boolean, why: String)
+
+  /** [[decide]] for this SparkContext, the calling thread's setting and its blocks. */
+  def choose(sc: SparkContext, partitions: Int): Choice = {
+    // A thread's local property (sc.setLocalProperty) overrides the application's setting.
+    val setting = Option(sc.getLocalProperty(DriverConf)).orElse(sc.getConf.getOption(DriverConf))
+      .getOrElse("auto")
+    decide(setting, SchedulerAccess.dynamicAllocation(sc), SchedulerAccess.maxConcurrentTasks(sc), partitions)
+  }
+
+  /**
+   * Barrier mode unless it cannot run: Spark refuses a barrier stage while dynamic
+   * allocation is on, and one of more partitions than task slots waits for slots and then
+   * fails (nor does Spark allow a coalesce inside a barrier stage, SPARK-24820; a shuffled
+   * copy of the cached blocks would double their memory). `barrier` forced where it
+   * cannot run is an error, not a fallback.
+   */
+  def decide(setting: String, dynamic: Boolean, slots: Int, partitions: Int): Choice = {
+    val barrierRefused =
+      if (dynamic) {
+        Some("spark.dynamicAllocation.enabled=true (Spark runs no barrier stage with it; set it to " +
+          "false for the one-stage driver)")
+      } else if (partitions > slots) {
+        Some(s"the blocks have $partitions partitions, more than the $slots task slots (a barrier " +
+          "stage needs one per partition; build the blocks in fewer partitions: " +
+          "spark.paws.blocks.partitions, or the input RDD's)")
+      } else None
+    setting.trim.toLowerCase(java.util.Locale.ROOT) match {
+      case "jobs" => Choice(barrier = false, s"$DriverConf=jobs")
+      case "auto" => barrierRefused.fold(Choice(barrier = true, s"$partitions partitions, $slots task slots"))(
+        why => Choice(barrier = false, why))
+      case "barrier" =>
+        barrierRefused.foreach(why => throw new IllegalArgumentException(
+          s"paws: $DriverConf=barrier, but barrier mode cannot run: $why"))
+        Choice(barrier = true, s"$DriverConf=barrier")
+      case other =>
+        throw new IllegalArgumentException(s"paws: $DriverConf must be auto, barrier or jobs, got '$other'")
+    }
+  }
+
+  /**
+   * The checkpoint folder of the barrier driver: the setting, else the SparkContext's
+   * checkpoint directory, else a temporary folder when every executor shares this host's
+   * disk (local mode), else `.paws-checkpoints` in the default file system's home folder
+   * (HDFS on EMR).
+   */
+  def checkpointBase(sc: SparkContext): String =
+    sc.getConf.getOption(CheckpointDirConf)
+      .orElse(sc.getCheckpointDir)
+      .getOrElse {
+        if (sc.isLocal) new java.io.File(System.getProperty("java.io.tmpdir")).toURI.toString
+        else {
+          val fs = org.apache.hadoop.fs.FileSystem.get(sc.hadoopConfiguration)
+          new org.apache.hadoop.fs.Path(fs.getHomeDirectory, ".paws-checkpoints").toString
+        }
+      }
+
+  /**
    * Runs passes until every model of `active` is done; `sgds(j)` is model `j`'s native SGD
-   * state. `describe(iteration, training)` names each pass's job.
+   * state. The driver is [[choose]]n per run (and logged); `describe(iteration, training)`
+   * names each job (the barrier driver's one job is described by iteration 1).
    */
   def train(
       sc: SparkContext,
@@ -69,8 +151,40 @@ private[spark] object SgdDriver {
       depth: Int,
       describe: (Int, Int) => String): Timings = {
     val timings = new Timings(sc)
+    val training = active.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
+    if (training.isEmpty) return timings
+    val choice = choose(sc, blocks.getNumPartitions)
+    if (choice.barrier) {
+      log.info(s"paws SGD: the barrier driver (one stage for ${training.length} models): ${choice.why}")
+      timings.driver = "barrier"
+      sc.setJobDescription(describe(NativeKernels.sgdIteration(sgds(training.head)), training.length) +
+        " (all iterations, one barrier stage)")
+      val interval = sc.getConf.getInt(CheckpointIntervalConf, DefaultCheckpointInterval)
+      val checkpoints = SgdCheckpoints.create(sc, checkpointBase(sc), interval)
+      try BarrierSgd.train(sc, blocks, rows, sgds, training, loss, dim, fraction, checkpoints, timings)
+      finally checkpoints.foreach(_.delete())
+    } else {
+      log.info(s"paws SGD: the per-job driver (one Spark job per iteration): ${choice.why}")
+      perJob(sc, blocks, rows, sgds, training, loss, dim, fraction, depth, describe, timings)
+    }
+    timings
+  }
+
+  /** One broadcast and one `treeAggregate` job per iteration. */
+  private def perJob(
+      sc: SparkContext,
+      blocks: RDD[RowBlock],
+      rows: ModelRows,
+      sgds: Array[Long],
+      active: Array[Int],
+      loss: Int,
+      dim: Int,
+      fraction: Double,
+      depth: Int,
+      describe: (Int, Int) => String,
+      timings: Timings): Unit = {
     val zero = new Array[Long](NativeKernels.sumWords(dim))
-    var training = active.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
+    var training = active
     while (training.nonEmpty) {
       val i = NativeKernels.sgdIteration(sgds(training.head))
       sc.setJobDescription(describe(i, training.length))
@@ -86,7 +200,6 @@ private[spark] object SgdDriver {
       training = training.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
       timings.passes += 1
     }
-    timings
   }
 
   /** First index of `rows` (ascending) that is >= `r`. */
@@ -147,7 +260,7 @@ private[spark] object SgdDriver {
    * The arguments of `sweepAccAdd` for one block: the models of the pass that read rows
    * of it, their rows, labels, weights and stacked kernel weights.
    */
-  private final class BlockMembers(modelRows: ModelRows, sw: SweepWeights, dim: Int) {
+  private[spark] final class BlockMembers(modelRows: ModelRows, sw: SweepWeights, dim: Int) {
     private val selections = modelRows match {
       case Selected(s) => s.value
       case EveryRow => null

@@ -132,6 +132,26 @@ public final class NativeKernels {
     /** Applies one pass's gradient sum. */
     public static native void sgdApply(long handle, long[] sumWords);
 
+    /**
+     * The whole state as JSON (floats exact): a copy made with {@link #sgdLoad} continues
+     * bit for bit as this one would. How the barrier driver gives every task the states.
+     */
+    public static native String sgdSave(long handle);
+
+    /** A new SGD state from {@link #sgdSave}'s JSON; free it with {@link #sgdFree}. */
+    public static native long sgdLoad(String json);
+
+    /** Replaces the state of {@code handle} with {@link #sgdSave}'s JSON. */
+    public static native void sgdRestore(long handle, String json);
+
+    /**
+     * One round of the barrier driver: merges {@code messages} (every task's
+     * {@link #sweepAccFinishMessage}, in any order) and applies model {@code modelIds[k]}'s
+     * sum to {@code handles[k]}, as {@link #sgdApply} does; a model no message holds gets the
+     * empty sum.
+     */
+    public static native void sgdApplyRound(long[] handles, int[] modelIds, byte[][] messages);
+
     /** MLlib's stochastic loss history. */
     public static native double[] sgdLossHistory(long handle);
 
@@ -195,6 +215,12 @@ public final class NativeKernels {
 
     /** Frees an accumulator that will not be finished; false when it was not live. */
     public static native boolean sweepAccFree(long handle);
+
+    /**
+     * Frees the accumulator and returns its sums as one message for {@link #sgdApplyRound}
+     * (a compact encoding, about 10 bytes a value instead of 16).
+     */
+    public static native byte[] sweepAccFinishMessage(long handle);
 
     /**
      * Per-feature moments of the selected rows of a block as exact sum words ({@code

@@ -1,0 +1,191 @@
+package dev.paws.spark
+
+import dev.paws.spark.jni.NativeKernels
+import java.nio.charset.StandardCharsets.UTF_8
+import java.util.{Base64, UUID}
+
+import org.apache.hadoop.conf.Configuration
+import org.apache.hadoop.fs.{FileSystem, Path}
+import org.apache.spark.{BarrierTaskContext, SerializableWritable, SparkContext}
+import org.apache.spark.broadcast.Broadcast
+import org.apache.spark.paws.SchedulerAccess
+import org.apache.spark.rdd.RDD
+
+/**
+ * The barrier driver: a whole SGD run in one Spark stage (barrier execution mode, as
+ * XGBoost4J-Spark trains every boosting round in one stage).
+ *
+ * Every task keeps its cached blocks and a copy of every model's native SGD state
+ * (`sgdSave`/`sgdLoad`). Per iteration, each task sums its blocks for the models still
+ * training into one message (`sweepAccFinishMessage`), `allGather` hands every task all
+ * the messages (through Spark's `BarrierCoordinator`, without the one-second poll of
+ * `BarrierTaskContext.allGather`: [[SchedulerAccess.BarrierExchange]]), and every task
+ * applies the same merged sums (`sgdApplyRound`). The sums
+ * are exact, so the tasks' states stay identical, bit for bit, and equal the per-job
+ * driver's and the in-process engine's. Converged models drop out as there.
+ *
+ * Faults: a failed barrier task makes Spark retry the whole stage. Every
+ * `checkpointInterval` rounds the first task writes the states to [[SgdCheckpoints]]; a
+ * retried stage starts from the newest checkpoint that every task can read.
+ */
+private[spark] object BarrierSgd {
+
+  /** What the first task returns: the final states, or the error that stopped them all. */
+  private final case class Outcome(states: Array[String], error: Throwable) extends Serializable
+
+  def train(
+      sc: SparkContext,
+      blocks: RDD[RowBlock],
+      rows: SgdDriver.ModelRows,
+      sgds: Array[Long],
+      training: Array[Int],
+      loss: Int,
+      dim: Int,
+      fraction: Double,
+      checkpoints: Option[SgdCheckpoints],
+      timings: SgdDriver.Timings): Unit = {
+    val initial: Broadcast[Array[String]] = sc.broadcast(training.map(j => NativeKernels.sgdSave(sgds(j))))
+    val models = sgds.length
+    val kernelNanos = timings.kernelNanos
+    val taskNanos = timings.taskNanos
+    val exchangeNanos = timings.exchangeNanos
+    val t0 = System.nanoTime()
+    val outcomes = try {
+      blocks.barrier().mapPartitions { it =>
+        val start = System.nanoTime()
+        val ctx = BarrierTaskContext.get()
+        val exchange = new SchedulerAccess.BarrierExchange(ctx)
+        val local = it.toArray
+        // Start from the newest checkpoint that every task sees (a retried stage), else
+        // from the driver's states. Checkpoints are only added during a run, so the
+        // smallest newest one is there for all.
+        val seen = checkpoints.flatMap(_.newest()).getOrElse(0)
+        val round0 = exchange.allGather(seen.toString).map(_.toInt).min
+        val states = if (round0 > 0) checkpoints.get.read(round0) else initial.value
+        val hs = states.map(NativeKernels.sgdLoad)
+        ctx.addTaskCompletionListener[Unit](_ => hs.foreach(NativeKernels.sgdFree))
+        var active = hs.indices.filter(k => !NativeKernels.sgdIsDone(hs(k))).toArray
+        var round = round0
+        var kernel = 0L
+        var exchanging = 0L
+        var error: Throwable = null
+        while (active.nonEmpty && error == null) {
+          val i = NativeKernels.sgdIteration(hs(active.head))
+          val sw = new SweepWeights(active.map(training), active.map(k => NativeKernels.sgdKernelWeights(hs(k))))
+          val members = new SgdDriver.BlockMembers(rows, sw, dim)
+          val acc = NativeKernels.sweepAccCreate(models, dim)
+          val message = try {
+            val tk = System.nanoTime()
+            for (b <- local if members.select(b)) {
+              NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, members.ids, members.start,
+                members.rows, members.labels, members.weights, members.kernelV, members.offsets, i, fraction)
+            }
+            kernel += System.nanoTime() - tk
+            NativeKernels.sweepAccFinishMessage(acc)
+          } finally {
+            NativeKernels.sweepAccFree(acc)
+          }
+          val te = System.nanoTime()
+          val all = exchange.allGather(Base64.getEncoder.encodeToString(message)).map(Base64.getDecoder.decode)
+          exchanging += System.nanoTime() - te
+          // Every task applies the same sums to the same states: an error here (an
+          // overflow) is every task's, so all stop at this round and report it.
+          try {
+            NativeKernels.sgdApplyRound(active.map(hs), active.map(training), all)
+            active = active.filter(k => !NativeKernels.sgdIsDone(hs(k)))
+            round += 1
+            if (ctx.partitionId() == 0) checkpoints.foreach(_.maybeWrite(round, hs.map(NativeKernels.sgdSave)))
+          } catch {
+            case e: IllegalArgumentException => error = e
+            case e: dev.paws.spark.jni.PawsNativeException => error = e
+          }
+        }
+        kernelNanos.add(kernel)
+        exchangeNanos.add(exchanging)
+        taskNanos.add(System.nanoTime() - start)
+        if (ctx.partitionId() == 0) {
+          Iterator.single(Outcome(if (error == null) hs.map(NativeKernels.sgdSave) else null, error))
+        } else {
+          Iterator.empty
+        }
+      }.collect()
+    } finally {
+      initial.destroy()
+    }
+    timings.passNanos += System.nanoTime() - t0
+    val outcome = outcomes.headOption.getOrElse(
+      throw new IllegalStateException("paws: the barrier stage returned no states"))
+    if (outcome.error != null) throw outcome.error
+    // The driver's states become the tasks' (the same bits as if it had applied each round).
+    val before = NativeKernels.sgdIteration(sgds(training.head))
+    for ((j, state) <- training.zip(outcome.states)) NativeKernels.sgdRestore(sgds(j), state)
+    timings.passes += training.map(j => NativeKernels.sgdIteration(sgds(j))).max - before
+  }
+}
+
+/**
+ * Checkpoints of a barrier run's SGD states, under `dir/paws-sgd-<id>/` on any Hadoop
+ * file system: `round-<n>.json`, one `sgdSave` state per line, written atomically
+ * (temporary file, then rename) every `interval` rounds. The driver deletes the folder
+ * at the end. Without a shared file system (file:// on a multi-host cluster) tasks
+ * see different checkpoints and a retried stage starts over: correct, only slower.
+ */
+private[spark] final class SgdCheckpoints(
+    dir: String,
+    interval: Int,
+    conf: Broadcast[SerializableWritable[Configuration]])
+  extends Serializable {
+
+  private def fs(p: Path): FileSystem = p.getFileSystem(conf.value.value)
+  private def file(round: Int): Path = new Path(dir, f"round-$round%06d.json")
+
+  /** The newest checkpoint's round, if any. */
+  def newest(): Option[Int] = {
+    val d = new Path(dir)
+    if (!fs(d).exists(d)) return None
+    val rounds = fs(d).listStatus(d).map(_.getPath.getName).collect {
+      case SgdCheckpoints.Name(n) => n.toInt
+    }
+    if (rounds.isEmpty) None else Some(rounds.max)
+  }
+
+  def read(round: Int): Array[String] = {
+    val p = file(round)
+    val in = fs(p).open(p)
+    try new String(in.readAllBytes(), UTF_8).split('\n').filter(_.nonEmpty)
+    finally in.close()
+  }
+
+  def maybeWrite(round: Int, states: => Array[String]): Unit = {
+    if (interval <= 0 || round % interval != 0) return
+    val p = file(round)
+    val tmp = new Path(dir, s".${p.getName}.${UUID.randomUUID()}.tmp")
+    val out = fs(tmp).create(tmp, true)
+    try out.write(states.mkString("", "\n", "\n").getBytes(UTF_8))
+    finally out.close()
+    if (!fs(p).rename(tmp, p)) {
+      fs(tmp).delete(tmp, false)
+      throw new java.io.IOException(s"paws: could not rename the SGD checkpoint $tmp to $p")
+    }
+  }
+
+  def delete(): Unit = {
+    val d = new Path(dir)
+    fs(d).delete(d, true)
+  }
+}
+
+private[spark] object SgdCheckpoints {
+  private val Name = """round-(\d+)\.json""".r
+
+  /**
+   * Checkpoints under `base` (a folder every executor can read: HDFS on EMR), or None
+   * when `interval` is 0.
+   */
+  def create(sc: SparkContext, base: String, interval: Int): Option[SgdCheckpoints] =
+    if (interval <= 0) None
+    else {
+      val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
+      Some(new SgdCheckpoints(new Path(base, s"paws-sgd-${UUID.randomUUID()}").toString, interval, conf))
+    }
+}

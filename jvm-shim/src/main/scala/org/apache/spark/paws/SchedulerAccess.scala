@@ -1,0 +1,71 @@
+package org.apache.spark.paws
+
+import java.util.concurrent.TimeoutException
+import scala.concurrent.Await
+import scala.concurrent.duration._
+
+import org.apache.spark.{BarrierTaskContext, RequestMethod, RequestToSync, SparkContext, SparkEnv}
+import org.apache.spark.rpc.RpcTimeout
+import org.apache.spark.util.RpcUtils
+
+/**
+ * What paws needs of Spark's scheduler that Spark keeps `private[spark]` (so this object
+ * lives in Spark's package, as DataFusion Comet's `org.apache.spark.sql.comet` does).
+ * Written against Spark 3.5; the jar is built for that line only.
+ */
+object SchedulerAccess {
+
+  /**
+   * Tasks of the default resource profile that can run at once now: a barrier stage of
+   * more partitions waits for slots and then fails, so the barrier driver checks first.
+   */
+  def maxConcurrentTasks(sc: SparkContext): Int =
+    sc.maxNumConcurrentTasks(sc.resourceProfileManager.defaultResourceProfile)
+
+  /**
+   * Whether Spark counts dynamic allocation as on (as its barrier-stage check does: the
+   * setting is ignored with a local master unless spark.dynamicAllocation.testing is set).
+   */
+  def dynamicAllocation(sc: SparkContext): Boolean =
+    org.apache.spark.util.Utils.isDynamicAllocationEnabled(sc.getConf)
+
+  /**
+   * `BarrierTaskContext.allGather` without its one-second poll. Spark 3.5's
+   * `BarrierTaskContext.runBarrier` sends the message to the driver's `BarrierCoordinator`
+   * and then sleeps a whole second between checks of the reply, so every call costs about
+   * a second (measured: 1,000 ms for 1 KB between two local tasks); for one sync per SGD
+   * iteration that is 100 s a run. This sends the same `RequestToSync` to the same
+   * coordinator (same epochs, same timeout `spark.barrier.sync.timeout`, same failure
+   * handling: a task that fails makes the others' calls fail) and waits on the reply
+   * itself, checking every 50 ms whether the task was killed. A task must use one
+   * exchange for all its syncs (and not also the context's own `allGather`/`barrier`):
+   * the coordinator counts the epochs.
+   */
+  final class BarrierExchange(ctx: BarrierTaskContext) {
+    private val coordinator = {
+      val env = SparkEnv.get
+      RpcUtils.makeDriverRef("barrierSync", env.conf, env.rpcEnv)
+    }
+    private var epoch = 0
+
+    def allGather(message: String): Array[String] = {
+      val request = RequestToSync(ctx.numPartitions(), ctx.stageId(), ctx.stageAttemptNumber(),
+        ctx.taskAttemptId(), epoch, ctx.partitionId(), message, RequestMethod.ALL_GATHER)
+      val reply = coordinator.askAbortable[Array[String]](request, new RpcTimeout(365.days, "barrierTimeout"))
+      try {
+        while (!reply.future.isCompleted) {
+          try Await.ready(reply.future, 50.millis)
+          catch { case _: TimeoutException => }
+          ctx.killTaskIfInterrupted()
+        }
+      } catch {
+        case e: Throwable =>
+          reply.abort(e)
+          throw e
+      }
+      val all = reply.future.value.get.get // throws the coordinator's error, as allGather does
+      epoch += 1
+      all
+    }
+  }
+}

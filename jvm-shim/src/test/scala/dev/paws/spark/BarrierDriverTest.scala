@@ -1,0 +1,141 @@
+package dev.paws.spark
+
+import dev.paws.spark.jni.NativeKernels
+import scala.collection.mutable.ArrayBuffer
+
+import org.apache.spark.scheduler.{SparkListener, SparkListenerJobStart}
+import org.junit.jupiter.api.Assertions._
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.function.Executable
+
+/**
+ * The barrier driver (one Spark stage for a whole SGD run) against the per-job driver:
+ * the same bits, one job instead of one per iteration, and the choice between them.
+ * That the per-job driver matches MLlib is ParityTest's check, and that the sweep's
+ * models are the CLI's bit for bit is PetBreedExperimentTest's (through this driver).
+ */
+class BarrierDriverTest {
+  import TestSpark._
+
+  // 2 partitions of 300 rows on local[2]: chunk 1 (rows 256..511) straddles them.
+  private val data = points(600, 40, seed = 11)
+  private val input = rdd(data, 2)
+
+  private def withDriver[T](name: String)(body: => T): T = {
+    sc.setLocalProperty(SgdDriver.DriverConf, name)
+    try body
+    finally sc.setLocalProperty(SgdDriver.DriverConf, null)
+  }
+
+  /** Descriptions of the jobs `body` started. */
+  private def jobsOf(body: => Unit): List[String] = {
+    val descriptions = ArrayBuffer[String]()
+    val listener = new SparkListener {
+      override def onJobStart(e: SparkListenerJobStart): Unit = descriptions.synchronized {
+        descriptions += Option(e.properties).map(_.getProperty("spark.job.description")).orNull
+      }
+    }
+    sc.addSparkListener(listener)
+    try {
+      body
+      // Listener events arrive asynchronously, in order: wait for a marker job's.
+      sc.setJobDescription("marker")
+      try sc.parallelize(1 to 1, 1).count()
+      finally sc.setJobDescription(null)
+      val deadline = System.nanoTime() + 10000000000L
+      while (!descriptions.synchronized(descriptions.contains("marker")) && System.nanoTime() < deadline) {
+        Thread.sleep(10)
+      }
+    } finally sc.removeSparkListener(listener)
+    descriptions.synchronized(descriptions.toList).filter(d => d != null && d.startsWith("paws:"))
+  }
+
+  private def bits(s: NativeTrainingSummary): Seq[Long] =
+    (s.weights.toArray ++ Array(s.intercept) ++ s.lossHistory).map(java.lang.Double.doubleToRawLongBits).toSeq
+
+  @Test
+  def sameBitsAsThePerJobDriver(): Unit = {
+    val cases = for {
+      loss <- Seq("SVM", "logistic")
+      fraction <- Seq(1.0, 0.4)
+      intercept <- Seq(true, false)
+    } yield (loss, fraction, intercept, 0.001)
+    // And a run that converges early (a model dropping out before the last iteration).
+    for ((loss, fraction, intercept, tol) <- cases :+ (("SVM", 1.0, true, 0.05))) {
+      def train(driver: String): NativeTrainingSummary = withDriver(driver) {
+        val alg =
+          if (loss == "SVM") new NativeSVMWithSGD(1.0, 25, 0.01, fraction)
+          else new NativeLogisticRegressionWithSGD(1.0, 25, 0.01, fraction)
+        alg.setIntercept(intercept).setConvergenceTol(tol).runWithSummary(input, null)
+      }
+      val what = s"$loss fraction $fraction intercept $intercept tol $tol"
+      val jobs = train("jobs")
+      val barrier = train("barrier")
+      assertEquals(bits(jobs), bits(barrier), what)
+      assertEquals((jobs.passes, jobs.updates, jobs.converged),
+        (barrier.passes, barrier.updates, barrier.converged), what)
+      if (tol == 0.05) assertTrue(jobs.converged && jobs.passes < 25, s"$what converges early: $jobs")
+    }
+    assertEquals(0, NativeKernels.sgdLiveHandles(), "SGD states freed")
+  }
+
+  @Test
+  def oneJobForAWholeRun(): Unit = {
+    val barrier = jobsOf(withDriver("barrier")(NativeSVMWithSGD.train(input, 30, 1.0, 0.01, 1.0)))
+    val training = barrier.filter(_.contains("iteration"))
+    assertEquals(List("paws: SVM iteration 1/30 (all iterations, one barrier stage)"), training,
+      barrier.mkString("\n"))
+    val perJob = jobsOf(withDriver("jobs")(NativeSVMWithSGD.train(input, 30, 1.0, 0.01, 1.0)))
+    assertEquals(31, perJob.count(_.contains("iteration")), perJob.mkString("\n"))
+    // auto picks the barrier driver for 2 partitions on 2 slots.
+    val auto = jobsOf(NativeSVMWithSGD.train(input, 30, 1.0, 0.01, 1.0))
+    assertEquals(training, auto.filter(_.contains("iteration")), auto.mkString("\n"))
+  }
+
+  @Test
+  def morePartitionsThanSlotsFallBackToThePerJobDriver(): Unit = {
+    val three = rdd(data, 3)
+    try {
+      val auto = jobsOf(NativeSVMWithSGD.train(three, 10, 1.0, 0.01, 1.0))
+      assertEquals(11, auto.count(_.contains("iteration")), auto.mkString("\n"))
+      val e = assertThrows(classOf[IllegalArgumentException], new Executable {
+        def execute(): Unit = withDriver("barrier")(NativeSVMWithSGD.train(three, 10, 1.0, 0.01, 1.0))
+      })
+      assertTrue(e.getMessage.contains("3 partitions, more than the 2 task slots"), e.getMessage)
+    } finally three.unpersist()
+  }
+
+  @Test
+  def theChoiceAndItsReasons(): Unit = {
+    import SgdDriver.decide
+    assertTrue(decide("auto", dynamic = false, slots = 4, partitions = 4).barrier)
+    assertTrue(decide(" Barrier ", dynamic = false, slots = 8, partitions = 2).barrier)
+    val dyn = decide("auto", dynamic = true, slots = 4, partitions = 2)
+    assertFalse(dyn.barrier)
+    assertTrue(dyn.why.contains("spark.dynamicAllocation.enabled=true"), dyn.why)
+    val many = decide("auto", dynamic = false, slots = 2, partitions = 5)
+    assertFalse(many.barrier)
+    assertTrue(many.why.contains("5 partitions, more than the 2 task slots"), many.why)
+    assertFalse(decide("auto", dynamic = false, slots = 0, partitions = 1).barrier, "no executors yet")
+    assertFalse(decide("jobs", dynamic = false, slots = 4, partitions = 4).barrier)
+    def refused(setting: String, dynamic: Boolean) = assertThrows(classOf[IllegalArgumentException],
+      new Executable { def execute(): Unit = decide(setting, dynamic, 4, 2) }).getMessage
+    assertTrue(refused("barrier", dynamic = true).contains("barrier mode cannot run"))
+    assertTrue(refused("fast", dynamic = false).contains("must be auto, barrier or jobs, got 'fast'"))
+  }
+
+  @Test
+  def checkpointsRoundTripAndTheNewestIsFound(): Unit = {
+    val dir = java.nio.file.Files.createTempDirectory("paws-ckpt").toUri.toString
+    val ck = SgdCheckpoints.create(sc, dir, interval = 5).get
+    try {
+      assertEquals(None, ck.newest())
+      ck.maybeWrite(3, fail("not a checkpoint round"))
+      ck.maybeWrite(5, Array("""{"a":1}""", """{"b":2}"""))
+      ck.maybeWrite(10, Array("""{"c":3}"""))
+      assertEquals(Some(10), ck.newest())
+      assertArrayEquals(Array[AnyRef]("""{"a":1}""", """{"b":2}"""), ck.read(5).asInstanceOf[Array[AnyRef]])
+    } finally ck.delete()
+    assertEquals(None, ck.newest(), "deleted")
+  }
+}

@@ -1,0 +1,119 @@
+//! One synchronisation round of a pass whose workers all hold every model's SGD state
+//! (the Spark engine's barrier driver): each worker sends its per-model gradient sums in
+//! one message, every worker merges all the messages and applies the same update.
+//!
+//! The sums are exact ([`GradientSum`]), so every worker merges the messages to the same
+//! bits whatever their order, and the states stay identical without a coordinator.
+
+use crate::data::error::{PawsError, Result};
+use crate::data::exact_sum::GradientSum;
+
+/// Format of [`encode`]; bumped when it changes, so that mixed library versions fail
+/// clearly instead of merging garbage.
+const VERSION: u8 = 1;
+
+/// One worker's message: its sums by model id (a model it has no rows of is left out).
+pub fn encode(sums: &[(usize, GradientSum)]) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity(1 + sums.iter().map(|(_, s)| 11 * (s.dim() + 2)).sum::<usize>());
+    out.push(VERSION);
+    out.extend((sums.len() as u32).to_le_bytes());
+    for (id, sum) in sums {
+        out.extend((*id as u32).to_le_bytes());
+        sum.write_compact(&mut out);
+    }
+    out
+}
+
+/// The merged sums of models `ids` (in that order) over all `messages`; a model that
+/// no message holds gets the empty sum. Every sum must have `values` numbers (a gradient
+/// sum of `dim` features has `dim + 1`).
+pub fn merge(values: usize, ids: &[usize], messages: &[&[u8]]) -> Result<Vec<GradientSum>> {
+    let mut merged: Vec<GradientSum> = ids.iter().map(|_| GradientSum::zeros(values)).collect();
+    for (m, message) in messages.iter().enumerate() {
+        let bad = |what: &str| PawsError::invalid(format!("round message {m}: {what}"));
+        let (&version, mut input) = message.split_first().ok_or_else(|| bad("empty"))?;
+        if version != VERSION {
+            return Err(bad(&format!(
+                "format {version}, this library reads {VERSION}"
+            )));
+        }
+        let n = take_u32(&mut input).ok_or_else(|| bad("truncated"))?;
+        for _ in 0..n {
+            let id = take_u32(&mut input).ok_or_else(|| bad("truncated"))? as usize;
+            let sum = GradientSum::read_compact(&mut input).ok_or_else(|| bad("corrupt sum"))?;
+            let k = ids
+                .iter()
+                .position(|&i| i == id)
+                .ok_or_else(|| bad(&format!("holds model {id}, which is not in this round")))?;
+            if sum.dim() != values {
+                return Err(bad(&format!(
+                    "model {id} has {} values, expected {values}",
+                    sum.dim()
+                )));
+            }
+            merged[k].merge(&sum);
+        }
+        if !input.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+    }
+    Ok(merged)
+}
+
+fn take_u32(input: &mut &[u8]) -> Option<u32> {
+    let (head, rest) = input.split_first_chunk::<4>()?;
+    *input = rest;
+    Some(u32::from_le_bytes(*head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sum(seed: f64, n: usize) -> GradientSum {
+        let mut s = GradientSum::zeros(n);
+        let g: Vec<f64> = (0..n)
+            .map(|i| (seed * (i + 1) as f64).sin() * 1e3)
+            .collect();
+        s.add_chunk(&g, seed.abs(), 3);
+        s
+    }
+
+    #[test]
+    fn merging_messages_in_any_order_gives_the_sums_of_all() {
+        let a = encode(&[(0, sum(0.3, 4)), (2, sum(-1.7, 4))]);
+        let b = encode(&[(2, sum(2.9, 4))]);
+        let c = encode(&[]);
+        let one = merge(4, &[2, 0, 5], &[&a, &b, &c]).unwrap();
+        let other = merge(4, &[2, 0, 5], &[&c, &b, &a]).unwrap();
+        assert_eq!(one, other);
+        let mut want2 = sum(-1.7, 4);
+        want2.merge(&sum(2.9, 4));
+        assert_eq!(one[0], want2);
+        assert_eq!(one[1], sum(0.3, 4));
+        assert_eq!(one[2], GradientSum::zeros(4));
+    }
+
+    #[test]
+    fn bad_messages_are_named() {
+        let a = encode(&[(1, sum(0.5, 3))]);
+        let err =
+            |ids: &[usize], m: &[u8]| merge(3, ids, &[&encode(&[]), m]).unwrap_err().to_string();
+        assert!(
+            err(&[0], &a).contains("round message 1: holds model 1"),
+            "{}",
+            err(&[0], &a)
+        );
+        assert!(err(&[1], &a[..a.len() - 1]).contains("corrupt"));
+        assert!(err(&[1], &[9]).contains("format 9"));
+        assert!(err(&[1], &[]).contains("empty"));
+        let mut long = a.clone();
+        long.push(0);
+        assert!(err(&[1], &long).contains("trailing"));
+        assert!(merge(4, &[1], &[&a])
+            .unwrap_err()
+            .to_string()
+            .contains("expected 4"));
+    }
+}
