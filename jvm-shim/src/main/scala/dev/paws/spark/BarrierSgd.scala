@@ -6,7 +6,7 @@ import java.util.{Base64, UUID}
 
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.{FileSystem, Path}
-import org.apache.spark.{BarrierTaskContext, SerializableWritable, SparkContext}
+import org.apache.spark.{SerializableWritable, SparkContext}
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.paws.SchedulerAccess
 import org.apache.spark.rdd.RDD
@@ -44,6 +44,7 @@ private[spark] object BarrierSgd {
       fraction: Double,
       checkpoints: Option[SgdCheckpoints],
       timings: SgdDriver.Timings): Unit = {
+    SchedulerAccess.cancelBarrierTimerAtEnd(sc)
     val initial: Broadcast[Array[String]] = sc.broadcast(training.map(j => NativeKernels.sgdSave(sgds(j))))
     val models = sgds.length
     val kernelNanos = timings.kernelNanos
@@ -53,7 +54,7 @@ private[spark] object BarrierSgd {
     val outcomes = try {
       blocks.barrier().mapPartitions { it =>
         val start = System.nanoTime()
-        val ctx = BarrierTaskContext.get()
+        val ctx = SchedulerAccess.barrierContext()
         val exchange = new SchedulerAccess.BarrierExchange(ctx)
         val local = it.toArray
         // Start from the newest checkpoint that every task sees (a retried stage), else

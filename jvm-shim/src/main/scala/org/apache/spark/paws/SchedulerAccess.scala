@@ -3,10 +3,14 @@ package org.apache.spark.paws
 import java.util.concurrent.TimeoutException
 import scala.concurrent.Await
 import scala.concurrent.duration._
+import scala.util.control.NonFatal
 
-import org.apache.spark.{BarrierTaskContext, RequestMethod, RequestToSync, SparkContext, SparkEnv}
+import org.apache.spark.{BarrierCoordinator, BarrierTaskContext, RequestMethod, RequestToSync, SparkContext,
+  SparkEnv, TaskContext}
 import org.apache.spark.rpc.RpcTimeout
+import org.apache.spark.scheduler.{SparkListener, SparkListenerApplicationEnd, TaskSchedulerImpl}
 import org.apache.spark.util.RpcUtils
+import org.slf4j.LoggerFactory
 
 /**
  * What paws needs of Spark's scheduler that Spark keeps `private[spark]` (so this object
@@ -14,6 +18,54 @@ import org.apache.spark.util.RpcUtils
  * Written against Spark 3.5; the jar is built for that line only.
  */
 object SchedulerAccess {
+  private val log = LoggerFactory.getLogger(getClass)
+  private val watched = java.util.Collections.newSetFromMap(
+    new java.util.WeakHashMap[SparkContext, java.lang.Boolean]())
+
+  /**
+   * The running barrier task's context. Not `BarrierTaskContext.get()`: that initialises
+   * the companion object, whose non-daemon `java.util.Timer` would then keep a local-mode
+   * driver JVM alive after `main` returns (Spark 3.5 never cancels it).
+   */
+  def barrierContext(): BarrierTaskContext = TaskContext.get() match {
+    case b: BarrierTaskContext => b
+    case other => throw new IllegalStateException(s"paws: not in a barrier task: $other")
+  }
+
+  /**
+   * Spark 3.5's `BarrierCoordinator` (driver side) starts a non-daemon `java.util.Timer`
+   * at its first sync and its `onStop` does not cancel it, so a driver that ran a barrier
+   * stage does not exit after `main` returns (spark-submit hangs in local and client
+   * mode; YARN cluster mode exits through the application master). This cancels the
+   * timer when the application ends. Called for every SparkContext that runs a barrier
+   * stage; registers once.
+   */
+  def cancelBarrierTimerAtEnd(sc: SparkContext): Unit = watched.synchronized {
+    if (watched.add(sc)) {
+      sc.addSparkListener(new SparkListener {
+        override def onApplicationEnd(end: SparkListenerApplicationEnd): Unit = cancelBarrierTimer(sc)
+      })
+    }
+  }
+
+  private def cancelBarrierTimer(sc: SparkContext): Unit =
+    try {
+      sc.taskScheduler match {
+        case ts: TaskSchedulerImpl =>
+          // private[scheduler] and a private lazy val: through their JVM accessors.
+          ts.getClass.getMethod("barrierCoordinator").invoke(ts) match {
+            case c: BarrierCoordinator =>
+              c.getClass.getMethod("org$apache$spark$BarrierCoordinator$$timer").invoke(c) match {
+                case t: java.util.Timer => t.cancel()
+                case _ =>
+              }
+            case _ => // no barrier stage ran
+          }
+        case _ =>
+      }
+    } catch {
+      case NonFatal(e) => log.warn(s"paws: could not stop Spark's barrier timer (the JVM may not exit by itself): $e")
+    }
 
   /**
    * Tasks of the default resource profile that can run at once now: a barrier stage of

@@ -2,7 +2,7 @@ package dev.paws.spark.examples
 
 import java.nio.file.Files
 
-import dev.paws.spark.PetBreedExperiment
+import dev.paws.spark.{PetBreedExperiment, SgdDriver}
 import org.apache.spark.mllib.classification.SVMWithSGD
 import org.apache.spark.mllib.linalg.Vectors
 import org.apache.spark.mllib.regression.LabeledPoint
@@ -18,32 +18,40 @@ import org.apache.spark.storage.StorageLevel
  *
  * {{{
  * spark-submit --master 'local[2]' --jars paws-spark-0.1.0.jar \
- *   --class dev.paws.spark.examples.SweepBenchmark paws-spark-0.1.0-tests.jar <features.parquet> <class> <vs: all | B,C,...> [mllib: true|false]
+ *   --class dev.paws.spark.examples.SweepBenchmark paws-spark-0.1.0-tests.jar <features.parquet> <class> <vs: all | B,C,...> [mllib: true|false] [drivers: barrier,jobs]
  * }}}
  *
  * MLlib's models train on a cached `RDD[LabeledPoint]` (float64, as users hold it), one
  * `randomSplit` per split, `SVMWithSGD.train(train, 100)` with MLlib's defaults; the
  * time covers training and counting correct test predictions, not reading the file.
- * The paws time is `PetBreedExperiment`'s whole run (reading and caching included).
+ * The paws time is `PetBreedExperiment`'s whole run (reading and caching included), once
+ * per SGD driver asked for (`spark.paws.sgd.driver`, in that order).
  */
 object SweepBenchmark {
   def main(args: Array[String]): Unit = {
     require(args.length >= 3, "usage: SweepBenchmark <features> <class> <all|B,C,...> [mllib true|false]")
     val Array(features, cls, vs) = args.take(3)
     val withMllib = args.length < 4 || args(3).toBoolean
+    val drivers = if (args.length < 5) Seq("auto") else args(4).split(",").toSeq
     val spark = SparkSession.builder().appName("paws SweepBenchmark").getOrCreate()
     val sc = spark.sparkContext
     sc.setLogLevel("WARN")
     val splits = (1 to 9).map(_ / 10.0)
     try {
-      val out = Files.createTempDirectory("paws-sweep-bench-")
-      val t0 = System.nanoTime()
-      val r = PetBreedExperiment.run(spark, Array("--features", features, "--class", cls, "--vs", vs,
-        "-o", out.toUri.toString))
-      val pawsSeconds = (System.nanoTime() - t0) / 1e9
-      println(f"""{"engine":"paws on Spark","master":"${sc.master}","models":${r.models},""" +
-        f""""seconds":$pawsSeconds%.3f,"rows":${r.rows},"cached_bytes":${r.cachedBytes},""" +
-        f""""raw_bytes":${r.rawBytes}}""")
+      // The first run pays the JVM's warm-up (as a spark-submit of one experiment does).
+      for (driver <- drivers) {
+        val out = Files.createTempDirectory("paws-sweep-bench-")
+        sc.setLocalProperty(SgdDriver.DriverConf, driver)
+        val t0 = System.nanoTime()
+        val r = try {
+          PetBreedExperiment.run(spark, Array("--features", features, "--class", cls, "--vs", vs,
+            "-o", out.toUri.toString))
+        } finally sc.setLocalProperty(SgdDriver.DriverConf, null)
+        val pawsSeconds = (System.nanoTime() - t0) / 1e9
+        println(f"""{"engine":"paws on Spark ($driver)","master":"${sc.master}","models":${r.models},""" +
+          f""""seconds":$pawsSeconds%.3f,"rows":${r.rows},"cached_bytes":${r.cachedBytes},""" +
+          f""""raw_bytes":${r.rawBytes}}""")
+      }
 
       if (withMllib) {
         val df = spark.read.parquet(features)
