@@ -267,3 +267,83 @@ def test_executor_loss_recomputes_from_lineage(standalone, jar, test_jar, tmp_pa
         f"{disturbed['passes']} passes, weights bit-identical"
     )
     check_native_ran_in_executors(proof, min_executors=1, cwd_root=standalone.root)
+
+
+def test_executor_loss_in_the_barrier_stage_resumes_from_a_checkpoint(standalone, jar, test_jar, tmp_path):
+    """kill -9 one executor while the barrier driver's one stage runs: Spark retries the whole
+    stage, its tasks resume from the newest checkpoint (the lost blocks recomputed from
+    lineage), and the weights equal those of the undisturbed run, bit for bit."""
+    out = tmp_path / "out"
+    ctl = tmp_path / "ctl"
+    ckpt = tmp_path / "ckpt"
+    ctl.mkdir()
+    ckpt.mkdir()
+    args = [
+        "--master",
+        standalone.url,
+        "--deploy-mode",
+        "client",
+        *common_conf(),
+        "--conf",
+        "spark.paws.sgd.driver=barrier",
+        "--conf",
+        f"spark.paws.sgd.checkpointDir=file:{ckpt}",
+        "--conf",
+        "spark.paws.sgd.checkpointInterval=10",
+        "--jars",
+        str(jar),
+        "--class",
+        SMOKE_CLASS,
+        str(test_jar),
+        # 2 partitions for the 2 task slots; no convergence test, so every run has all
+        # its rounds (a few seconds: the kill lands inside the stage).
+        *["--out", f"file:{out}", "--iterations", "2000", "--convergence-tol", "0", "--partitions", "2"],
+        *["--mllib", "false", "--disturb", "true", "--control-dir", str(ctl)],
+    ]
+    log_path = standalone.root / "barrier-executor-loss.log"
+    log(f"spark-submit {' '.join(args)}")
+    t0 = time.monotonic()
+
+    def checkpoint_rounds() -> list[int]:
+        return sorted(int(p.stem.split("-")[1]) for p in ckpt.glob("paws-sgd-*/round-*.json"))
+
+    with open(log_path, "w") as logf:
+        proc = subprocess.Popen(
+            [str(standalone.spark_home / "bin" / "spark-submit"), *args],
+            env=standalone.env,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            wait_for("the disturbed training to start", lambda: (ctl / "disturbed-started").exists(), 300,
+                     alive=lambda: proc.poll() is None)
+            rounds = wait_for("a checkpoint of round 50 or later in the disturbed run",
+                              lambda: [r for r in checkpoint_rounds() if r >= 50], 120,
+                              alive=lambda: proc.poll() is None)
+            pids = [int(p) for p in subprocess.run(["pgrep", "-f", "CoarseGrainedExecutorBackend"],
+                                                   capture_output=True, text=True).stdout.split()]
+            assert pids, "no executor process"
+            pid = pids[0]
+            log(f"kill -9 executor pid {pid} inside the barrier stage (checkpoints of rounds {rounds})")
+            os.kill(pid, signal.SIGKILL)
+            rc = proc.wait(timeout=420)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    log(f"spark-submit exited {rc} in {time.monotonic() - t0:.1f} s (log {log_path})")
+    assert rc == 0, f"exit {rc}:\n{tail(log_path, 80)}"
+
+    weights, proof = load_outputs(out)
+    undisturbed, disturbed = weights["native"], weights["disturbed"]
+    assert disturbed["passes"] == undisturbed["passes"] == 2001, (undisturbed["passes"], disturbed["passes"])
+    assert disturbed["weights_bits"] == undisturbed["weights_bits"], (
+        "weights after the executor loss differ from the undisturbed run"
+    )
+    assert disturbed["intercept"] == undisturbed["intercept"]
+    assert proof["executors_removed"] >= 1, proof
+    resumed = grep_files(standalone.executor_stderr(proof["app_id"]), "resumes from the checkpoint of round")
+    assert resumed, "no executor log says the retried stage resumed from a checkpoint"
+    assert not checkpoint_rounds(), f"checkpoints left behind: {list(ckpt.rglob('*'))}"
+    log(f"barrier executor loss: resumed ({[str(r) for r in resumed]}), weights bit-identical")

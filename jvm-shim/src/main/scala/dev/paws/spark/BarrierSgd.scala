@@ -1,12 +1,12 @@
 package dev.paws.spark
 
-import dev.paws.spark.jni.NativeKernels
+import dev.paws.spark.jni.{NativeKernels, PawsNativeException}
 import java.nio.charset.StandardCharsets.UTF_8
 import java.util.{Base64, UUID}
 
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.{FileSystem, Path}
-import org.apache.spark.{SerializableWritable, SparkContext}
+import org.apache.spark.{HashPartitioner, SerializableWritable, SparkContext}
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.paws.SchedulerAccess
 import org.apache.spark.rdd.RDD
@@ -29,9 +29,18 @@ import org.apache.spark.rdd.RDD
  * retried stage starts from the newest checkpoint that every task can read.
  */
 private[spark] object BarrierSgd {
+  private val log = org.slf4j.LoggerFactory.getLogger(getClass)
 
-  /** What the first task returns: the final states, or the error that stopped them all. */
-  private final case class Outcome(states: Array[String], error: Throwable) extends Serializable
+  /**
+   * What the first task returns: the final states, or the error that stopped every task
+   * (its class and message: an outcome goes through a shuffle, see [[train]]).
+   */
+  private final case class Outcome(states: Array[String], errorClass: String, errorMessage: String)
+
+  private def rethrow(o: Outcome): Nothing = o.errorClass match {
+    case "dev.paws.spark.jni.PawsNativeException" => throw new PawsNativeException(o.errorMessage)
+    case _ => throw new IllegalArgumentException(o.errorMessage)
+  }
 
   def train(
       sc: SparkContext,
@@ -62,14 +71,18 @@ private[spark] object BarrierSgd {
         // smallest newest one is there for all.
         val seen = checkpoints.flatMap(_.newest()).getOrElse(0)
         val round0 = exchange.allGather(seen.toString).map(_.toInt).min
-        val states = if (round0 > 0) checkpoints.get.read(round0) else initial.value
+        val states = if (round0 > 0) {
+          log.warn(s"paws SGD: stage attempt ${ctx.stageAttemptNumber()} resumes from the checkpoint of " +
+            s"round $round0")
+          checkpoints.get.read(round0)
+        } else initial.value
         val hs = states.map(NativeKernels.sgdLoad)
         ctx.addTaskCompletionListener[Unit](_ => hs.foreach(NativeKernels.sgdFree))
         var active = hs.indices.filter(k => !NativeKernels.sgdIsDone(hs(k))).toArray
         var round = round0
         var kernel = 0L
         var exchanging = 0L
-        var error: Throwable = null
+        var error: Exception = null
         while (active.nonEmpty && error == null) {
           val i = NativeKernels.sgdIteration(hs(active.head))
           val sw = new SweepWeights(active.map(training), active.map(k => NativeKernels.sgdKernelWeights(hs(k))))
@@ -98,25 +111,31 @@ private[spark] object BarrierSgd {
             if (ctx.partitionId() == 0) checkpoints.foreach(_.maybeWrite(round, hs.map(NativeKernels.sgdSave)))
           } catch {
             case e: IllegalArgumentException => error = e
-            case e: dev.paws.spark.jni.PawsNativeException => error = e
+            case e: PawsNativeException => error = e
           }
         }
         kernelNanos.add(kernel)
         exchangeNanos.add(exchanging)
         taskNanos.add(System.nanoTime() - start)
         if (ctx.partitionId() == 0) {
-          Iterator.single(Outcome(if (error == null) hs.map(NativeKernels.sgdSave) else null, error))
+          Iterator.single(
+            if (error == null) Outcome(hs.map(NativeKernels.sgdSave), null, null)
+            else Outcome(null, error.getClass.getName, error.getMessage))
         } else {
           Iterator.empty
         }
-      }.collect()
+      }
+        // Through a shuffle, so that the barrier stage is a ShuffleMapStage: Spark retries
+        // a failed barrier ShuffleMapStage as a whole (spark.stage.maxConsecutiveAttempts),
+        // but aborts a failed barrier ResultStage outright.
+        .map(o => (0, o)).partitionBy(new HashPartitioner(1)).values.collect()
     } finally {
       initial.destroy()
     }
     timings.passNanos += System.nanoTime() - t0
     val outcome = outcomes.headOption.getOrElse(
       throw new IllegalStateException("paws: the barrier stage returned no states"))
-    if (outcome.error != null) throw outcome.error
+    if (outcome.errorClass != null) rethrow(outcome)
     // The driver's states become the tasks' (the same bits as if it had applied each round).
     val before = NativeKernels.sgdIteration(sgds(training.head))
     for ((j, state) <- training.zip(outcome.states)) NativeKernels.sgdRestore(sgds(j), state)

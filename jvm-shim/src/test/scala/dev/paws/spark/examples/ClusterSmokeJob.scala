@@ -36,7 +36,13 @@ import org.apache.spark.storage.StorageLevel
  *   --out file:/tmp/smoke [--rows 4000] [--features 64] [--partitions 4] [--iterations 100]
  *   [--seed 42] [--mllib true] [--fail bad-label]
  *   [--pause-at 20 --control-dir /tmp/ctl]      # executor-loss test, see ClusterSmokePlugin
+ *   [--disturb true --control-dir /tmp/ctl]     # executor loss in the barrier driver's stage
+ *   [--convergence-tol 0.001]
  * }}}
+ *
+ * `--disturb true` trains a second time, as `--pause-at` does, but holds nothing: it writes
+ * `<control-dir>/disturbed-started` first, and the test kills an executor while the
+ * barrier driver's one stage runs (it watches the driver's checkpoints appear).
  *
  * `--fail bad-label` puts a label 2.0 in the data, so training fails with MLlib's
  * "Input validation failed" (the negative test of cluster deploy mode).
@@ -66,7 +72,9 @@ object ClusterSmokeJob {
       mllib: Boolean,
       fail: String,
       pauseAt: Int,
-      controlDir: String)
+      controlDir: String,
+      convergenceTol: Double,
+      disturb: Boolean)
 
   def parse(args: Array[String]): Options = {
     require(args.length % 2 == 0, s"arguments come in --key value pairs: ${args.mkString(" ")}")
@@ -75,7 +83,7 @@ object ClusterSmokeJob {
       k.drop(2) -> v
     }.toMap
     val known = Set("out", "rows", "features", "partitions", "iterations", "seed", "mllib", "fail",
-      "pause-at", "control-dir")
+      "pause-at", "control-dir", "convergence-tol", "disturb")
     val unknown = m.keySet -- known
     require(unknown.isEmpty, s"unknown options: ${unknown.mkString(", ")}")
     val o = Options(
@@ -88,9 +96,12 @@ object ClusterSmokeJob {
       mllib = m.getOrElse("mllib", "true").toBoolean,
       fail = m.getOrElse("fail", "none"),
       pauseAt = m.getOrElse("pause-at", "0").toInt,
-      controlDir = m.getOrElse("control-dir", ""))
+      controlDir = m.getOrElse("control-dir", ""),
+      convergenceTol = m.getOrElse("convergence-tol", "0.001").toDouble,
+      disturb = m.getOrElse("disturb", "false").toBoolean)
     require(Set("none", "bad-label").contains(o.fail), s"--fail must be none or bad-label: ${o.fail}")
     require(o.pauseAt == 0 || o.controlDir.nonEmpty, "--pause-at needs --control-dir")
+    require(!o.disturb || o.controlDir.nonEmpty, "--disturb needs --control-dir")
     o
   }
 
@@ -157,8 +168,10 @@ object ClusterSmokeJob {
     // The test kills a paused executor that holds cached paws blocks (`blocks.tsv`).
     var generatedInTraining = -1L
     var pawsBlocksStored = -1
-    val disturbed = if (o.pauseAt > 0) {
+    val disturbing = o.pauseAt > 0 || o.disturb
+    val disturbed = if (disturbing) {
       CountingListener.blocksFile = Paths.get(o.controlDir, "blocks.tsv")
+      if (o.disturb) Files.write(Paths.get(o.controlDir, "disturbed-started"), Array.emptyByteArray)
       sc.setLocalProperty(PauseAtProperty, o.pauseAt.toString)
       sc.setLocalProperty(ControlDirProperty, o.controlDir)
       try {
@@ -176,7 +189,7 @@ object ClusterSmokeJob {
 
     // Where the cached partitions live, and whether those JVMs loaded the native library.
     val proof = where(data)
-    if (o.pauseAt > 0) {
+    if (disturbing) {
       // The listener bus is asynchronous: give it a moment to report the removal.
       val deadline = System.nanoTime() + 20L * 1000 * 1000 * 1000
       while (listener.removed.get == 0 && System.nanoTime() < deadline) Thread.sleep(100)
@@ -243,7 +256,7 @@ object ClusterSmokeJob {
     }.collect()
 
   private def trainSummary(data: RDD[LabeledPoint], o: Options): NativeTrainingSummary =
-    new NativeSVMWithSGD(1.0, o.iterations, 0.01, 1.0).runWithSummary(data, null)
+    new NativeSVMWithSGD(1.0, o.iterations, 0.01, 1.0).setConvergenceTol(o.convergenceTol).runWithSummary(data, null)
 
   private def summaryJson(s: NativeTrainingSummary): Json.Raw = Json.obj(Seq(
     "weights" -> s.weights.toArray.toSeq,
