@@ -79,14 +79,18 @@ def main(folder, out, command):
         for r in rows:
             ratio = f"{r['seconds'] / base['seconds']:.1f}" if base else ""
             add(f"| {w.upper()} | {r['engine']} | {r['models']} | {r['seconds']:.2f} | {ratio} |")
-        spark = first(rows, engine="paws on Spark")
+        barrier = first(rows, engine="paws on Spark (barrier)")
         mllib = first(rows, engine="MLlib SVMWithSGD")
-        if w == "w1" and spark:
-            summary.append(("W1 through Spark local[2] ≤ 10 s", target(spark["seconds"] <= 10,
-                                                                        f"{spark['seconds']:.1f} s")))
+        if w in ("w1", "w2") and barrier:
+            limit = 8 if w == "w1" else 6
+            summary.append((f"{w.upper()} through Spark local[2], barrier driver ≤ {limit} s "
+                            "(run in a fresh spark-submit JVM, SparkContext start not counted)",
+                            target(barrier["seconds"] <= limit, f"{barrier['seconds']:.1f} s "
+                                   f"(load {barrier['load_seconds']:.1f} s, train {barrier['train_seconds']:.2f} s)")))
             if mllib:
-                x = mllib["seconds"] / spark["seconds"]
-                summary.append(("W1: ≥ 20× faster than MLlib SVMWithSGD", target(x >= 20, f"{x:.1f}×")))
+                x = mllib["seconds"] / barrier["train_seconds"]
+                summary.append((f"{w.upper()}: training ≥ 10× MLlib SVMWithSGD on a cached RDD",
+                                target(x >= 10, f"{x:.1f}×")))
         if w == "w2" and base:
             summary.append(("W2 ≤ 3 s (in process)", target(base["seconds"] <= 3, f"{base['seconds']:.2f} s")))
         if w == "w3" and base:
@@ -126,6 +130,22 @@ def main(folder, out, command):
                             target(best32 / sg["gflop_per_s"] >= 0.7, f"{best32 / sg['gflop_per_s']:.2f}×")))
         add("")
 
+    drop = lines(folder, "dropin-spark.jsonl")
+    if drop:
+        add("## Drop-in: one `train(rdd, 100, 1.0, 0.01, 1.0)` on a cached 7,390 × 4,096 RDD\n")
+        add("| engine | seconds | × MLlib |")
+        add("|---|---|---|")
+        m = first(drop, engine="MLlib SVMWithSGD drop-in")
+        for r in drop:
+            ratio = f"{m['seconds'] / r['seconds']:.1f}" if m else ""
+            add(f"| {r['engine']} | {r['seconds']:.2f} | {ratio} |")
+        b = first(drop, engine="paws drop-in (barrier)")
+        if b and m:
+            summary.append(("drop-in NativeSVMWithSGD.train ≤ 0.5 s and ≥ 10× MLlib",
+                            target(b["seconds"] <= 0.5 and m["seconds"] / b["seconds"] >= 10,
+                                   f"{b['seconds']:.2f} s, {m['seconds'] / b['seconds']:.1f}×")))
+        add("")
+
     w4 = lines(folder, "w4-paws.jsonl") + lines(folder, "w4-onnxruntime.jsonl")
     if len(w4) == 2:
         add("## W4: feature extraction of the 600 sample photos\n")
@@ -137,12 +157,12 @@ def main(folder, out, command):
         summary.append(("extraction ≥ 1.0× onnxruntime", target(x >= 1.0, f"{x:.2f}×")))
         add("")
 
-    add("## Targets (issue 4)\n")
+    add("## Targets (issues 4 and 13)\n")
     add("| target | result |")
     add("|---|---|")
     for name, res in summary:
         add(f"| {name} | {res} |")
-    cache = first(lines(folder, "w1-spark.jsonl"), engine="paws on Spark")
+    cache = first(lines(folder, "w1-spark.jsonl"), engine="paws on Spark (barrier)")
     if cache and cache.get("raw_bytes"):
         x = cache["cached_bytes"] / cache["raw_bytes"]
         add(f"| cached data ≤ 1.5× raw float32 | {target(x <= 1.5, f'{x:.3f}× (Spark storage info, W1)')} |")

@@ -12,8 +12,10 @@
 #   - `paws-bench kernels`: read-bandwidth probe, the single-model pass in GB/s, the
 #     batched pass (K = 1, 8, 32, 64) in GFLOP/s on every SIMD path;
 #   - `paws-bench run`: W1, W2 (and W3) in process, batched and one model at a time;
-#   - Spark local[2] (`SweepBenchmark`): paws (`PetBreedExperiment`) and MLlib
-#     `SVMWithSGD` on W1 and W2 in the same JVM;
+#   - Spark local[2] (`SweepBenchmark`): paws (`PetBreedExperiment`, with the barrier
+#     and the per-job SGD driver) and MLlib `SVMWithSGD` on W1 and W2 in the same JVM;
+#     (`DropInBenchmark`) one `NativeSVMWithSGD.train` with each driver against
+#     `SVMWithSGD.train` on a cached 7,390 x 4,096 RDD;
 #   - Python: scikit-learn `SGDClassifier(loss='hinge')` on W1 and W2, OpenBLAS sgemm
 #     through numpy;
 #   - W4: `paws extract` against onnxruntime on the 600 sample photos
@@ -74,16 +76,22 @@ if [[ -z $jar || ! -f ${jar%.jar}-tests.jar ]]; then
 fi
 need_spark
 submit() {
+    local class=$1
+    shift
     "$SPARK_HOME/bin/spark-submit" --master "local[$threads]" --driver-memory 6g \
         --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 \
-        --jars "$jar" --class dev.paws.spark.examples.SweepBenchmark "${jar%.jar}-tests.jar" "$@" \
+        --jars "$jar" --class "dev.paws.spark.examples.$class" "${jar%.jar}-tests.jar" "$@" \
         2>>"$out/spark.log" | grep '^{'
 }
-echo "==> w1 Spark local[$threads] (paws, MLlib)" >&2
-submit "$data" american_bulldog all true | tee "$out/w1-spark.jsonl"
-echo "==> w2 Spark local[$threads] (paws, MLlib)" >&2
-submit "$data" american_bulldog american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier true |
-    tee "$out/w2-spark.jsonl"
+# Each sweep: paws with the barrier driver first (in the fresh JVM, as a spark-submit of
+# one experiment runs), then with the per-job driver, then MLlib, all in one JVM.
+echo "==> w1 Spark local[$threads] (paws barrier, paws per-job, MLlib)" >&2
+submit SweepBenchmark "$data" american_bulldog all true barrier,jobs | tee "$out/w1-spark.jsonl"
+echo "==> w2 Spark local[$threads] (paws barrier, paws per-job, MLlib)" >&2
+submit SweepBenchmark "$data" american_bulldog american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier \
+    true barrier,jobs | tee "$out/w2-spark.jsonl"
+echo "==> drop-in Spark local[$threads] (NativeSVMWithSGD.train each driver, SVMWithSGD.train)" >&2
+submit DropInBenchmark 7390 4096 "$threads" | tee "$out/dropin-spark.jsonl"
 
 # W4: feature extraction of the sample photos.
 photos=../shared/data/oxford-pets-sample/images

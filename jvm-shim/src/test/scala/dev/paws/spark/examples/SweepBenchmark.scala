@@ -49,7 +49,8 @@ object SweepBenchmark {
         } finally sc.setLocalProperty(SgdDriver.DriverConf, null)
         val pawsSeconds = (System.nanoTime() - t0) / 1e9
         println(f"""{"engine":"paws on Spark ($driver)","master":"${sc.master}","models":${r.models},""" +
-          f""""seconds":$pawsSeconds%.3f,"rows":${r.rows},"cached_bytes":${r.cachedBytes},""" +
+          f""""seconds":$pawsSeconds%.3f,"load_seconds":${r.loadSeconds}%.3f,"train_seconds":""" +
+          f"""${r.trainSeconds}%.3f,"driver":"${r.sgdDriver}","rows":${r.rows},"cached_bytes":${r.cachedBytes},""" +
           f""""raw_bytes":${r.rawBytes}}""")
       }
 
