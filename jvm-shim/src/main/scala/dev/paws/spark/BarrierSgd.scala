@@ -42,6 +42,33 @@ private[spark] object BarrierSgd {
     case _ => throw new IllegalArgumentException(o.errorMessage)
   }
 
+  /**
+   * Every task's `message`, in pieces of at most `chunkChars` (Base64) characters per sync:
+   * the coordinator holds all tasks' pieces and sends them all to every task, so a large
+   * sweep's sums (thousands of models) go in several syncs instead of one huge RPC
+   * message. The first sync also carries each task's number of pieces.
+   */
+  private[spark] def gatherBytes(
+      exchange: SchedulerAccess.BarrierExchange,
+      message: Array[Byte],
+      chunkChars: Int): Array[Array[Byte]] = {
+    val text = Base64.getEncoder.encodeToString(message)
+    val pieces = math.max(1, (text.length + chunkChars - 1) / chunkChars)
+    def piece(k: Int): String =
+      if (k < pieces) text.substring(k * chunkChars, math.min(text.length, (k + 1) * chunkChars)) else ""
+    val first = exchange.allGather(s"$pieces:${piece(0)}")
+    val counts = first.map(m => m.substring(0, m.indexOf(':')).toInt)
+    val texts = first.map(m => new java.lang.StringBuilder(m.substring(m.indexOf(':') + 1)))
+    for (k <- 1 until counts.max) {
+      val more = exchange.allGather(piece(k))
+      for (t <- texts.indices) texts(t).append(more(t))
+    }
+    texts.map(t => Base64.getDecoder.decode(t.toString))
+  }
+
+  /** Base64 characters per sync of [[gatherBytes]] (default 16 Mi). */
+  val ExchangeChunkConf = "spark.paws.sgd.exchangeChunkChars"
+
   def train(
       sc: SparkContext,
       blocks: RDD[RowBlock],
@@ -56,6 +83,10 @@ private[spark] object BarrierSgd {
     SchedulerAccess.cancelBarrierTimerAtEnd(sc)
     val initial: Broadcast[Array[String]] = sc.broadcast(training.map(j => NativeKernels.sgdSave(sgds(j))))
     val models = sgds.length
+    // As spark.paws.sgd.driver, a local property of the calling thread overrides the setting.
+    val chunkChars = Option(sc.getLocalProperty(ExchangeChunkConf)).orElse(sc.getConf.getOption(ExchangeChunkConf))
+      .map(_.trim.toInt).getOrElse(16 << 20)
+    require(chunkChars > 0, s"$ExchangeChunkConf must be positive, got $chunkChars")
     val kernelNanos = timings.kernelNanos
     val taskNanos = timings.taskNanos
     val exchangeNanos = timings.exchangeNanos
@@ -100,7 +131,7 @@ private[spark] object BarrierSgd {
             NativeKernels.sweepAccFree(acc)
           }
           val te = System.nanoTime()
-          val all = exchange.allGather(Base64.getEncoder.encodeToString(message)).map(Base64.getDecoder.decode)
+          val all = gatherBytes(exchange, message, chunkChars)
           exchanging += System.nanoTime() - te
           // Every task applies the same sums to the same states: an error here (an
           // overflow) is every task's, so all stop at this round and report it.

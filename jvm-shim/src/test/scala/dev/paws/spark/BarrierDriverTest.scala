@@ -80,6 +80,17 @@ class BarrierDriverTest {
   }
 
   @Test
+  def sumsExchangedInManySmallPiecesGiveTheSameBits(): Unit = {
+    // 40 features: a message of about 450 Base64 characters per task, in pieces of 64.
+    def train(driver: String): NativeTrainingSummary = withDriver(driver) {
+      new NativeLogisticRegressionWithSGD(1.0, 15, 0.01, 0.7).setIntercept(true).runWithSummary(input, null)
+    }
+    sc.setLocalProperty(BarrierSgd.ExchangeChunkConf, "64")
+    val pieces = try train("barrier") finally sc.setLocalProperty(BarrierSgd.ExchangeChunkConf, null)
+    assertEquals(bits(train("jobs")), bits(pieces))
+  }
+
+  @Test
   def oneJobForAWholeRun(): Unit = {
     val barrier = jobsOf(withDriver("barrier")(NativeSVMWithSGD.train(input, 30, 1.0, 0.01, 1.0)))
     val training = barrier.filter(_.contains("iteration"))
