@@ -100,6 +100,9 @@ object SchedulerAccess {
     }
     private var epoch = 0
 
+    /** Tasks of the stage. */
+    def tasks: Int = ctx.numPartitions()
+
     def allGather(message: String): Array[String] = {
       val request = RequestToSync(ctx.numPartitions(), ctx.stageId(), ctx.stageAttemptNumber(),
         ctx.taskAttemptId(), epoch, ctx.partitionId(), message, RequestMethod.ALL_GATHER)
