@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import org.apache.hadoop.fs.{Path => HPath}
 import org.apache.parquet.hadoop.ParquetFileReader
 import org.apache.parquet.hadoop.util.HadoopInputFile
-import org.apache.spark.SparkContext
+import org.apache.spark.{SerializableWritable, SparkContext}
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
 import org.apache.spark.sql.functions.col
@@ -187,11 +187,15 @@ object ExperimentData {
   /**
    * Reads a legacy folder of `<breed>_<n>.jpg.json` files (each a flat JSON array of
    * floats), as `paws_core::legacy::read_folder` does: the files sorted by name, the
-   * first file's length fixing the dimension. The files are read with `binaryFiles`,
-   * which packs many small files into each partition (at least
-   * `spark.paws.legacy.minPartitions`, default the default parallelism), parsed once by
-   * the native parser and cached as float32 blocks: never one task per file, never
-   * read again per iteration.
+   * first file's length fixing the dimension. The sorted names are cut into contiguous
+   * runs, one task each (at least `spark.paws.legacy.minPartitions`, default the default
+   * parallelism); a task opens its files through the Hadoop `FileSystem` (any scheme),
+   * parses each once with the native parser, and its rows become float32 blocks in its
+   * own partition (runs of consecutive rows: no shuffle but at run edges): never one
+   * task per file, never read again per iteration.
+   *
+   * Not `binaryFiles`: its `PortableDataStream` serialises the whole Hadoop
+   * `Configuration` once per file, which made 7,390 files cost about 30 s.
    */
   def legacy(spark: SparkSession, path: String, extractor: String, level: StorageLevel): ExperimentData = {
     val sc = spark.sparkContext
@@ -207,29 +211,33 @@ object ExperimentData {
     val files = strings("files")
     val images = strings("images")
     val breeds = strings("breeds")
-    val n = files.length.toLong
+    val n = files.length
     // The first file in order fixes the dimension, as in the CLI.
-    val firstPath = new HPath(dir, files(0))
-    val firstBytes = {
-      val in = fs.open(firstPath)
-      try in.readAllBytes() finally in.close()
+    val qualified = fs.makeQualified(dir).toString
+    def read(fs: org.apache.hadoop.fs.FileSystem, name: String): (String, Array[Float]) = {
+      val p = new HPath(qualified, name)
+      val in = fs.open(p)
+      val bytes = try in.readAllBytes() finally in.close()
+      (p.toString, NativeExperiment.parseLegacyFile(p.toString, bytes))
     }
-    val dim = NativeExperiment.parseLegacyFile(firstPath.toString, firstBytes).length
-    val order = sc.broadcast(files.zipWithIndex.map { case (f, i) => f -> i.toLong }.toMap)
-    val minPartitions = sc.getConf.getInt(LegacyPartitionsConf, math.max(sc.defaultParallelism, 2))
-    val input = sc.binaryFiles(pattern.toString, minPartitions)
-    val rows = input.map { case (p, stream) =>
-      val name = new HPath(p).getName
-      val g = order.value.getOrElse(name,
-        throw new IllegalStateException(s"$p appeared after the folder was listed"))
-      val x = NativeExperiment.parseLegacyFile(p, stream.toArray())
-      if (x.length != dim) {
-        throw bad(s"$p: wrong feature dimension: expected $dim, found ${x.length}")
+    val dim = read(fs, files(0))._2.length
+    val parts = math.min(n, sc.getConf.getInt(LegacyPartitionsConf, math.max(sc.defaultParallelism, 2)))
+    val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
+    val names = sc.broadcast(files)
+    val rows = sc.parallelize(0 until parts, parts).flatMap { t =>
+      val all = names.value
+      val (from, to) = (all.length.toLong * t / parts, all.length.toLong * (t + 1) / parts)
+      val fs = new HPath(qualified).getFileSystem(conf.value.value)
+      (from until to).iterator.map { g =>
+        val (p, x) = read(fs, all(g.toInt))
+        if (x.length != dim) {
+          throw bad(s"$p: wrong feature dimension: expected $dim, found ${x.length}")
+        }
+        (g, x)
       }
-      (g, x)
     }
-    val built = cache(sc, rows, n, level, s"$path ($n files x $dim, float32)",
+    val built = cache(sc, rows, n.toLong, level, s"$path ($n files x $dim, float32)",
       g => s"$path/${files(g.toInt)}", g => s"$path: file number $g in name order")
-    ExperimentData(images, breeds, dim, extractor, path, built.blocks, input.getNumPartitions, built.layout)
+    ExperimentData(images, breeds, dim, extractor, path, built.blocks, parts, built.layout)
   }
 }
