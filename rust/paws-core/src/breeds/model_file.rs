@@ -140,13 +140,19 @@ impl BreedModel {
     /// version is named as such, not as a missing field), then every field.
     pub fn load(path: &Path) -> Result<BreedModel> {
         let bytes = std::fs::read(path).map_err(|e| PawsError::io(path, e))?;
+        Self::from_slice(path, &bytes)
+    }
+
+    /// A model file's bytes, checked as [`BreedModel::load`] checks them; `path` names
+    /// the file in errors.
+    pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<BreedModel> {
         let bad = |field: &str, message: String| PawsError::BadModel {
             path: path.to_path_buf(),
             field: field.to_string(),
             message,
         };
         let value: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| bad("(json)", format!("not JSON: {e}")))?;
+            serde_json::from_slice(bytes).map_err(|e| bad("(json)", format!("not JSON: {e}")))?;
         match value.get("format").and_then(|f| f.as_str()) {
             Some(BREED_MODEL_FORMAT) => {}
             Some(other) => {

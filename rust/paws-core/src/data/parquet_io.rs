@@ -16,6 +16,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::file::reader::ChunkReader;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -153,9 +154,25 @@ pub fn read_parquet(path: &Path) -> Result<Dataset> {
     } else {
         vec![path.to_path_buf()]
     };
+    let parts = files.iter().map(|f| read_part(f).map(|p| (f.as_path(), p)));
+    merge_parts(path, parts)
+}
+
+/// One Parquet file's bytes (fetched from S3, or a fuzzer's input), read as
+/// [`read_parquet`] reads a file; `name` names it in errors.
+pub fn read_parquet_bytes(name: &Path, bytes: Vec<u8>) -> Result<Dataset> {
+    let part = read_part_from(name, bytes::Bytes::from(bytes))?;
+    merge_parts(name, std::iter::once(Ok((name, part))))
+}
+
+/// The parts' rows in order, checked to share one dimension and one extractor.
+fn merge_parts<'a>(
+    path: &Path,
+    parts: impl Iterator<Item = Result<(&'a Path, Part)>>,
+) -> Result<Dataset> {
     let mut all: Option<Part> = None;
-    for file in &files {
-        let part = read_part(file)?;
+    for item in parts {
+        let (file, part) = item?;
         if part.dim.is_none() {
             continue;
         }
@@ -231,7 +248,11 @@ fn spark_column_metadata(meta: &HashMap<String, String>) -> HashMap<String, Stri
 
 fn read_part(path: &Path) -> Result<Part> {
     let file = std::fs::File::open(path).map_err(|e| PawsError::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| pq_err(path, e))?;
+    read_part_from(path, file)
+}
+
+fn read_part_from<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(input).map_err(|e| pq_err(path, e))?;
     let meta: HashMap<String, String> = builder
         .metadata()
         .file_metadata()

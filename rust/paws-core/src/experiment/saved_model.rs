@@ -51,8 +51,14 @@ impl SavedModel {
 
     pub fn load(path: &Path) -> Result<SavedModel> {
         let bytes = std::fs::read(path).map_err(|e| PawsError::io(path, e))?;
+        Self::from_slice(path, &bytes)
+    }
+
+    /// A model file's bytes, checked as [`SavedModel::load`] checks them; `path` names
+    /// the file in errors.
+    pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<SavedModel> {
         let m: SavedModel =
-            serde_json::from_slice(&bytes).map_err(|e| PawsError::MalformedJson {
+            serde_json::from_slice(bytes).map_err(|e| PawsError::MalformedJson {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;

@@ -1,0 +1,127 @@
+//! Replays the fuzzers' corpora on stable, as part of `cargo test`: every input that
+//! `cargo fuzz` kept for new coverage, and every input that once broke a target (added
+//! there when fixed), goes through the same entry point as in `rust/paws-fuzz`, with the
+//! same checks. The images' corpus is replayed by paws-vision's tests.
+
+use paws_core::breeds::model_file::BreedModel;
+use paws_core::data::legacy::parse_feature_array;
+use paws_core::data::parquet_io::read_parquet_bytes;
+use paws_core::experiment::parse_splits;
+use paws_core::experiment::saved_model::SavedModel;
+use std::path::{Path, PathBuf};
+
+/// The corpus of `target`: (file, bytes), never empty (the corpora are committed).
+fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../paws-fuzz/corpus")
+        .join(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} is empty", dir.display());
+    files
+        .into_iter()
+        .map(|f| {
+            let b = std::fs::read(&f).unwrap();
+            (f, b)
+        })
+        .collect()
+}
+
+fn name(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn legacy_json_corpus_gives_finite_features_or_a_named_error() {
+    let mut ok = 0;
+    for (path, data) in corpus("legacy_json") {
+        match parse_feature_array(&path, &data) {
+            Ok(v) => {
+                assert!(
+                    !v.is_empty() && v.iter().all(|x| x.is_finite()),
+                    "{}",
+                    path.display()
+                );
+                ok += 1;
+            }
+            Err(e) => assert!(
+                e.to_string().contains(&name(&path)),
+                "{}: {e}",
+                path.display()
+            ),
+        }
+    }
+    assert!(ok > 0, "no valid file in the corpus");
+}
+
+#[test]
+fn splits_corpus_gives_splits_in_the_open_unit_interval_or_an_error() {
+    let mut ok = 0;
+    for (path, data) in corpus("splits") {
+        let Ok(text) = std::str::from_utf8(&data) else {
+            continue;
+        };
+        if let Ok(s) = parse_splits(text) {
+            assert!(
+                !s.is_empty() && s.iter().all(|&x| x > 0.0 && x < 1.0),
+                "{}: {s:?}",
+                path.display()
+            );
+            ok += 1;
+        }
+    }
+    assert!(ok > 0, "no valid --splits in the corpus");
+}
+
+#[test]
+fn model_json_corpus_loads_checked_models_or_names_the_file() {
+    let (mut saved, mut breeds) = (0, 0);
+    for (path, data) in corpus("model_json") {
+        match SavedModel::from_slice(&path, &data) {
+            Ok(m) => {
+                assert_eq!(m.model.weights.len(), m.feature_dim, "{}", path.display());
+                saved += 1;
+            }
+            Err(e) => assert!(
+                e.to_string().contains(&name(&path)),
+                "{}: {e}",
+                path.display()
+            ),
+        }
+        match BreedModel::from_slice(&path, &data) {
+            Ok(_) => breeds += 1,
+            Err(e) => assert!(
+                e.to_string().contains(&name(&path)),
+                "{}: {e}",
+                path.display()
+            ),
+        }
+    }
+    assert!(
+        saved > 0 && breeds > 0,
+        "the corpus lost its valid models ({saved} saved, {breeds} breed)"
+    );
+}
+
+#[test]
+fn parquet_corpus_reads_consistent_datasets_or_names_the_file() {
+    let mut ok = 0;
+    for (path, data) in corpus("parquet") {
+        match read_parquet_bytes(&path, data) {
+            Ok(d) => {
+                assert_eq!(d.features().len(), d.len() * d.dim(), "{}", path.display());
+                assert_eq!(d.images().len(), d.len(), "{}", path.display());
+                ok += 1;
+            }
+            Err(e) => assert!(
+                e.to_string().contains(&name(&path)),
+                "{}: {e}",
+                path.display()
+            ),
+        }
+    }
+    assert!(ok > 0, "no valid Parquet file in the corpus");
+}
