@@ -48,6 +48,10 @@ impl Default for ExperimentConfig {
     }
 }
 
+/// Most splits one run takes: each is a model per comparison, and a range with a tiny step
+/// must not allocate without bound.
+pub const MAX_SPLITS: usize = 1000;
+
 /// Parses `start:end:step` (inclusive) or a comma list; every split in (0, 1).
 pub fn parse_splits(text: &str) -> Result<Vec<f64>> {
     let bad = |why: &str| PawsError::invalid(format!("--splits '{text}': {why}"));
@@ -65,7 +69,16 @@ pub fn parse_splits(text: &str) -> Result<Vec<f64>> {
         if step.is_nan() || step <= 0.0 || b < a {
             return Err(bad("need start <= end and step > 0"));
         }
-        let n = ((b - a) / step + 1e-9).floor() as usize + 1;
+        // Checked before the count: a range far outside (0, 1) or a tiny step would
+        // otherwise ask for billions of splits (found by the splits fuzzer).
+        if let Some(s) = [a, b].into_iter().find(|s| !(*s > 0.0 && *s < 1.0)) {
+            return Err(bad(&format!("{s} is not strictly between 0 and 1")));
+        }
+        let count = ((b - a) / step + 1e-9).floor() + 1.0;
+        if count > MAX_SPLITS as f64 {
+            return Err(bad(&format!("{count} splits; at most {MAX_SPLITS}")));
+        }
+        let n = count as usize;
         // Round to 1e-9 so that 0.1 + 2·0.1 prints as 0.3.
         (0..n)
             .map(|k| ((a + k as f64 * step) * 1e9).round() / 1e9)
@@ -287,6 +300,16 @@ mod tests {
             .to_string()
             .contains("'x'"));
         assert!(parse_splits("0.1:0.2").is_err());
+    }
+
+    #[test]
+    fn a_range_that_would_give_too_many_splits_is_refused_before_allocating() {
+        // The splits fuzzer's crash: a range of 1e14 splits.
+        let e = parse_splits("01:99999999999999:1").unwrap_err().to_string();
+        assert!(e.contains("strictly between 0 and 1"), "{e}");
+        let e = parse_splits("0.1:0.9:1e-9").unwrap_err().to_string();
+        assert!(e.contains("at most 1000"), "{e}");
+        assert_eq!(parse_splits("0.001:0.999:0.001").unwrap().len(), 999);
     }
 
     #[test]
