@@ -251,7 +251,23 @@ fn read_part(path: &Path) -> Result<Part> {
     read_part_from(path, file)
 }
 
+/// [`decode_part`], with a panic of the Parquet reader turned into a named error: the
+/// `parquet` crate asserts on some corrupt encodings instead of returning an error (the
+/// parquet fuzzer found `get_vlq_int`'s "Num of bytes exceed MAX_VLQ_BYTE_LEN"), and a
+/// corrupt file must not crash the CLI or a Spark executor.
 fn read_part_from<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_part(path, input)))
+        .unwrap_or_else(|payload| {
+            let why = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("the reader panicked");
+            Err(pq_err(path, format!("corrupt Parquet data: {why}")))
+        })
+}
+
+fn decode_part<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(input).map_err(|e| pq_err(path, e))?;
     let meta: HashMap<String, String> = builder
         .metadata()
