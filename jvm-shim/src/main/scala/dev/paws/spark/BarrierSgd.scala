@@ -122,12 +122,7 @@ private[spark] object BarrierSgd {
           val members = new SgdDriver.BlockMembers(rows, sw, dim)
           val acc = NativeKernels.sweepAccCreate(models, dim)
           val message = try {
-            val tk = System.nanoTime()
-            for (b <- local if members.select(b)) {
-              NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, members.ids, members.start,
-                members.rows, members.labels, members.weights, members.kernelV, members.offsets, i, fraction)
-            }
-            kernel += System.nanoTime() - tk
+            for (b <- local) kernel += members.addTo(acc, b, loss, i, fraction)
             NativeKernels.sweepAccFinishMessage(acc)
           } finally {
             NativeKernels.sweepAccFree(acc)

@@ -238,16 +238,7 @@ private[spark] object SgdDriver {
       // The task's per-model sums stay native; freed when the task ends, whatever happens.
       val acc = NativeKernels.sweepAccCreate(models, dim)
       Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => NativeKernels.sweepAccFree(acc)))
-      while (it.hasNext) {
-        val b = it.next()
-        if (members.select(b)) {
-          val tk = System.nanoTime()
-          NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, members.ids, members.start,
-            members.rows, members.labels, members.weights, members.kernelV, members.offsets, iteration,
-            fraction)
-          kernel += System.nanoTime() - tk
-        }
-      }
+      while (it.hasNext) kernel += members.addTo(acc, it.next(), loss, iteration, fraction)
       val sums = NativeKernels.sweepSumsById(NativeKernels.sweepAccFinish(acc), dim).asScala
         .map { case (id, words) => id.intValue -> words }.toMap
       kernelNanos.add(kernel)
@@ -273,8 +264,21 @@ private[spark] object SgdDriver {
     var kernelV: Array[Double] = _
     var offsets: Array[Double] = _
 
+    /**
+     * Adds block `b`'s rows of the models that read it to the task's accumulator `acc`
+     * (`sweepAccAdd`); returns the nanoseconds spent in the kernel (0 when no model reads
+     * the block).
+     */
+    def addTo(acc: Long, b: RowBlock, loss: Int, iteration: Int, fraction: Double): Long = {
+      if (!select(b)) return 0L
+      val t0 = System.nanoTime()
+      NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels, weights, kernelV,
+        offsets, iteration, fraction)
+      System.nanoTime() - t0
+    }
+
     /** Fills the arguments for block `b`; false when no model of the pass reads it. */
-    def select(b: RowBlock): Boolean = {
+    private def select(b: RowBlock): Boolean = {
       val (lo, hi) = (b.firstRow, b.firstRow + b.numRows)
       // (index in the pass, first selected row, end) per model reading the block.
       val members = if (selections == null) {
