@@ -6,6 +6,7 @@ executor killed in the middle of training.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,6 +40,27 @@ def check_worker_logs(standalone, app_id: str, min_workers: int = 2) -> None:
         f"'{NATIVE_TASK_LINE}' found in {len(workers)} workers' executor logs ({hits}), expected {min_workers}"
     )
     log(f"executor logs with native gradient tasks: {[str(h.relative_to(standalone.root)) for h in hits]}")
+
+
+@contextlib.contextmanager
+def submitted_in_background(standalone, args: list[str], log_path):
+    """spark-submit of `args` running on the cluster, its output in `log_path`; killed on the
+    way out if it is still running (a failed assertion must not leave it behind)."""
+    log(f"spark-submit {' '.join(args)}")
+    with open(log_path, "w") as logf:
+        proc = subprocess.Popen(
+            [str(standalone.spark_home / "bin" / "spark-submit"), *args],
+            env=standalone.env,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def cluster_mode_args() -> list[str]:
@@ -171,67 +193,54 @@ def test_executor_loss_recomputes_from_lineage(standalone, jar, test_jar, tmp_pa
         *smoke_args(out, "--mllib", "false", "--pause-at", str(pause_at), "--control-dir", str(ctl)),
     ]
     log_path = standalone.root / "executor-loss.log"
-    log(f"spark-submit {' '.join(args)}")
     t0 = time.monotonic()
-    with open(log_path, "w") as logf:
-        proc = subprocess.Popen(
-            [str(standalone.spark_home / "bin" / "spark-submit"), *args],
-            env=standalone.env,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+    with submitted_in_background(standalone, args, log_path) as proc:
+        markers = wait_for(
+            f"an executor to reach iteration {pause_at}",
+            lambda: sorted(ctl.glob("paused-*")),
+            300,
+            alive=lambda: proc.poll() is None,
         )
+        # Give the other executor a moment to reach the pause too: the whole job then waits.
         try:
             markers = wait_for(
-                f"an executor to reach iteration {pause_at}",
-                lambda: sorted(ctl.glob("paused-*")),
-                300,
-                alive=lambda: proc.poll() is None,
+                "both executors to pause",
+                lambda: len(list(ctl.glob("paused-*"))) >= 2 and sorted(ctl.glob("paused-*")),
+                15,
             )
-            # Give the other executor a moment to reach the pause too: the whole job then waits.
-            try:
-                markers = wait_for(
-                    "both executors to pause",
-                    lambda: len(list(ctl.glob("paused-*"))) >= 2 and sorted(ctl.glob("paused-*")),
-                    15,
-                )
-            except AssertionError:
-                log(f"only {markers} paused; going on")
-            # Kill the paused executor holding the most partitions of the paws blocks that
-            # this training reads (the newest "paws blocks" RDD in the driver's table).
-            blocks = read_blocks(ctl / "blocks.tsv")
-            paws_ids = [rdd for rdd, name, _, _ in blocks if name.startswith("paws blocks")]
-            assert paws_ids, f"no cached paws blocks in the driver's table: {blocks}"
-            paws_rdd = max(paws_ids)
-            held = {}
-            for rdd, _, partition, executor in blocks:
-                if rdd == paws_rdd:
-                    held.setdefault(executor, []).append(partition)
-            victim = max(markers, key=lambda m: len(held.get(m.name[len("paused-") :], [])))
-            executor = victim.name[len("paused-") :]
-            assert held.get(executor), f"no paused executor holds paws blocks: {held}, paused {markers}"
-            pid = int(victim.read_text().strip())
-            cmd = cmdline(pid)
-            assert "CoarseGrainedExecutorBackend" in cmd, f"pid {pid} from {victim} is not an executor: {cmd}"
-            assert f"--executor-id {executor}" in cmd, cmd
-            log(
-                f"kill -9 executor {executor} (pid {pid}) at iteration {pause_at}; it holds paws block partitions "
-                f"{held[executor]} (rdd {paws_rdd}; paws blocks by executor: {held}; all cached: {blocks})"
-            )
-            os.kill(pid, signal.SIGKILL)
-            wait_for(
-                f"pid {pid} to die",
-                lambda: (
-                    not os.path.exists(f"/proc/{pid}") or "CoarseGrainedExecutorBackend" not in cmdline(pid)
-                ),
-                30,
-            )
-            (ctl / "resume").write_text("")
-            rc = proc.wait(timeout=420)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        except AssertionError:
+            log(f"only {markers} paused; going on")
+        # Kill the paused executor holding the most partitions of the paws blocks that
+        # this training reads (the newest "paws blocks" RDD in the driver's table).
+        blocks = read_blocks(ctl / "blocks.tsv")
+        paws_ids = [rdd for rdd, name, _, _ in blocks if name.startswith("paws blocks")]
+        assert paws_ids, f"no cached paws blocks in the driver's table: {blocks}"
+        paws_rdd = max(paws_ids)
+        held = {}
+        for rdd, _, partition, executor in blocks:
+            if rdd == paws_rdd:
+                held.setdefault(executor, []).append(partition)
+        victim = max(markers, key=lambda m: len(held.get(m.name[len("paused-") :], [])))
+        executor = victim.name[len("paused-") :]
+        assert held.get(executor), f"no paused executor holds paws blocks: {held}, paused {markers}"
+        pid = int(victim.read_text().strip())
+        cmd = cmdline(pid)
+        assert "CoarseGrainedExecutorBackend" in cmd, f"pid {pid} from {victim} is not an executor: {cmd}"
+        assert f"--executor-id {executor}" in cmd, cmd
+        log(
+            f"kill -9 executor {executor} (pid {pid}) at iteration {pause_at}; it holds paws block partitions "
+            f"{held[executor]} (rdd {paws_rdd}; paws blocks by executor: {held}; all cached: {blocks})"
+        )
+        os.kill(pid, signal.SIGKILL)
+        wait_for(
+            f"pid {pid} to die",
+            lambda: (
+                not os.path.exists(f"/proc/{pid}") or "CoarseGrainedExecutorBackend" not in cmdline(pid)
+            ),
+            30,
+        )
+        (ctl / "resume").write_text("")
+        rc = proc.wait(timeout=420)
     log(f"spark-submit exited {rc} in {time.monotonic() - t0:.1f} s (log {log_path})")
     assert rc == 0, f"exit {rc}:\n{tail(log_path, 80)}"
 
@@ -301,37 +310,24 @@ def test_executor_loss_in_the_barrier_stage_resumes_from_a_checkpoint(standalone
         *["--mllib", "false", "--disturb", "true", "--control-dir", str(ctl)],
     ]
     log_path = standalone.root / "barrier-executor-loss.log"
-    log(f"spark-submit {' '.join(args)}")
     t0 = time.monotonic()
 
     def checkpoint_rounds() -> list[int]:
         return sorted(int(p.stem.split("-")[1]) for p in ckpt.glob("paws-sgd-*/round-*.json"))
 
-    with open(log_path, "w") as logf:
-        proc = subprocess.Popen(
-            [str(standalone.spark_home / "bin" / "spark-submit"), *args],
-            env=standalone.env,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            wait_for("the disturbed training to start", lambda: (ctl / "disturbed-started").exists(), 300,
-                     alive=lambda: proc.poll() is None)
-            rounds = wait_for("a checkpoint of round 50 or later in the disturbed run",
-                              lambda: [r for r in checkpoint_rounds() if r >= 50], 120,
-                              alive=lambda: proc.poll() is None)
-            pids = [int(p) for p in subprocess.run(["pgrep", "-f", "CoarseGrainedExecutorBackend"],
-                                                   capture_output=True, text=True).stdout.split()]
-            assert pids, "no executor process"
-            pid = pids[0]
-            log(f"kill -9 executor pid {pid} inside the barrier stage (checkpoints of rounds {rounds})")
-            os.kill(pid, signal.SIGKILL)
-            rc = proc.wait(timeout=420)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    with submitted_in_background(standalone, args, log_path) as proc:
+        wait_for("the disturbed training to start", lambda: (ctl / "disturbed-started").exists(), 300,
+                 alive=lambda: proc.poll() is None)
+        rounds = wait_for("a checkpoint of round 50 or later in the disturbed run",
+                          lambda: [r for r in checkpoint_rounds() if r >= 50], 120,
+                          alive=lambda: proc.poll() is None)
+        pids = [int(p) for p in subprocess.run(["pgrep", "-f", "CoarseGrainedExecutorBackend"],
+                                               capture_output=True, text=True).stdout.split()]
+        assert pids, "no executor process"
+        pid = pids[0]
+        log(f"kill -9 executor pid {pid} inside the barrier stage (checkpoints of rounds {rounds})")
+        os.kill(pid, signal.SIGKILL)
+        rc = proc.wait(timeout=420)
     log(f"spark-submit exited {rc} in {time.monotonic() - t0:.1f} s (log {log_path})")
     assert rc == 0, f"exit {rc}:\n{tail(log_path, 80)}"
 
