@@ -164,42 +164,28 @@ private[spark] object SgdDriver {
       try BarrierSgd.train(sc, blocks, rows, sgds, training, loss, dim, fraction, checkpoints, timings)
       finally checkpoints.foreach(_.delete())
     } else {
+      // One broadcast and one `treeAggregate` job per iteration.
       log.info(s"paws SGD: the per-job driver (one Spark job per iteration): ${choice.why}")
-      perJob(sc, blocks, rows, sgds, training, loss, dim, fraction, depth, describe, timings)
+      val zero = new Array[Long](NativeKernels.sumWords(dim))
+      var running = training
+      while (running.nonEmpty) {
+        val i = NativeKernels.sgdIteration(sgds(running.head))
+        sc.setJobDescription(describe(i, running.length))
+        val kernels = running.map(j => NativeKernels.sgdKernelWeights(sgds(j)))
+        val w = sc.broadcast(new SweepWeights(running, kernels))
+        try {
+          val t0 = System.nanoTime()
+          val sums = pass(blocks, rows, sgds.length, w, loss, dim, i, fraction, depth, timings)
+          timings.passNanos += System.nanoTime() - t0
+          for (j <- running) NativeKernels.sgdApply(sgds(j), sums.getOrElse(j, zero))
+        } finally {
+          w.destroy()
+        }
+        running = running.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
+        timings.passes += 1
+      }
     }
     timings
-  }
-
-  /** One broadcast and one `treeAggregate` job per iteration. */
-  private def perJob(
-      sc: SparkContext,
-      blocks: RDD[RowBlock],
-      rows: ModelRows,
-      sgds: Array[Long],
-      active: Array[Int],
-      loss: Int,
-      dim: Int,
-      fraction: Double,
-      depth: Int,
-      describe: (Int, Int) => String,
-      timings: Timings): Unit = {
-    val zero = new Array[Long](NativeKernels.sumWords(dim))
-    var training = active
-    while (training.nonEmpty) {
-      val i = NativeKernels.sgdIteration(sgds(training.head))
-      sc.setJobDescription(describe(i, training.length))
-      val w = sc.broadcast(new SweepWeights(training, training.map(j => NativeKernels.sgdKernelWeights(sgds(j)))))
-      try {
-        val t0 = System.nanoTime()
-        val sums = pass(blocks, rows, sgds.length, w, loss, dim, i, fraction, depth, timings)
-        timings.passNanos += System.nanoTime() - t0
-        for (j <- training) NativeKernels.sgdApply(sgds(j), sums.getOrElse(j, zero))
-      } finally {
-        w.destroy()
-      }
-      training = training.filter(j => !NativeKernels.sgdIsDone(sgds(j)))
-      timings.passes += 1
-    }
   }
 
   /** First index of `rows` (ascending) that is >= `r`. */
