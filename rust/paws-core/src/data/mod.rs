@@ -10,3 +10,5 @@ pub mod exact_sum;
 pub mod legacy;
 #[cfg(feature = "parquet")]
 pub mod parquet_io;
+#[cfg(feature = "parquet")]
+pub mod parquet_ranges;

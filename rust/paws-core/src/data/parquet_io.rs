@@ -24,14 +24,14 @@ use std::sync::Arc;
 pub const META_MODEL: &str = "paws.extractor.model";
 pub const META_DIM: &str = "paws.extractor.dim";
 
-fn pq_err(path: &Path, e: impl std::fmt::Display) -> PawsError {
+pub(crate) fn pq_err(path: &Path, e: impl std::fmt::Display) -> PawsError {
     PawsError::Parquet {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
 }
 
-fn column_err(path: &Path, column: &str, message: impl Into<String>) -> PawsError {
+pub(crate) fn column_err(path: &Path, column: &str, message: impl Into<String>) -> PawsError {
     PawsError::BadColumn {
         path: path.to_path_buf(),
         column: column.to_string(),
@@ -256,44 +256,25 @@ fn read_part(path: &Path) -> Result<Part> {
 /// parquet fuzzer found `get_vlq_int`'s "Num of bytes exceed MAX_VLQ_BYTE_LEN"), and a
 /// corrupt file must not crash the CLI or a Spark executor.
 fn read_part_from<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_part(path, input)))
-        .unwrap_or_else(|payload| {
-            let why = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("the reader panicked");
-            Err(pq_err(path, format!("corrupt Parquet data: {why}")))
-        })
+    catch_reader_panic(path, || decode_part(path, input))
+}
+
+/// Runs a read with a panic of the Parquet reader turned into a named error.
+pub(crate) fn catch_reader_panic<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|payload| {
+        let why = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("the reader panicked");
+        Err(pq_err(path, format!("corrupt Parquet data: {why}")))
+    })
 }
 
 fn decode_part<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(input).map_err(|e| pq_err(path, e))?;
-    let meta: HashMap<String, String> = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .map(|kv| {
-            kv.iter()
-                .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut meta = meta;
-    for (k, v) in spark_column_metadata(&meta) {
-        meta.entry(k).or_insert(v);
-    }
-    let schema = builder.schema().clone();
-    for name in ["image", "label", "features"] {
-        if schema.field_with_name(name).is_err() {
-            let found: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-            return Err(column_err(
-                path,
-                name,
-                format!("missing; found columns: {}", found.join(", ")),
-            ));
-        }
-    }
+    let meta = footer_metadata(builder.metadata().file_metadata());
+    check_columns(path, builder.schema())?;
     let reader = builder.build().map_err(|e| pq_err(path, e))?;
 
     let (mut images, mut breeds, mut features) = (Vec::new(), Vec::new(), Vec::new());
@@ -301,55 +282,17 @@ fn decode_part<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> 
     for batch in reader {
         let batch = batch.map_err(|e| pq_err(path, e))?;
         let row0 = images.len();
-        for name in ["image", "label"] {
-            let col = batch.column_by_name(name).expect("checked above");
-            let strings = col.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
-                column_err(
-                    path,
-                    name,
-                    format!("expected utf8, found {}", col.data_type()),
-                )
-            })?;
-            if let Some(i) = (0..strings.len()).find(|&i| strings.is_null(i)) {
-                return Err(column_err(path, name, format!("row {} is null", row0 + i)));
-            }
-            let out = if name == "image" {
-                &mut images
-            } else {
-                &mut breeds
-            };
-            out.extend(strings.iter().map(|s| s.unwrap_or_default().to_string()));
-        }
+        append_strings(path, &batch, "image", row0, &mut images)?;
+        append_strings(path, &batch, "label", row0, &mut breeds)?;
         let col = batch.column_by_name("features").expect("checked above");
-        for i in 0..col.len() {
-            let row = list_row(col, i)
-                .map_err(|m| column_err(path, "features", format!("row {}: {m}", row0 + i)))?;
-            let expected = *dim.get_or_insert(row.len());
-            if row.len() != expected {
-                return Err(column_err(
-                    path,
-                    "features",
-                    format!(
-                        "row {} (image {}): expected {expected} values, found {}",
-                        row0 + i,
-                        images[row0 + i],
-                        row.len()
-                    ),
-                ));
-            }
-            if let Some(j) = (0..row.len()).find(|&j| row.is_null(j)) {
-                return Err(column_err(
-                    path,
-                    "features",
-                    format!(
-                        "row {} (image {}): value {j} is null",
-                        row0 + i,
-                        images[row0 + i]
-                    ),
-                ));
-            }
-            features.extend_from_slice(row.values());
-        }
+        append_features(
+            path,
+            col,
+            row0,
+            |i| format!(" (image {})", images[i]),
+            &mut dim,
+            &mut features,
+        )?;
     }
     // An empty part (Spark may write one) has no dimension; the whole must have rows.
     let Some(dim) = dim else {
@@ -377,6 +320,104 @@ fn decode_part<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> 
         dim: Some(dim),
         model: meta.get(META_MODEL).cloned(),
     })
+}
+
+/// The footer's key/value metadata, with the `features` column's metadata from
+/// Spark's schema copy for the keys the footer does not have.
+pub(crate) fn footer_metadata(
+    file: &parquet::file::metadata::FileMetaData,
+) -> HashMap<String, String> {
+    let mut meta: HashMap<String, String> = file
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (k, v) in spark_column_metadata(&meta) {
+        meta.entry(k).or_insert(v);
+    }
+    meta
+}
+
+/// The three columns are there (their types are checked as the rows are read).
+pub(crate) fn check_columns(path: &Path, schema: &Schema) -> Result<()> {
+    for name in ["image", "label", "features"] {
+        if schema.field_with_name(name).is_err() {
+            let found: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(column_err(
+                path,
+                name,
+                format!("missing; found columns: {}", found.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Appends a utf8 column of `batch` (its first row is row `row0` of the file).
+pub(crate) fn append_strings(
+    path: &Path,
+    batch: &RecordBatch,
+    name: &str,
+    row0: usize,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let col = batch
+        .column_by_name(name)
+        .ok_or_else(|| column_err(path, name, "missing"))?;
+    let strings = col.as_any().downcast_ref::<StringArray>().ok_or_else(|| {
+        column_err(
+            path,
+            name,
+            format!("expected utf8, found {}", col.data_type()),
+        )
+    })?;
+    if let Some(i) = (0..strings.len()).find(|&i| strings.is_null(i)) {
+        return Err(column_err(path, name, format!("row {} is null", row0 + i)));
+    }
+    out.extend(strings.iter().map(|s| s.unwrap_or_default().to_string()));
+    Ok(())
+}
+
+/// Appends the rows of a `features` list column (its first row is row `row0` of the
+/// file) to `out`, checking that every row has `dim` values (the first row read fixes
+/// it) and no nulls; `about(row)` adds to an error what else names the row.
+pub(crate) fn append_features(
+    path: &Path,
+    col: &ArrayRef,
+    row0: usize,
+    about: impl Fn(usize) -> String,
+    dim: &mut Option<usize>,
+    out: &mut Vec<f32>,
+) -> Result<()> {
+    for i in 0..col.len() {
+        let r = row0 + i;
+        let row = list_row(col, i)
+            .map_err(|m| column_err(path, "features", format!("row {r}{}: {m}", about(r))))?;
+        let expected = *dim.get_or_insert(row.len());
+        if row.len() != expected {
+            return Err(column_err(
+                path,
+                "features",
+                format!(
+                    "row {r}{}: expected {expected} values, found {}",
+                    about(r),
+                    row.len()
+                ),
+            ));
+        }
+        if let Some(j) = (0..row.len()).find(|&j| row.is_null(j)) {
+            return Err(column_err(
+                path,
+                "features",
+                format!("row {r}{}: value {j} is null", about(r)),
+            ));
+        }
+        out.extend_from_slice(row.values());
+    }
+    Ok(())
 }
 
 /// Row `i` of a list column as a float32 array.

@@ -3,3 +3,4 @@
 mod native_breeds;
 mod native_experiment;
 mod native_kernels;
+mod native_parquet;

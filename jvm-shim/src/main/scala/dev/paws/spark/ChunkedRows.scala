@@ -35,6 +35,14 @@ private[spark] object ChunkedRows {
     extends IllegalArgumentException(
       s"paws: row $row has $found features, row $firstRow has $expected: all rows must have the same number")
 
+  object DimMismatch {
+    /** The [[DimMismatch]] an exception is or was caused by (a task's arrives as a cause). */
+    object Within {
+      def unapply(e: Throwable): Option[DimMismatch] =
+        Iterator.iterate(e)(_.getCause).takeWhile(_ != null).collectFirst { case d: DimMismatch => d }
+    }
+  }
+
   /**
    * @param rows the rows, any partitioning, any order within a partition
    * @param n the number of rows (indices `0 until n`)
@@ -59,18 +67,23 @@ private[spark] object ChunkedRows {
       name: String,
       describe: Long => String): Built = {
     require(n > 0, "no rows")
+    fromBlocks(rows.mapPartitions(it => cutIntoChunks(it, n, describe)), n, wanted, level, name)
+  }
+
+  /**
+   * [[build]] for rows already cut into blocks, each inside one chunk (a chunk may be in
+   * pieces across partitions).
+   */
+  def fromBlocks(cut: RDD[RowBlock], n: Long, wanted: Int, level: StorageLevel, name: String): Built = {
+    require(n > 0, "no rows")
     val chunks = (n + C - 1) / C
-    val inParts = rows.getNumPartitions
+    val inParts = cut.getNumPartitions
     // The cut rows are read twice (their sizes, then the blocks): keep them until the
     // blocks are cached, so the input is read and decoded once.
-    val staging = rows.mapPartitions(it => cutIntoChunks(it, n, describe))
-      .setName(s"$name (staging)").persist(level)
+    val staging = cut.setName(s"$name (staging)").persist(level)
     val (blocks, layout) = try {
       val sizes = staging.mapPartitions(it => Iterator.single(it.map(_.numRows.toLong).sum)).collect()
-      // Kept where they were read if that already spreads the rows over `wanted`
-      // partitions about evenly (a Parquet file of one row group is one split, for one).
-      val fair = math.ceil(n.toDouble / math.min(wanted.toLong, chunks)) * 1.25 + C
-      if (sizes.max <= fair) {
+      if (isFair(sizes, n, wanted)) {
         val whole = staging.filter(b => b.numRows == chunkLength(b.chunk, n))
         val pieces = staging.filter(b => b.numRows != chunkLength(b.chunk, n))
         (whole.zipPartitions(merged(pieces, chunks, inParts, n))((a, b) => a ++ b),
@@ -85,6 +98,23 @@ private[spark] object ChunkedRows {
         staging.unpersist(blocking = false)
         throw e
     }
+    try cached(blocks, n, level, name, layout) finally staging.unpersist(blocking = true)
+  }
+
+  /**
+   * Whether partitions of `sizes` rows spread `n` rows about evenly over `wanted`
+   * partitions (a Parquet file of one row group is one split, for one, and does not).
+   */
+  def isFair(sizes: Seq[Long], n: Long, wanted: Int): Boolean = {
+    val chunks = (n + C - 1) / C
+    sizes.max <= math.ceil(n.toDouble / math.min(wanted.toLong, chunks)) * 1.25 + C
+  }
+
+  /**
+   * Caches `blocks` (every chunk whole in one block, nothing else) and checks them: all
+   * `n` rows there, one dimension.
+   */
+  def cached(blocks: RDD[RowBlock], n: Long, level: StorageLevel, name: String, layout: String): Built = {
     blocks.setName(name).persist(level)
     try {
       // Materialises the cache; per partition: rows, and (first row, dim) of each dimension seen.
@@ -110,8 +140,6 @@ private[spark] object ChunkedRows {
       case e: Throwable =>
         blocks.unpersist(blocking = false)
         throw e
-    } finally {
-      staging.unpersist(blocking = true)
     }
   }
 

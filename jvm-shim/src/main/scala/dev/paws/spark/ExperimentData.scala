@@ -1,18 +1,14 @@
 package dev.paws.spark
 
-import dev.paws.spark.jni.{NativeExperiment, NativeKernels}
-import java.net.URI
+import dev.paws.spark.jni.NativeExperiment
 
 import scala.collection.JavaConverters._
 
 import com.fasterxml.jackson.databind.ObjectMapper
 import org.apache.hadoop.fs.{Path => HPath}
-import org.apache.parquet.hadoop.ParquetFileReader
-import org.apache.parquet.hadoop.util.HadoopInputFile
 import org.apache.spark.{SerializableWritable, SparkContext}
 import org.apache.spark.rdd.RDD
 import org.apache.spark.sql.SparkSession
-import org.apache.spark.sql.functions.col
 import org.apache.spark.storage.StorageLevel
 
 /**
@@ -38,8 +34,6 @@ final case class ExperimentData(
 }
 
 object ExperimentData {
-  private val C = NativeKernels.CHUNK_ROWS.toLong
-  private val MetaModel = "paws.extractor.model"
   private val MetaDim = "paws.extractor.dim"
 
   /** Spark conf: partitions of the cached blocks (default: the default parallelism). */
@@ -50,92 +44,42 @@ object ExperimentData {
   private def bad(msg: String) = new IllegalArgumentException(msg)
 
   /**
-   * Reads a Parquet file or folder with Spark's reader: columns `image` (string),
-   * `label` (string: the breed) and `features` (a list of float32), as
-   * `paws_core::parquet_io` reads them; the extractor from the footer's
-   * `paws.extractor.model`. Rows are ordered by file path, then by row within the
-   * file (`_metadata.row_index`): for one file, the file's order, the CLI's.
+   * Reads a Parquet file or folder (`paws extract`'s file, or `ExtractFeatures`' part
+   * files in name order) with paws-core's reader through Hadoop's `FileSystem`
+   * ([[ParquetFeatures]]): columns `image` (string), `label` (string: the breed) and
+   * `features` (a list of float32), checked as `paws_core::parquet_io` checks them; the
+   * extractor from the footer's `paws.extractor.model` (or the `features` column's
+   * metadata that Spark keeps there). Rows in the CLI's order: files by name, rows in
+   * file order.
    */
   def parquet(spark: SparkSession, path: String, level: StorageLevel): ExperimentData = {
-    val df = spark.read.parquet(path)
-    val names = df.schema.fieldNames
-    for (c <- Seq("image", "label", "features") if !names.contains(c)) {
-      throw bad(s"$path: column '$c': missing; found columns: ${names.mkString(", ")}")
-    }
-    for (c <- Seq("image", "label")) {
-      val t = df.schema(c).dataType.simpleString
-      if (t != "string") throw bad(s"$path: column '$c': expected utf8, found $t")
-    }
-    val ft = df.schema("features").dataType.simpleString
-    if (ft != "array<float>") {
-      throw bad(s"$path: column 'features': expected a list of float32, found $ft")
-    }
-    val file = col("_metadata.file_path")
-    val rowIndex = col("_metadata.row_index")
-
-    // The index: a small job that reads only the two string columns.
-    val index = df.select(file, rowIndex, col("image"), col("label")).collect()
-      .map(r => (r.getString(0), r.getLong(1), r.getString(2), r.getString(3)))
-      .sortBy(r => (r._1, r._2))
-    if (index.isEmpty) throw bad(s"$path: column 'features': the file has no rows")
-    // Row numbers within each file are 0..n-1: the file's start is its global offset.
-    val starts = scala.collection.mutable.LinkedHashMap[String, Long]()
-    var k = 0
-    while (k < index.length) {
-      val (f, r, image, label) = index(k)
-      if (!starts.contains(f)) starts(f) = k.toLong
-      if (r != k - starts(f)) {
-        throw new IllegalStateException(s"$f: row index $r where ${k - starts(f)} was expected")
-      }
-      if (image == null) throw bad(s"$path: column 'image': row $k is null")
-      if (label == null) throw bad(s"$path: column 'label': row $k is null")
-      k += 1
-    }
-    val images = index.map(_._3)
-    val breeds = index.map(_._4)
-    val n = index.length.toLong
-
     val sc = spark.sparkContext
-    // `paws extract` writes the extractor into the footer; Spark (ExtractFeatures) into
-    // the `features` column's metadata.
-    val columnMeta = df.schema("features").metadata
-    val meta = footerMetadata(spark, starts.head._1) ++
-      Seq(MetaModel, MetaDim).filter(columnMeta.contains).map(k => k -> columnMeta.getString(k))
-    val extractor = meta.getOrElse(MetaModel, "unknown")
-
-    val startsB = sc.broadcast(starts.toMap)
-    val features = df.select(file, rowIndex, col("image"), col("features"))
-    val rows = features.queryExecution.toRdd.mapPartitions { it =>
-      val st = startsB.value
-      it.map { r =>
-        val g = st(r.getUTF8String(0).toString) + r.getLong(1)
-        if (r.isNullAt(3)) {
-          throw bad(s"$path: column 'features': row $g (image ${r.getUTF8String(2)}): features are null")
-        }
-        val a = r.getArray(3)
-        var j = 0
-        while (j < a.numElements()) {
-          if (a.isNullAt(j)) {
-            throw bad(s"$path: column 'features': row $g (image ${r.getUTF8String(2)}): value $j is null")
-          }
-          j += 1
-        }
-        val x = a.toFloatArray()
-        checkFinite(x, s"$path: feature value at row $g (image ${r.getUTF8String(2)})")
-        (g, x)
+    val fs = new HPath(path).getFileSystem(sc.hadoopConfiguration)
+    val plan = ParquetFeatures.plan(fs, path)
+    val n = plan.images.length.toLong
+    val wanted = sc.getConf.getInt(BlockPartitionsConf, sc.defaultParallelism)
+    val read = ParquetFeatures.blocks(sc, fs, plan, n, wanted)
+    val parts = read.blocks.getNumPartitions
+    val name = s"paws experiment blocks: $path ($n rows, float32)"
+    val built = try {
+      if (read.aligned && ChunkedRows.isFair(read.sizes, n, wanted)) {
+        // Every partition starts on a chunk boundary: its blocks are whole chunks
+        // already, cached where they were read, the input read once.
+        ChunkedRows.cached(read.blocks, n, level, name, s"kept in the $parts input partitions")
+      } else {
+        ChunkedRows.fromBlocks(read.blocks, n, wanted, level, name)
       }
+    } catch {
+      // Found on the driver, or in a task joining a chunk's pieces.
+      case ChunkedRows.DimMismatch.Within(e) => throw bad(s"${plan.describe(e.row)} has ${e.found} " +
+          s"values, ${plan.describe(e.firstRow)} has ${e.expected}: all rows must have the same number")
     }
-    val built = cache(sc, rows, n, level, s"$path ($n rows, float32)",
-      g => s"$path: column 'features': row $g (image ${images(g.toInt)})",
-      g => s"$path: column 'features': row $g")
-    meta.get(MetaDim).foreach { declared =>
-      if (declared != built.dim.toString) {
-        built.blocks.unpersist(blocking = false)
-        throw bad(s"$path: column 'features': metadata $MetaDim=$declared, rows have ${built.dim} values")
-      }
+    plan.declaredDims.find(_._2 != built.dim.toString).foreach { case (file, declared) =>
+      built.blocks.unpersist(blocking = false)
+      throw bad(s"$file: column 'features': metadata $MetaDim=$declared, rows have ${built.dim} values")
     }
-    ExperimentData(images, breeds, built.dim, extractor, path, built.blocks, rows.getNumPartitions,
-      built.layout)
+    ExperimentData(plan.images, plan.labels, built.dim, plan.model.getOrElse("unknown"), path,
+      built.blocks, parts, built.layout)
   }
 
   /**
@@ -157,30 +101,8 @@ object ExperimentData {
     try {
       ChunkedRows.build(rows, n, wanted, level, s"paws experiment blocks: $name", inTasks)
     } catch {
-      case e: ChunkedRows.DimMismatch => throw bad(s"${onDriver(e.row)} has ${e.found} features, " +
+      case ChunkedRows.DimMismatch.Within(e) => throw bad(s"${onDriver(e.row)} has ${e.found} features, " +
           s"${onDriver(e.firstRow)} has ${e.expected}: all rows must have the same number")
-    }
-  }
-
-  /** The footer's key/value metadata of one Parquet file. */
-  private def footerMetadata(spark: SparkSession, file: String): Map[String, String] = {
-    val conf = spark.sessionState.newHadoopConf()
-    val reader = ParquetFileReader.open(HadoopInputFile.fromPath(new HPath(new URI(file)), conf))
-    try {
-      reader.getFooter.getFileMetaData.getKeyValueMetaData.asScala.toMap
-    } finally {
-      reader.close()
-    }
-  }
-
-  private def checkFinite(x: Array[Float], where: => String): Unit = {
-    var j = 0
-    while (j < x.length) {
-      val v = x(j)
-      if (v.isNaN || v.isInfinite) {
-        throw bad(s"$where, feature index $j is $v; features must be finite")
-      }
-      j += 1
     }
   }
 
