@@ -299,6 +299,8 @@ def test_executor_loss_in_the_barrier_stage_resumes_from_a_checkpoint(standalone
         f"spark.paws.sgd.checkpointDir=file:{ckpt}",
         "--conf",
         "spark.paws.sgd.checkpointInterval=10",
+        "--conf",
+        "spark.paws.sgd.checkpointMinSeconds=0",
         "--jars",
         str(jar),
         "--class",

@@ -174,15 +174,22 @@ private[spark] object BarrierSgd {
 /**
  * Checkpoints of a barrier run's SGD states, under `dir/paws-sgd-<id>/` on any Hadoop
  * file system: `round-<n>.json`, one `sgdSave` state per line, written atomically
- * (temporary file, then rename) every `interval` rounds. The driver deletes the folder
- * at the end. Without a shared file system (file:// on a multi-host cluster) tasks
- * see different checkpoints and a retried stage starts over: correct, only slower.
+ * (temporary file, then rename) every `interval` rounds, but no sooner than `minSeconds`
+ * after the stage's first round or the previous checkpoint: saving every model's state
+ * costs about as much as a round of a large sweep, so a run shorter than `minSeconds`
+ * (a retry of which loses little) never pays for one. The driver deletes the folder at
+ * the end. Without a shared file system (file:// on a multi-host cluster) tasks see
+ * different checkpoints and a retried stage starts over: correct, only slower.
  */
 private[spark] final class SgdCheckpoints(
     dir: String,
     interval: Int,
+    minSeconds: Double,
     conf: Broadcast[SerializableWritable[Configuration]])
   extends Serializable {
+
+  /** When the writing task last wrote (or saw its first round), on its own clock. */
+  @transient private var lastWrite: Long = 0L
 
   private def fs(p: Path): FileSystem = p.getFileSystem(conf.value.value)
   private def file(round: Int): Path = new Path(dir, f"round-$round%06d.json")
@@ -205,7 +212,10 @@ private[spark] final class SgdCheckpoints(
   }
 
   def maybeWrite(round: Int, states: => Array[String]): Unit = {
-    if (interval <= 0 || round % interval != 0) return
+    val now = System.nanoTime()
+    if (lastWrite == 0L) lastWrite = now
+    if (interval <= 0 || round % interval != 0 || (now - lastWrite) < minSeconds * 1e9) return
+    lastWrite = now
     val p = file(round)
     val tmp = new Path(dir, s".${p.getName}.${UUID.randomUUID()}.tmp")
     val out = fs(tmp).create(tmp, true)
@@ -230,10 +240,12 @@ private[spark] object SgdCheckpoints {
    * Checkpoints under `base` (a folder every executor can read: HDFS on EMR), or None
    * when `interval` is 0.
    */
-  def create(sc: SparkContext, base: String, interval: Int): Option[SgdCheckpoints] =
+  def create(sc: SparkContext, base: String, interval: Int, minSeconds: Double): Option[SgdCheckpoints] =
     if (interval <= 0) None
     else {
+      require(minSeconds >= 0, s"the checkpoints' minimum seconds must be >= 0, got $minSeconds")
       val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
-      Some(new SgdCheckpoints(new Path(base, s"paws-sgd-${UUID.randomUUID()}").toString, interval, conf))
+      val dir = new Path(base, s"paws-sgd-${UUID.randomUUID()}").toString
+      Some(new SgdCheckpoints(dir, interval, minSeconds, conf))
     }
 }

@@ -75,6 +75,9 @@ private[spark] object SgdDriver {
   /** Rounds between the barrier driver's checkpoints; 0 turns them off. */
   val CheckpointIntervalConf = "spark.paws.sgd.checkpointInterval"
   val DefaultCheckpointInterval = 10
+  /** Seconds at least between the barrier driver's checkpoints (and before the first). */
+  val CheckpointMinSecondsConf = "spark.paws.sgd.checkpointMinSeconds"
+  val DefaultCheckpointMinSeconds = 10.0
 
   /** The driver chosen for a run, and why. */
   final case class Choice(barrier: Boolean, why: String)
@@ -160,7 +163,8 @@ private[spark] object SgdDriver {
       sc.setJobDescription(describe(NativeKernels.sgdIteration(sgds(training.head)), training.length) +
         " (all iterations, one barrier stage)")
       val interval = sc.getConf.getInt(CheckpointIntervalConf, DefaultCheckpointInterval)
-      val checkpoints = SgdCheckpoints.create(sc, checkpointBase(sc), interval)
+      val minSeconds = sc.getConf.getDouble(CheckpointMinSecondsConf, DefaultCheckpointMinSeconds)
+      val checkpoints = SgdCheckpoints.create(sc, checkpointBase(sc), interval, minSeconds)
       try BarrierSgd.train(sc, blocks, rows, sgds, training, loss, dim, fraction, checkpoints, timings)
       finally checkpoints.foreach(_.delete())
     } else {

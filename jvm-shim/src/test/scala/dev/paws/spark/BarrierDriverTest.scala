@@ -138,7 +138,7 @@ class BarrierDriverTest {
   @Test
   def checkpointsRoundTripAndTheNewestIsFound(): Unit = {
     val dir = java.nio.file.Files.createTempDirectory("paws-ckpt").toUri.toString
-    val ck = SgdCheckpoints.create(sc, dir, interval = 5).get
+    val ck = SgdCheckpoints.create(sc, dir, interval = 5, minSeconds = 0).get
     try {
       assertEquals(None, ck.newest())
       ck.maybeWrite(3, fail("not a checkpoint round"))
@@ -148,5 +148,14 @@ class BarrierDriverTest {
       assertArrayEquals(Array[AnyRef]("""{"a":1}""", """{"b":2}"""), ck.read(5).asInstanceOf[Array[AnyRef]])
     } finally ck.delete()
     assertEquals(None, ck.newest(), "deleted")
+    // No sooner than minSeconds after the first round seen, or after the previous one.
+    val slow = SgdCheckpoints.create(sc, dir, interval = 5, minSeconds = 0.3).get
+    try {
+      slow.maybeWrite(5, fail("within 0.3 s of the first round"))
+      Thread.sleep(400)
+      slow.maybeWrite(10, Array("""{"d":4}"""))
+      slow.maybeWrite(15, fail("within 0.3 s of the previous checkpoint"))
+      assertEquals(Some(10), slow.newest())
+    } finally slow.delete()
   }
 }
