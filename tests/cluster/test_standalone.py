@@ -1,7 +1,8 @@
 """A standalone Spark cluster (a master and 2 workers on 127.0.0.1, started and stopped
 by the `standalone` fixture) runs ClusterSmokeJob: native SVM training with MLlib
-parity, in client and cluster deploy mode; a driver that fails in cluster mode; an
-executor killed in the middle of training.
+parity, in client and cluster deploy mode; native errors in tasks (retried, then failing
+the job with the native message, never an executor); a driver that fails in cluster
+mode; an executor killed in the middle of training.
 """
 
 from __future__ import annotations
@@ -74,10 +75,40 @@ def cluster_mode_args() -> list[str]:
     ]
 
 
+def check_native_faults(proof: dict) -> None:
+    """Native errors in tasks (ClusterSmokeJob --native-faults): a failed attempt is retried
+    and the job succeeds; a persistent error fails the job after spark.task.maxFailures
+    attempts with the native message; no executor dies."""
+    faults = proof["native_faults"]
+    assert faults["transient_result"] == [3, 3, 3, 3], faults
+    assert faults["after_result"] == [3, 3, 3, 3], faults
+    reasons = proof["failed_task_reasons"]
+    transient = [r for r in reasons if "transient-1-attempt-0.jpg.json" in r]
+    assert len(transient) == 1 and "IllegalArgumentException" in transient[0], reasons
+    assert not any("transient-1-attempt-1" in r for r in reasons), reasons
+    attempts = [r for r in reasons if "persistent-2-attempt-" in r]
+    assert len(attempts) == faults["max_failures"] == 4, reasons
+    error = faults["persistent_error"]
+    assert f"failed {faults['max_failures']} times" in error, error
+    assert "persistent-2-attempt-3.jpg.json" in error and "NaN" in error, error
+    assert proof["executors_removed"] == 0, proof["removed_reasons"]
+
+
 def test_client_mode(standalone, jar, test_jar, tmp_path):
+    """Client deploy mode; the same run also checks native errors in tasks (--native-faults)."""
     out = tmp_path / "out"
     r = standalone.submit(
-        ["--deploy-mode", "client", *common_conf(), "--jars", str(jar), "--class", SMOKE_CLASS, str(test_jar), *smoke_args(out)],
+        [
+            "--deploy-mode",
+            "client",
+            *common_conf(),
+            "--jars",
+            str(jar),
+            "--class",
+            SMOKE_CLASS,
+            str(test_jar),
+            *smoke_args(out, "--native-faults", "true"),
+        ],
         "client.log",
     )
     assert r.returncode == 0, r.explain()
@@ -86,6 +117,7 @@ def test_client_mode(standalone, jar, test_jar, tmp_path):
     check_weights(weights)
     check_native_ran_in_executors(proof, min_executors=2, cwd_root=standalone.root)
     check_worker_logs(standalone, proof["app_id"])
+    check_native_faults(proof)
     app = wait_for("the application to be completed", lambda: standalone.app(proof["app_id"]), 30)
     assert app["state"] == "FINISHED", app
 

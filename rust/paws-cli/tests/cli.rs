@@ -35,13 +35,8 @@ fn synthetic(dir: &Path) -> PathBuf {
 /// Well-separated breeds with the given numbers of rows, seeded.
 fn synthetic_with(dir: &Path, breeds: &[(&str, usize)], name: &str) -> PathBuf {
     let dim = 12;
-    let mut s: u64 = 0x9e3779b97f4a7c15;
-    let mut rnd = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 40) as f32 / (1u64 << 24) as f32
-    };
+    let mut r = paws_testkit::rng::XorShift::new(0x9e3779b97f4a7c15);
+    let mut rnd = || r.unit_f32();
     let (mut f, mut images, mut labels) = (Vec::new(), Vec::new(), Vec::new());
     for (b, &(breed, per)) in breeds.iter().enumerate() {
         for i in 0..per {
@@ -71,23 +66,13 @@ fn synthetic_with(dir: &Path, breeds: &[(&str, usize)], name: &str) -> PathBuf {
 
 /// Every file under `dir` with its bytes, by relative path.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
+    paws_testkit::tree::files(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(dir.join(&p)).unwrap();
+            (p, bytes)
+        })
+        .collect()
 }
 
 /// The names in `dir`, sorted.

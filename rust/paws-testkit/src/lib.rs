@@ -4,7 +4,11 @@
 //!   that points the AWS SDK at it.
 //! - [`images`]: image files no photo library writes (a decompression bomb's header).
 //! - [`skip`]: a visible skip when the CNN is missing (a failure where it is required).
+//! - [`rng`]: a seeded generator for test data.
+//! - [`tree`]: the files under a folder, and copies of folders.
 
 pub mod images;
 pub mod moto;
+pub mod rng;
 pub mod skip;
+pub mod tree;

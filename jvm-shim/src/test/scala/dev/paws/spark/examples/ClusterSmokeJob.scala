@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger
 import scala.collection.mutable.ArrayBuffer
 
 import dev.paws.spark.{NativeSVMWithSGD, NativeTrainingSummary}
-import dev.paws.spark.jni.NativeLoader
+import dev.paws.spark.jni.{NativeExperiment, NativeLoader}
 import org.apache.hadoop.fs.Path
-import org.apache.spark.{SparkConf, SparkContext, SparkEnv, Success, TaskContext}
+import org.apache.spark.{SparkConf, SparkContext, SparkEnv, SparkException, Success, TaskContext}
 import org.apache.spark.mllib.classification.SVMWithSGD
 import org.apache.spark.mllib.linalg.Vectors
 import org.apache.spark.mllib.regression.LabeledPoint
@@ -38,7 +38,15 @@ import org.apache.spark.storage.StorageLevel
  *   [--pause-at 20 --control-dir /tmp/ctl]      # executor-loss test, see ClusterSmokePlugin
  *   [--disturb true --control-dir /tmp/ctl]     # executor loss in the barrier driver's stage
  *   [--convergence-tol 0.001]
+ *   [--native-faults true]                      # native errors in tasks, see below
  * }}}
+ *
+ * `--native-faults true` also runs two small jobs whose tasks hand bad bytes to the native
+ * legacy-JSON parser (`NativeExperiment.parseLegacyFile`, a named error thrown from Rust
+ * as an `IllegalArgumentException`): in the first only the first attempt of one task
+ * does (Spark retries it and the job succeeds), in the second one task always does (the
+ * job fails after `spark.task.maxFailures` attempts with the native message). Both go
+ * to `proof.json` (`native_faults`), with the executor removals that must stay at zero.
  *
  * `--disturb true` trains a second time, as `--pause-at` does, but holds nothing: it writes
  * `<control-dir>/disturbed-started` first, and the test kills an executor while the
@@ -74,7 +82,8 @@ object ClusterSmokeJob {
       pauseAt: Int,
       controlDir: String,
       convergenceTol: Double,
-      disturb: Boolean)
+      disturb: Boolean,
+      nativeFaults: Boolean)
 
   def parse(args: Array[String]): Options = {
     require(args.length % 2 == 0, s"arguments come in --key value pairs: ${args.mkString(" ")}")
@@ -83,7 +92,7 @@ object ClusterSmokeJob {
       k.drop(2) -> v
     }.toMap
     val known = Set("out", "rows", "features", "partitions", "iterations", "seed", "mllib", "fail",
-      "pause-at", "control-dir", "convergence-tol", "disturb")
+      "pause-at", "control-dir", "convergence-tol", "disturb", "native-faults")
     val unknown = m.keySet -- known
     require(unknown.isEmpty, s"unknown options: ${unknown.mkString(", ")}")
     val o = Options(
@@ -98,7 +107,8 @@ object ClusterSmokeJob {
       pauseAt = m.getOrElse("pause-at", "0").toInt,
       controlDir = m.getOrElse("control-dir", ""),
       convergenceTol = m.getOrElse("convergence-tol", "0.001").toDouble,
-      disturb = m.getOrElse("disturb", "false").toBoolean)
+      disturb = m.getOrElse("disturb", "false").toBoolean,
+      nativeFaults = m.getOrElse("native-faults", "false").toBoolean)
     require(Set("none", "bad-label").contains(o.fail), s"--fail must be none or bad-label: ${o.fail}")
     require(o.pauseAt == 0 || o.controlDir.nonEmpty, "--pause-at needs --control-dir")
     require(!o.disturb || o.controlDir.nonEmpty, "--disturb needs --control-dir")
@@ -187,6 +197,8 @@ object ClusterSmokeJob {
     } else None
     disturbed.foreach(s => log(s"native, disturbed run: $s"))
 
+    val nativeFaults = if (o.nativeFaults) Some(runNativeFaults(sc)) else None
+
     // Where the cached partitions live, and whether those JVMs loaded the native library.
     val proof = where(data)
     if (disturbing) {
@@ -234,6 +246,7 @@ object ClusterSmokeJob {
       "removed_reasons" -> listener.removedReasons.synchronized(listener.removedReasons.toList),
       "failed_tasks" -> listener.failedTasks.get,
       "failed_task_reasons" -> listener.failedReasons.synchronized(listener.failedReasons.toList),
+      "native_faults" -> nativeFaults.orNull,
       "seconds" -> (System.nanoTime() - t0) / 1e9)))
     log(s"wrote $out/weights.json and $out/proof.json")
 
@@ -242,6 +255,37 @@ object ClusterSmokeJob {
         throw new IllegalStateException(s"paws-smoke: native and MLlib weights differ: max relative $d")
       }
     }
+  }
+
+  /**
+   * Native errors inside tasks (see `--native-faults`): a transient one (first attempt of
+   * task 1 only) and a persistent one (every attempt of task 2). Returns what happened.
+   */
+  private def runNativeFaults(sc: SparkContext): Json.Raw = {
+    val good = "[1.0, 2.0, 3.0]".getBytes(StandardCharsets.UTF_8)
+    val bad = "[1.0, NaN, 3.0]".getBytes(StandardCharsets.UTF_8)
+    def job(name: String, fails: (Int, Int) => Boolean): Array[Int] =
+      sc.parallelize(0 until 4, 4).map { i =>
+        val attempt = TaskContext.get().attemptNumber()
+        val bytes = if (fails(i, attempt)) bad else good
+        NativeExperiment.parseLegacyFile(s"$name-$i-attempt-$attempt.jpg.json", bytes).length
+      }.collect()
+    val transient = job("transient", (i, attempt) => i == 1 && attempt == 0)
+    val persistent = try {
+      job("persistent", (i, _) => i == 2)
+      "no error"
+    } catch {
+      case e: SparkException => e.getMessage
+    }
+    log(s"native faults: transient job gave ${transient.mkString(",")}; persistent job failed: " +
+      persistent.linesIterator.toStream.headOption.getOrElse(""))
+    // The executors still run native code.
+    val after = job("after", (_, _) => false)
+    Json.obj(Seq(
+      "transient_result" -> transient.toSeq,
+      "persistent_error" -> persistent,
+      "after_result" -> after.toSeq,
+      "max_failures" -> sc.getConf.getInt("spark.task.maxFailures", 4)))
   }
 
   /** For each cached partition: the executor and JVM holding it, and the native library it loaded. */
