@@ -5,18 +5,29 @@
 //! - the batched kernels equal the one-model kernel bit for bit, on every SIMD path this
 //!   CPU has (the generic one always among them);
 //! - splits and held-out sets are stratified, disjoint, complete and stable;
-//! - a breed model saved and loaded scores every row as before.
+//! - a breed model saved and loaded scores every row as before;
+//! - a whole sweep trained together equals its models trained alone, bit for bit, for
+//!   generated shapes, selections, labels, weights, both losses, intercept, scaling and
+//!   sampling, on every SIMD path;
+//! - an experiment's saved model, loaded again, predicts every row as before.
 //!
 //! `PROPTEST_CASES` sets the cases per property (default 256, proptest's).
 
+use paws_core::access::source::InMemorySource;
 use paws_core::breeds::folds::holdout;
 use paws_core::breeds::model_file::{BreedModel, BreedTrainingInfo, BreedWeights};
 use paws_core::breeds::{BreedConfig, BREED_MODEL_FORMAT};
 use paws_core::data::dataset::{species_of, Extractor};
 use paws_core::data::exact_sum::GradientSum;
+use paws_core::experiment::saved_model::{SavedModel, TrainingInfo, MODEL_FORMAT};
 use paws_core::experiment::split::stratified;
 use paws_core::kernels::batch_kernel::{margins_selected, Simd};
-use paws_core::kernels::gradient::dot;
+use paws_core::kernels::gradient::{dot, LossKind};
+use paws_core::model::linear::LinearModel;
+use paws_core::optimiser::batch::{train_many_with, BatchModel};
+use paws_core::optimiser::sgd::{train, SgdParams};
+use paws_core::optimiser::standardize::{FeatureMap, Scaling};
+use paws_core::optimiser::updater::UpdaterKind;
 use proptest::prelude::*;
 
 /// A chunk partial: a gradient of `dim` values, a loss and a row count. Values span
@@ -207,6 +218,142 @@ proptest! {
             prop_assert_eq!(a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 b.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
             prop_assert_eq!(model.top(x, 3), loaded.top(x, 3));
+        }
+    }
+}
+
+/// One model of a generated sweep: its rows (ascending), 0/1 labels, optional weights.
+#[derive(Debug, Clone)]
+struct GenModel {
+    rows: Vec<u32>,
+    labels: Vec<f64>,
+    weights: Option<Vec<f64>>,
+}
+
+/// `models` models over `rows` rows: each selects a random subset, labels at random,
+/// weighted (positive weights) or not.
+fn gen_models(rows: usize, models: usize) -> impl Strategy<Value = Vec<GenModel>> {
+    prop::collection::vec(
+        (
+            prop::collection::vec((any::<bool>(), any::<bool>(), 0.05..3.0f64), rows),
+            any::<bool>(),
+        )
+            .prop_map(|(picks, weighted)| {
+                let chosen: Vec<(u32, f64, f64)> = picks
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.0)
+                    .map(|(r, p)| (r as u32, p.1 as u8 as f64, p.2))
+                    .collect();
+                GenModel {
+                    rows: chosen.iter().map(|c| c.0).collect(),
+                    labels: chosen.iter().map(|c| c.1).collect(),
+                    weights: weighted.then(|| chosen.iter().map(|c| c.2).collect()),
+                }
+            }),
+        models,
+    )
+}
+
+proptest! {
+    // Each case trains every model twice per SIMD path: fewer cases than the default.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)))]
+
+    #[test]
+    fn a_sweep_equals_its_models_trained_alone_on_every_simd_path(
+        (dim, x, models) in (1usize..600, 1usize..40, 1usize..40).prop_flat_map(|(rows, dim, models)| (
+            Just(dim),
+            prop::collection::vec(-4.0f32..4.0, rows * dim),
+            gen_models(rows, models),
+        )),
+        logistic in any::<bool>(),
+        intercept in any::<bool>(),
+        scale in any::<bool>(),
+        sampled in any::<bool>(),
+        iterations in 1u32..6,
+    ) {
+        let params = SgdParams {
+            loss: if logistic { LossKind::Logistic } else { LossKind::Hinge },
+            updater: UpdaterKind::L2,
+            iterations,
+            mini_batch_fraction: if sampled { 0.5 } else { 1.0 },
+            convergence_tol: 0.0,
+            ..SgdParams::default()
+        };
+        let maps: Vec<FeatureMap> = models
+            .iter()
+            .map(|m| FeatureMap {
+                dim,
+                intercept,
+                scaling: scale.then(|| Scaling::fit(&x, dim, &m.rows)),
+            })
+            .collect();
+        let alone: Vec<_> = models
+            .iter()
+            .zip(&maps)
+            .map(|(m, map)| {
+                let src = InMemorySource::new(params.loss, &x, dim, &m.rows, &m.labels, m.weights.as_deref());
+                train(&src, params.clone(), map.clone(), None).unwrap()
+            })
+            .collect();
+        let batch: Vec<BatchModel> = models
+            .iter()
+            .map(|m| BatchModel { rows: &m.rows, labels: &m.labels, weights: m.weights.as_deref() })
+            .collect();
+        let bits = |w: &[f64]| w.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for simd in Simd::available() {
+            let together = train_many_with(simd, &x, dim, &batch, &params, maps.clone()).unwrap();
+            for (k, (t, a)) in together.iter().zip(&alone).enumerate() {
+                prop_assert_eq!(bits(&t.weights), bits(&a.weights), "{:?} model {}: weights", simd, k);
+                prop_assert_eq!(bits(&t.loss_history), bits(&a.loss_history), "{:?} model {}: losses", simd, k);
+                prop_assert_eq!((t.updates, t.converged), (a.updates, a.converged), "{:?} model {}", simd, k);
+            }
+        }
+    }
+
+    #[test]
+    fn an_experiment_model_saved_and_loaded_predicts_every_row_as_before(
+        (dim, weights, rows) in (1usize..64).prop_flat_map(|dim| (
+            Just(dim),
+            prop::collection::vec(prop_oneof![-5.0..5.0f64, any::<f64>().prop_filter("finite", |v| v.is_finite())], dim),
+            prop::collection::vec(prop::collection::vec(-10.0f32..10.0, dim), 1..8),
+        )),
+        intercept in -3.0..3.0f64,
+        logistic in any::<bool>(),
+        threshold in -1.0..1.0f64,
+    ) {
+        let kind = if logistic { LossKind::Logistic } else { LossKind::Hinge };
+        let model = SavedModel {
+            format: MODEL_FORMAT.to_string(),
+            positive_class: "Bengal".into(),
+            negative_class: "All".into(),
+            negative_classes: vec!["beagle".into(), "pug".into()],
+            model: LinearModel { kind, weights, intercept, threshold },
+            feature_dim: dim,
+            extractor: Extractor { model: "generated".into(), dim },
+            training: TrainingInfo {
+                sgd: SgdParams { loss: kind, ..SgdParams::default() },
+                intercept: true,
+                standardize: false,
+                class_weighting: false,
+                seed: 42,
+                split: 0.5,
+                nb_train: 10,
+                nb_test: 10,
+                test_accuracy: 0.9,
+                iterations_run: 100,
+                engine: "proptest".into(),
+            },
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Bengal_vs_All.json");
+        model.save(&path).unwrap();
+        let loaded = SavedModel::load(&path).unwrap();
+        prop_assert_eq!(&loaded, &model);
+        for x in &rows {
+            prop_assert_eq!(loaded.model.score(x).to_bits(), model.model.score(x).to_bits());
+            prop_assert_eq!(loaded.model.predict(x), model.model.predict(x));
         }
     }
 }
