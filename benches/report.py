@@ -157,7 +157,23 @@ def main(folder, out, command):
         summary.append(("extraction ≥ 1.0× onnxruntime", target(x >= 1.0, f"{x:.2f}×")))
         add("")
 
-    add("## Targets (issues 4 and 13)\n")
+    mem = first(lines(folder, "memory.jsonl"))
+    mem_spark = first(lines(folder, "memory-spark.jsonl"))
+    if mem:
+        add(f"## Memory: W1 on the 10× set ({mem['rows']:,} × {mem['dim']:,}, "
+            f"{mem['raw_bytes'] / 1e9:.2f} GB of float32)\n")
+        add("| what | bytes | × raw |")
+        add("|---|---|---|")
+        add(f"| `paws experiment` peak resident memory | {mem['peak_rss_bytes'] / 1e9:.2f} GB | {mem['ratio']:.2f} |")
+        summary.append(("`paws experiment` peak memory ≤ 1.3× raw (10× set)",
+                         target(mem["ratio"] <= 1.3, f"{mem['ratio']:.2f}×")))
+        if mem_spark:
+            x = mem_spark["cached_bytes"] / mem_spark["raw_bytes"]
+            add(f"| Spark cached blocks (`PetBreedExperiment`) | {mem_spark['cached_bytes'] / 1e9:.2f} GB | {x:.3f} |")
+            summary.append(("Spark cached blocks ≤ 1.5× raw (10× set)", target(x <= 1.5, f"{x:.3f}×")))
+        add("")
+
+    add("## Targets (issues 4, 13 and 14)\n")
     add("| target | result |")
     add("|---|---|")
     for name, res in summary:

@@ -16,6 +16,8 @@
 #     and the per-job SGD driver) and MLlib `SVMWithSGD` on W1 and W2 in the same JVM;
 #     (`DropInBenchmark`) one `NativeSVMWithSGD.train` with each driver against
 #     `SVMWithSGD.train` on a cached 7,390 x 4,096 RDD;
+#   - memory: `paws experiment`'s peak resident memory and the Spark path's cached
+#     blocks on a 10x set (`paws-bench gen --copies 10`), against the raw float32 size;
 #   - Python: scikit-learn `SGDClassifier(loss='hinge')` on W1 and W2, OpenBLAS sgemm
 #     through numpy;
 #   - W4: `paws extract` against onnxruntime on the 600 sample photos
@@ -92,6 +94,14 @@ submit SweepBenchmark "$data" american_bulldog american_pit_bull_terrier,boxer,p
     true barrier,jobs | tee "$out/w2-spark.jsonl"
 echo "==> drop-in Spark local[$threads] (NativeSVMWithSGD.train each driver, SVMWithSGD.train)" >&2
 submit DropInBenchmark 7390 4096 "$threads" | tee "$out/dropin-spark.jsonl"
+
+# Memory on a 10x set (73,490 x 4,096, 1.2 GB of float32): the peak resident memory of
+# `paws experiment` and the size of the Spark path's cached blocks, against the raw size.
+big=$out/pets-4096-x10.parquet
+[[ -f $big ]] || step "10x synthetic data" "$bench" gen --copies 10 -o "$big"
+step "memory in process" bash -c "python3 benches/memory.py '$bin/paws' '$big' | tee '$out/memory.jsonl'"
+echo "==> memory Spark local[$threads] (W1 on the 10x set, barrier driver)" >&2
+submit SweepBenchmark "$big" american_bulldog all false barrier | tee "$out/memory-spark.jsonl"
 
 # W4: feature extraction of the sample photos.
 photos=../shared/data/oxford-pets-sample/images

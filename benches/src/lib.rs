@@ -73,8 +73,14 @@ fn normal(rng: &mut ChaCha8Rng) -> f32 {
 /// `max(0, prototype + noise)`. Rows come grouped by breed, in file-name order, as
 /// `paws extract` writes a folder of `<breed>_<n>.jpg` photos.
 pub fn synthetic(dim: usize, seed: u64) -> Dataset {
+    synthetic_scaled(dim, seed, 1)
+}
+
+/// [`synthetic`] with `copies` times the rows of each breed (the memory benchmark's
+/// 10× set: about 73,500 rows); one copy is [`synthetic`] itself.
+pub fn synthetic_scaled(dim: usize, seed: u64, copies: usize) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let n: usize = BREEDS.iter().map(|b| b.1).sum();
+    let n: usize = BREEDS.iter().map(|b| b.1).sum::<usize>() * copies;
     let mut features = Vec::with_capacity(n * dim);
     let (mut images, mut breeds) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for (breed, count) in BREEDS {
@@ -87,7 +93,7 @@ pub fn synthetic(dim: usize, seed: u64) -> Dataset {
                 }
             })
             .collect();
-        for i in 1..=count {
+        for i in 1..=count * copies {
             features.extend(proto.iter().map(|&p| (p + normal(&mut rng) * 0.8).max(0.0)));
             images.push(format!("{breed}_{i}.jpg"));
             breeds.push(breed.to_string());

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use paws_bench::{read_bandwidth, synthetic, Workload};
+use paws_bench::{read_bandwidth, synthetic, synthetic_scaled, Workload};
 use paws_core::access::source::{GradientSource, InMemorySource};
 use paws_core::experiment::plan::{comparisons, plan};
 use paws_core::experiment::{self, train::train_and_evaluate};
@@ -30,6 +30,9 @@ enum Command {
         dim: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Rows per breed, as a multiple of the real counts.
+        #[arg(long, default_value_t = 1)]
+        copies: usize,
         #[arg(short, long)]
         output: PathBuf,
     },
@@ -57,8 +60,13 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Gen { dim, seed, output } => {
-            let d = synthetic(dim, seed);
+        Command::Gen {
+            dim,
+            seed,
+            copies,
+            output,
+        } => {
+            let d = synthetic_scaled(dim, seed, copies);
             paws_core::data::parquet_io::write_parquet(&output, &d)?;
             println!(
                 "{}",
