@@ -107,6 +107,16 @@ object ExperimentData {
   }
 
   /**
+   * The local file system without Hadoop's client-side checksums: `LocalFileSystem` looks
+   * for a `.<name>.crc` beside every file it opens, a second file-system call per feature
+   * file that the legacy files (written by Python, never with one) do not need.
+   */
+  private def withoutChecksums(fs: org.apache.hadoop.fs.FileSystem) = fs match {
+    case local: org.apache.hadoop.fs.LocalFileSystem => local.getRawFileSystem
+    case other => other
+  }
+
+  /**
    * Reads a legacy folder of `<breed>_<n>.jpg.json` files (each a flat JSON array of
    * floats), as `paws_core::legacy::read_folder` does: the files sorted by name, the
    * first file's length fixing the dimension. The sorted names are cut into contiguous
@@ -149,7 +159,7 @@ object ExperimentData {
     val rows = sc.parallelize(0 until parts, parts).flatMap { t =>
       val all = names.value
       val (from, to) = (all.length.toLong * t / parts, all.length.toLong * (t + 1) / parts)
-      val fs = new HPath(qualified).getFileSystem(conf.value.value)
+      val fs = withoutChecksums(new HPath(qualified).getFileSystem(conf.value.value))
       (from until to).iterator.map { g =>
         val (p, x) = read(fs, all(g.toInt))
         if (x.length != dim) {
