@@ -114,8 +114,3 @@ pub(crate) fn load(backend: &Backend, bytes: &[u8], request: &Request) -> Result
         Backend::OnnxRuntime(options) => onnxruntime::load(options, bytes, request),
     }
 }
-
-/// The model error for `path`.
-pub(crate) fn model_error(path: &Path, message: impl std::fmt::Display) -> VisionError {
-    VisionError::model(path, message)
-}

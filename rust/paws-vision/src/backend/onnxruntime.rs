@@ -5,11 +5,11 @@
 //! One library per process: ort keeps the first one it opened, so asking for another
 //! path later is an error naming both.
 
-use super::{model_error, Engine, Loaded, Request};
+use super::{Engine, Loaded, Request};
 use crate::error::{Result, VisionError};
 use crate::extractor::MODEL_ID_KEY;
 use ort::environment::Environment;
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::Session;
 use ort::value::TensorRef;
 use std::path::{Path, PathBuf};
@@ -99,18 +99,9 @@ fn environment(library: &Path) -> Result<Environment> {
         .with_name("paws")
         .build()
         .map_err(|e| library_error(&library, e))?;
-    log::info!("onnxruntime {} from {}", version(), library.display());
+    log::info!("onnxruntime loaded from {}", library.display());
     *runtime = Some((library, env.clone()));
     Ok(env)
-}
-
-/// The onnxruntime version string (once the library is loaded).
-fn version() -> String {
-    let info = ort::info();
-    info.split(',')
-        .find_map(|s| s.trim().strip_prefix("git-branch="))
-        .unwrap_or(info)
-        .to_string()
 }
 
 /// Sessions of one model, each run by one thread at a time (ort's `Session::run` takes
@@ -150,23 +141,31 @@ pub(crate) fn load(
     } else {
         options.intra_threads
     };
-    let err = |e: ort::Error| model_error(path, format!("onnxruntime: {e}"));
+    let err = |e: ort::Error| VisionError::model(path, format!("onnxruntime: {e}"));
+    let err_b =
+        |e: ort::Error<SessionBuilder>| VisionError::model(path, format!("onnxruntime: {e}"));
     let open = || -> Result<Session> {
         Session::builder(&env)
             .map_err(err)?
             .with_optimization_level(GraphOptimizationLevel::All)
-            .and_then(|b| b.with_intra_threads(intra))
-            .and_then(|b| b.with_inter_threads(1))
+            .map_err(err_b)?
+            .with_intra_threads(intra)
+            .map_err(err_b)?
+            .with_inter_threads(1)
+            .map_err(err_b)?
             // A thread left without work sleeps rather than spins: rayon's other
             // workers (decoding) need the core.
-            .and_then(|b| b.with_intra_op_spinning(false))
-            .map_err(|e| model_error(path, format!("onnxruntime: {e}")))?
+            .with_intra_op_spinning(false)
+            .map_err(err_b)?
             .commit_from_memory(bytes)
             .map_err(err)
     };
     let first = open()?;
     if first.inputs().len() != 1 {
-        return Err(model_error(path, "the model must have exactly one input"));
+        return Err(VisionError::model(
+            path,
+            "the model must have exactly one input",
+        ));
     }
     let names: Vec<&str> = first.outputs().iter().map(|o| o.name()).collect();
     if let Some(missing) = request
@@ -174,7 +173,7 @@ pub(crate) fn load(
         .iter()
         .find(|o| !names.contains(&o.as_str()))
     {
-        return Err(model_error(
+        return Err(VisionError::model(
             path,
             format!(
                 "output '{missing}' not found (the model's outputs are {names:?}); set the output names in ModelOptions"
@@ -195,7 +194,7 @@ pub(crate) fn load(
     // symbolic batch dimension and may have others.
     let s = request.input_size;
     let blank = engine.run(&vec![0.0; 3 * s * s], s).map_err(|e| {
-        model_error(
+        VisionError::model(
             path,
             format!("onnxruntime cannot run it on [1, 3, {s}, {s}]: {e}"),
         )

@@ -5,8 +5,8 @@
 //! over images or batches): batch 1 ~30 images/s, a plan for batch 4 ~16, batch 8 ~15;
 //! the plan option `skip_order_opt_ram` changes nothing. Batch 1 stays.
 
-use super::{model_error, Loaded, Request};
-use crate::error::Result;
+use super::{Loaded, Request};
+use crate::error::{Result, VisionError};
 use crate::extractor::MODEL_ID_KEY;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -18,7 +18,7 @@ pub(crate) struct TractEngine {
 
 pub(crate) fn load(bytes: &[u8], request: &Request) -> Result<Loaded> {
     let path = request.path;
-    let err = |e: TractError| model_error(path, format!("{e:#}"));
+    let err = |e: TractError| VisionError::model(path, format!("{e:#}"));
     let mut model = tract_onnx::onnx()
         .model_for_read(&mut std::io::Cursor::new(bytes))
         .map_err(err)?;
@@ -33,7 +33,10 @@ pub(crate) fn load(bytes: &[u8], request: &Request) -> Result<Loaded> {
                 .cloned()
         });
     if model.input_outlets().map_err(err)?.len() != 1 {
-        return Err(model_error(path, "the model must have exactly one input"));
+        return Err(VisionError::model(
+            path,
+            "the model must have exactly one input",
+        ));
     }
     let s = request.input_size;
     model
@@ -44,7 +47,7 @@ pub(crate) fn load(bytes: &[u8], request: &Request) -> Result<Loaded> {
         .map_err(err)?;
     let outputs = request.outputs;
     model.select_outputs_by_name(outputs).map_err(|e| {
-        model_error(
+        VisionError::model(
             path,
             format!(
                 "output(s) {outputs:?} not found ({e:#}); set the output names in ModelOptions"
@@ -56,11 +59,11 @@ pub(crate) fn load(bytes: &[u8], request: &Request) -> Result<Loaded> {
         .map(|ix| {
             let fact = model.output_fact(ix).map_err(err)?;
             let shape = fact.shape.as_concrete().ok_or_else(|| {
-                model_error(path, format!("output '{}' has no fixed shape", outputs[ix]))
+                VisionError::model(path, format!("output '{}' has no fixed shape", outputs[ix]))
             })?;
             let n: usize = shape.iter().product();
             if fact.datum_type != f32::datum_type() || n == 0 || shape.first() != Some(&1) {
-                return Err(model_error(
+                return Err(VisionError::model(
                     path,
                     format!(
                         "output '{}' is {:?} {shape:?}; expected float32 [1, d]",
