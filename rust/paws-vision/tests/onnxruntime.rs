@@ -138,5 +138,5 @@ fn tract_and_onnxruntime_agree_on_sample_photos() {
         t.elapsed().as_secs_f64()
     ));
     assert!(features <= 1e-4, "features differ by {features}");
-    assert!(logits <= 1e-3, "logits differ by {logits}");
+    assert!(logits <= 1e-4, "logits differ by {logits}");
 }

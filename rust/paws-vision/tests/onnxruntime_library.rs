@@ -38,7 +38,11 @@ fn bad_library_paths_are_named_errors() {
         msg.starts_with(&format!("{}: cannot load onnxruntime: ", fake.display())),
         "{msg}"
     );
-    assert!(msg.contains("failed to load"), "{msg}");
+    // dlerror's text names the file and says why.
+    assert!(
+        msg.contains("dlopen failed: ") && msg.contains("libonnxruntime.so: "),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -73,6 +73,17 @@ fn library_error(library: &Path, message: impl std::fmt::Display) -> VisionError
     }
 }
 
+/// Why the library did not load: for a failed `dlopen`, the system's reason (not a
+/// library, a missing dependency, `GLIBC_2.28 not found`), which ort's message leaves out.
+fn load_failure(e: &ort::LoadDynamicError) -> String {
+    if let ort::LoadDynamicError::Dlopen { error, .. } = e {
+        if let Some(reason) = std::error::Error::source(error) {
+            return format!("dlopen failed: {reason}");
+        }
+    }
+    e.to_string()
+}
+
 /// Opens `library` (once per process) and returns the shared environment.
 fn environment(library: &Path) -> Result<Environment> {
     // An absolute path: ort would resolve a relative one against the executable's folder.
@@ -95,7 +106,7 @@ fn environment(library: &Path) -> Result<Environment> {
         return Ok(env.clone());
     }
     let env = ort::init_from(&library)
-        .map_err(|e| library_error(&library, e))?
+        .map_err(|e| library_error(&library, load_failure(&e)))?
         .with_name("paws")
         .build()
         .map_err(|e| library_error(&library, e))?;
