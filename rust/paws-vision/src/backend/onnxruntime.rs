@@ -33,12 +33,14 @@ pub struct OnnxRuntimeOptions {
 }
 
 impl Default for OnnxRuntimeOptions {
-    /// One session per rayon thread, each with one intra-op thread: images run
-    /// side by side as with tract. On 2 cores (issue 13, EfficientNet-Lite0, 600
-    /// photos, `extract_folder`) this beat one session with 2 intra-op threads fed one
-    /// image at a time, because decoding and preprocessing (about a fifth of the work)
-    /// then overlap with inference instead of waiting for the session, and there is
-    /// no handing out of each layer's work to a second thread.
+    /// One session per rayon thread, each with one intra-op thread: images run side by
+    /// side as with tract. On 2 cores (issue 13, EfficientNet-Lite0, the 600 sample
+    /// photos through `extract_folder`, `examples/backends.rs`, 6 interleaved rounds on a
+    /// shared machine) this beat one session with 2 intra-op threads fed one image at a
+    /// time in 4 rounds of 6, by 1.27-1.54x (e.g. 136 against 105 images/s), and lost
+    /// two by at most 0.77x under heavy load: decoding and preprocessing (about a fifth
+    /// of the work) overlap with inference instead of queueing for the one session, and
+    /// no layer's work is split and joined across threads.
     fn default() -> Self {
         OnnxRuntimeOptions {
             library: None,
