@@ -140,3 +140,31 @@ fn tract_and_onnxruntime_agree_on_sample_photos() {
     assert!(features <= 1e-4, "features differ by {features}");
     assert!(logits <= 1e-4, "logits differ by {logits}");
 }
+
+#[test]
+fn one_library_per_process() {
+    let Some(library) = library_or_skip("onnxruntime one library") else {
+        return;
+    };
+    let options = || ModelOptions {
+        input_size: 32,
+        ..ModelOptions::default()
+    };
+    let tiny = common::tiny_model();
+    Extractor::load_with(&tiny, options(), &onnxruntime(library.clone())).unwrap();
+    // The same file by another name (a symbolic link) is the library already loaded.
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("libonnxruntime.so");
+    std::os::unix::fs::symlink(&library, &link).unwrap();
+    Extractor::load_with(&tiny, options(), &onnxruntime(link)).unwrap();
+    // Another file is refused, naming both.
+    let other = common::write(dir.path(), "libother.so", b"not loaded");
+    let msg = Extractor::load_with(&tiny, options(), &onnxruntime(other.clone()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with(&format!("{}: cannot load onnxruntime: ", other.display()))
+            && msg.contains(&format!("already loaded from {}", library.display())),
+        "{msg}"
+    );
+}
