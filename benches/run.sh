@@ -20,7 +20,8 @@
 #     blocks on a 10x set (`paws-bench gen --copies 10`), against the raw float32 size;
 #   - Python: scikit-learn `SGDClassifier(loss='hinge')` on W1 and W2, OpenBLAS sgemm
 #     through numpy;
-#   - W4: `paws extract` against onnxruntime on the 600 sample photos
+#   - W4: `paws extract` with each backend (tract, and onnxruntime from the bench venv's
+#     wheel) against onnxruntime in Python on the 600 sample photos
 #     (../shared/data/oxford-pets-sample; skipped with a message when absent), the same
 #     ONNX model and thread count.
 #
@@ -107,13 +108,20 @@ submit SweepBenchmark "$big" american_bulldog all false barrier | tee "$out/memo
 photos=../shared/data/oxford-pets-sample/images
 model=$(bash scripts/fetch-model.sh >/dev/null 2>&1; echo "${PAWS_MODEL:-$cache/models/efficientnet-lite0.onnx}")
 if [[ -d $photos ]]; then
-    t0=$(date +%s.%N)
-    "$bin/paws" extract "$photos" -o "$out/w4.parquet" --model "$model" >/dev/null 2>"$out/w4-paws.log"
-    t1=$(date +%s.%N)
     n=$(find "$photos" -maxdepth 1 -type f ! -name '.*' | wc -l)
-    python3 -c "import json,sys; s=float(sys.argv[2])-float(sys.argv[1]); n=int(sys.argv[3]);
-print(json.dumps({'engine':'paws extract','images':n,'seconds':s,'images_per_s':n/s,'threads':int(sys.argv[4])}))" \
-        "$t0" "$t1" "$n" "$threads" | tee "$out/w4-paws.jsonl"
+    # `paws extract` with each backend (onnxruntime: the library of the bench venv's
+    # wheel, the one Python runs), then Python onnxruntime, back to back.
+    ort_lib=$(onnxruntime_lib "$venv")
+    rm -f "$out/w4-paws.jsonl"
+    for backend in tract onnxruntime; do
+        t0=$(date +%s.%N)
+        "$bin/paws" extract "$photos" -o "$out/w4-$backend.parquet" --model "$model" \
+            --backend "$backend" --onnxruntime-lib "$ort_lib" >/dev/null 2>"$out/w4-paws-$backend.log"
+        t1=$(date +%s.%N)
+        python3 -c "import json,sys; s=float(sys.argv[2])-float(sys.argv[1]); n=int(sys.argv[3]);
+print(json.dumps({'engine':'paws extract ('+sys.argv[5]+')','images':n,'seconds':s,'images_per_s':n/s,'threads':int(sys.argv[4])}))" \
+            "$t0" "$t1" "$n" "$threads" "$backend" | tee -a "$out/w4-paws.jsonl"
+    done
     step "w4 onnxruntime" bash -c "'$py' benches/baselines.py onnx '$model' '$photos' | tee '$out/w4-onnxruntime.jsonl'"
 else
     echo "SKIPPED W4: $photos is absent (the 600 sample photos are in the developers' shared folder)" >&2

@@ -34,7 +34,9 @@ need_rust() {
 # also into an existing venv made before they were added); exports SPARK_HOME,
 # SPARK_LOCAL_IP and JAVA_HOME (from the java on PATH) and sets SPARK_VENV.
 PYSPARK_VERSION=3.5.3
-SPARK_VENV_EXTRAS=("numpy==1.26.4" "nbclient==0.11.0" "ipykernel==7.4.0" "wheel==0.45.1")
+# onnxruntime: its wheel's libonnxruntime is the library of `paws extract --backend
+# onnxruntime`, which paws-vision's tests compare with tract (scripts/test.sh).
+SPARK_VENV_EXTRAS=("numpy==1.26.4" "nbclient==0.11.0" "ipykernel==7.4.0" "wheel==0.45.1" "onnxruntime==1.32.0")
 need_spark() {
     local cache=${PAWS_CACHE:-$HOME/.cache/paws}
     SPARK_VENV=$cache/spark-venv
@@ -52,7 +54,7 @@ need_spark() {
     if [[ ! -f $stamp ]]; then
         step "pip install ${SPARK_VENV_EXTRAS[*]} into $SPARK_VENV" \
             "$SPARK_VENV/bin/pip" install -q "${SPARK_VENV_EXTRAS[@]}"
-        "$SPARK_VENV/bin/python" -c "import numpy, nbclient, ipykernel, wheel" && touch "$stamp"
+        "$SPARK_VENV/bin/python" -c "import numpy, nbclient, ipykernel, wheel, onnxruntime" && touch "$stamp"
     fi
     SPARK_HOME=$("$SPARK_VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
     export SPARK_HOME
@@ -61,6 +63,19 @@ need_spark() {
         JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
         export JAVA_HOME
     fi
+}
+
+# `onnxruntime_lib VENV`: the libonnxruntime.so.1.* that the onnxruntime wheel installed in
+# VENV ships (onnxruntime/capi/), for ORT_DYLIB_PATH / --onnxruntime-lib; fails, naming
+# the venv, when there is none.
+onnxruntime_lib() {
+    local lib
+    lib=$(find "$1"/lib/python3*/site-packages/onnxruntime/capi -maxdepth 1 -name 'libonnxruntime.so.1*' 2>/dev/null | sort -V | tail -1)
+    if [[ -z $lib ]]; then
+        echo "error: no onnxruntime/capi/libonnxruntime.so.1* in $1 (pip install onnxruntime)" >&2
+        return 1
+    fi
+    echo "$lib"
 }
 
 # One build of the dependency graph for everything: the demo's `paws`, the tests and the

@@ -6,7 +6,8 @@
 # Steps: the CNN model (scripts/fetch-model.sh, cached in ~/.cache/paws), formatting
 # and lint checks, the check that the demo's quick build and the full builds share every
 # compiled crate (scripts/check-one-build.py), all Rust tests (unit, integration, CLI
-# end to end, s3:// against moto's S3 server from PyPI, the real-photo check) in the
+# end to end, s3:// against moto's S3 server from PyPI, the real-photo check, tract
+# against onnxruntime from the pyspark venv's wheel) in the
 # release profile, which also builds the `paws` binary; then the Spark
 # shim's tests (scripts/test-spark.sh: the JNI library, Maven, Spark local mode); then
 # the cluster tests (scripts/test-cluster.sh: a standalone cluster on 127.0.0.1 and
@@ -49,6 +50,11 @@ cat "$browser_log" >&2
 export PAWS_REQUIRE_MODEL=1
 # The S3 and EMR tests run against moto's server (a missing server fails them).
 need_aws_tools
+# The onnxruntime backend's tests (paws-vision) open the wheel's library from the pyspark
+# venv (need_spark in a subshell: its exports are for the Spark scripts); a missing
+# library fails them.
+ORT_DYLIB_PATH=$(need_spark >&2 && onnxruntime_lib "$SPARK_VENV")
+export ORT_DYLIB_PATH PAWS_REQUIRE_ONNXRUNTIME=1
 # paws-bench has no tests, and its dependencies (gemm, criterion) would turn on other
 # features of shared crates (half, bytemuck) and compile arrow and tract a second time.
 step "cargo test" paws_cargo test --workspace --exclude paws-bench

@@ -218,6 +218,23 @@ pub struct ExtractArgs {
     /// Fail on the first undecodable image instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Inference engine; recorded in the Parquet metadata (paws.extractor.backend).
+    #[arg(long, value_enum, default_value_t = ExtractBackend::Tract)]
+    pub backend: ExtractBackend,
+    /// The libonnxruntime shared library for --backend onnxruntime (1.17 or newer, e.g.
+    /// onnxruntime/capi/libonnxruntime.so.1.* of `pip install onnxruntime`) [default:
+    /// $ORT_DYLIB_PATH].
+    #[arg(long, value_name = "PATH")]
+    pub onnxruntime_lib: Option<PathBuf>,
+}
+
+/// The engines `paws extract` runs the model with.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExtractBackend {
+    /// tract (pure Rust, built in).
+    Tract,
+    /// onnxruntime, opened at run time from --onnxruntime-lib or $ORT_DYLIB_PATH.
+    Onnxruntime,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -265,6 +265,103 @@ fn extract_to_a_missing_folder_fails_before_decoding_any_image() {
     assert!(!dir.path().join("missing").exists());
 }
 
+/// The `paws.extractor.backend` entry of a Parquet file's key/value metadata.
+fn backend_metadata(path: &Path) -> Option<String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let kv = reader.metadata().file_metadata().key_value_metadata()?;
+    kv.iter()
+        .find(|e| e.key == paws_core::data::parquet_io::META_BACKEND)
+        .and_then(|e| e.value.clone())
+}
+
+#[test]
+fn extract_records_its_backend_and_names_a_bad_onnxruntime_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = dir.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    for (name, c) in [
+        ("Bengal_1.png", [200, 40, 40]),
+        ("pug_1.png", [30, 90, 220]),
+    ] {
+        image::RgbImage::from_pixel(40, 30, image::Rgb(c))
+            .save(images.join(name))
+            .unwrap();
+    }
+    let tiny =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../paws-vision/tests/fixtures/tiny.onnx");
+    let tiny = tiny.to_str().unwrap();
+    let extract = |out: &str, more: &[&str]| {
+        let mut args = vec![
+            "extract",
+            "images",
+            "-o",
+            out,
+            "--model",
+            tiny,
+            "--input-size",
+            "32",
+        ];
+        args.extend_from_slice(more);
+        paws(&args, dir.path())
+    };
+    let o = extract("t.parquet", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        backend_metadata(&dir.path().join("t.parquet")).as_deref(),
+        Some("tract")
+    );
+
+    let o = extract(
+        "o.parquet",
+        &[
+            "--backend",
+            "onnxruntime",
+            "--onnxruntime-lib",
+            "/nonexistent/libonnxruntime.so.1.32.0",
+        ],
+    );
+    assert_one_error(&o, 1);
+    let t = stderr(&o);
+    assert!(
+        t.contains("/nonexistent/libonnxruntime.so.1.32.0: cannot load onnxruntime: no such file"),
+        "{t}"
+    );
+    assert!(!dir.path().join("o.parquet").exists());
+
+    // With the library (scripts/test.sh exports it): the same features, another backend.
+    let Some(lib) = std::env::var("ORT_DYLIB_PATH")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
+        paws_testkit::skip::say(
+            "SKIPPED: extract --backend onnxruntime: ORT_DYLIB_PATH is not set (the tract half ran)",
+        );
+        return;
+    };
+    let o = extract(
+        "o.parquet",
+        &["--backend", "onnxruntime", "--onnxruntime-lib", &lib],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o_path = dir.path().join("o.parquet");
+    assert_eq!(backend_metadata(&o_path).as_deref(), Some("onnxruntime"));
+    let read = paws_core::data::parquet_io::read_parquet;
+    let (t, o) = (
+        read(&dir.path().join("t.parquet")).unwrap(),
+        read(&o_path).unwrap(),
+    );
+    assert_eq!((o.len(), o.dim(), o.images()), (2, 3, t.images()));
+    for (a, b) in t.features().iter().zip(o.features()) {
+        assert!(
+            (a - b).abs() <= 1e-5,
+            "{:?} vs {:?}",
+            t.features(),
+            o.features()
+        );
+    }
+}
+
 #[test]
 fn experiment_writes_table_plot_models_and_log() {
     let dir = tempfile::tempdir().unwrap();

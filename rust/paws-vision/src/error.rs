@@ -45,6 +45,11 @@ pub enum VisionError {
     #[error("{path}: cannot load ONNX model: {message}")]
     Model { path: PathBuf, message: String },
 
+    /// The inference library (onnxruntime's shared library) cannot be opened or used:
+    /// missing, not a library, too old, or built for a newer glibc.
+    #[error("{library}: cannot load onnxruntime: {message}")]
+    Backend { library: PathBuf, message: String },
+
     #[error("{model}: inference failed on {image}: {message}")]
     Inference {
         model: PathBuf,

@@ -1,16 +1,15 @@
-//! A CNN feature extractor: an ONNX model run by tract as one optimised plan.
+//! A CNN feature extractor: an ONNX model run by a [`Backend`] (tract by default, as
+//! one optimised plan for a batch of 1; or onnxruntime).
 //!
-//! The plan is built once for a fixed batch of 1 (on this hardware tract is fastest one
-//! image at a time) and shared: [`Extractor::run`] takes `&self`, so rayon workers run
-//! images concurrently through the same plan, each with its own scratch state.
+//! [`Extractor::run`] takes `&self`, so rayon workers run images concurrently through
+//! the same loaded model.
 
+use crate::backend::{self, Backend, Engine, Request};
 use crate::decode::decode_file;
 use crate::error::{Result, VisionError};
 use crate::preprocess::{preprocess, DEFAULT_INPUT_SIZE};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use tract_onnx::prelude::*;
 
 /// The ONNX `metadata_props` key holding the model id (written by
 /// `tools/convert_efficientnet_lite0.py`).
@@ -49,12 +48,11 @@ pub struct Output {
     pub logits: Option<Vec<f32>>,
 }
 
-type Plan = Arc<TypedRunnableModel>;
-
 /// A loaded model, ready to run from many threads at once.
 #[derive(Debug, Clone)]
 pub struct Extractor {
-    plan: Plan,
+    engine: Engine,
+    backend: &'static str,
     path: PathBuf,
     model_id: String,
     input_size: u32,
@@ -63,121 +61,90 @@ pub struct Extractor {
 }
 
 impl Extractor {
-    /// Loads, checks and optimises the ONNX model at `path`.
+    /// Loads, checks and optimises the ONNX model at `path` with tract.
     ///
     /// Fails, naming the file, when the model cannot be parsed, does not accept
     /// `[1, 3, S, S]` float32, or lacks a requested output.
     pub fn load(path: &Path, options: ModelOptions) -> Result<Self> {
+        Self::load_with(path, options, &Backend::Tract)
+    }
+
+    /// [`Extractor::load`] with the given backend.
+    pub fn load_with(path: &Path, options: ModelOptions, backend: &Backend) -> Result<Self> {
         if !path.is_file() {
             return Err(VisionError::model(
                 path,
                 "no such file (run scripts/fetch-model.sh to fetch the default model)",
             ));
         }
-        let model = tract_onnx::onnx()
-            .model_for_path(path)
-            .map_err(|e| VisionError::model(path, format!("{e:#}")))?;
-        Self::prepare(model, path, options)
+        let bytes = std::fs::read(path).map_err(|cause| VisionError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        Self::load_bytes_with(&bytes, path, options, backend)
     }
 
     /// Loads a model held in memory, as Spark executors get it (a broadcast of the file
     /// read once by the driver from any Hadoop path). `name` stands for the file in
     /// errors and, without a model id, gives the id (its stem).
     pub fn load_bytes(bytes: &[u8], name: &Path, options: ModelOptions) -> Result<Self> {
-        if bytes.is_empty() {
-            return Err(VisionError::model(name, "the model file is empty"));
-        }
-        let model = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(bytes))
-            .map_err(|e| VisionError::model(name, format!("{e:#}")))?;
-        Self::prepare(model, name, options)
+        Self::load_bytes_with(bytes, name, options, &Backend::Tract)
     }
 
-    /// Checks, fixes the input shape of, and optimises a parsed model.
-    fn prepare(mut model: InferenceModel, path: &Path, options: ModelOptions) -> Result<Self> {
+    /// [`Extractor::load_bytes`] with the given backend.
+    pub fn load_bytes_with(
+        bytes: &[u8],
+        path: &Path,
+        options: ModelOptions,
+        backend: &Backend,
+    ) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(VisionError::model(path, "the model file is empty"));
+        }
         if options.input_size == 0 {
             return Err(VisionError::model(path, "input size must be positive"));
         }
-        let err = |e: TractError| VisionError::model(path, format!("{e:#}"));
-        let metadata_id = model
-            .properties
-            .get(&format!("onnx.metadata_props.{MODEL_ID_KEY}"))
-            .and_then(|t| {
-                t.try_as_plain_ram()
-                    .ok()?
-                    .to_scalar::<String>()
-                    .ok()
-                    .cloned()
-            });
-        if model.input_outlets().map_err(err)?.len() != 1 {
-            return Err(VisionError::model(
-                path,
-                "the model must have exactly one input",
-            ));
-        }
-        let s = options.input_size as usize;
-        model
-            .set_input_fact(
-                0,
-                InferenceFact::dt_shape(f32::datum_type(), tvec!(1, 3, s, s)),
-            )
-            .map_err(err)?;
         let mut outputs = vec![options.features_output.clone()];
         outputs.extend(options.logits_output.iter().cloned());
-        model.select_outputs_by_name(&outputs).map_err(|e| {
-            VisionError::model(
+        let s = options.input_size as usize;
+        let loaded = backend::load(
+            backend,
+            bytes,
+            &Request {
                 path,
-                format!(
-                    "output(s) {outputs:?} not found ({e:#}); set the output names in ModelOptions"
-                ),
-            )
-        })?;
-        let model = model
-            .into_optimized()
-            .map_err(|e| VisionError::model(path, format!("{e:#}")))?;
-        let width = |ix: usize| -> Result<usize> {
-            let fact = model.output_fact(ix).map_err(err)?;
-            let shape = fact.shape.as_concrete().ok_or_else(|| {
-                VisionError::model(path, format!("output '{}' has no fixed shape", outputs[ix]))
-            })?;
-            let n: usize = shape.iter().product();
-            if fact.datum_type != f32::datum_type() || n == 0 || shape.first() != Some(&1) {
-                return Err(VisionError::model(
-                    path,
-                    format!(
-                        "output '{}' is {:?} {shape:?}; expected float32 [1, d]",
-                        outputs[ix], fact.datum_type
-                    ),
-                ));
-            }
-            Ok(n)
-        };
-        let dim = width(0)?;
-        let logits_dim = match options.logits_output {
-            Some(_) => Some(width(1)?),
-            None => None,
-        };
-        let plan = model.into_runnable().map_err(err)?;
+                input_size: s,
+                outputs: &outputs,
+            },
+        )?;
+        let dim = loaded.widths[0];
+        let logits_dim = loaded.widths.get(1).copied();
         let model_id = options
             .model_id
-            .or(metadata_id)
+            .or(loaded.metadata_id)
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| {
                 path.file_stem()
                     .map_or_else(|| "unknown".into(), |s| s.to_string_lossy().into_owned())
             });
         log::info!(
-            "{}: model '{model_id}', input [1,3,{s},{s}], features {dim}, logits {logits_dim:?}",
-            path.display()
+            "{}: model '{model_id}' on {}, input [1,3,{s},{s}], features {dim}, logits {logits_dim:?}",
+            path.display(),
+            backend.name()
         );
         Ok(Extractor {
-            plan,
+            engine: loaded.engine,
+            backend: backend.name(),
             path: path.to_path_buf(),
             model_id,
             input_size: options.input_size,
             dim,
             logits_dim,
         })
+    }
+
+    /// The name of the backend that runs the model ([`Backend::name`]).
+    pub fn backend(&self) -> &'static str {
+        self.backend
     }
 
     /// The model id recorded with extracted features.
@@ -228,17 +195,11 @@ impl Extractor {
                 input.len()
             )));
         }
-        let tensor =
-            Tensor::from_shape(&[1, 3, s, s], input).map_err(|e| fail(format!("{e:#}")))?;
-        let outputs = self
-            .plan
-            .run(tvec!(tensor.into_tvalue()))
-            .map_err(|e| fail(format!("{e:#}")))?;
-        let read = |ix: usize, len: usize| -> Result<Vec<f32>> {
-            let values = outputs[ix]
-                .try_as_plain_ram()
-                .and_then(|v| v.as_slice::<f32>().map(<[f32]>::to_vec))
-                .map_err(|e| fail(format!("{e:#}")))?;
+        let mut outputs = self.engine.run(input, s).map_err(fail)?.into_iter();
+        let mut read = |ix: usize, len: usize| -> Result<Vec<f32>> {
+            let values = outputs
+                .next()
+                .ok_or_else(|| fail(format!("output {ix} is missing")))?;
             if values.len() != len {
                 return Err(fail(format!(
                     "output {ix} has {} values, expected {len}",

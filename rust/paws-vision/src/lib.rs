@@ -5,7 +5,8 @@
 //! - [`preprocess`](mod@preprocess): resize the short side to 256, centre-crop 224,
 //!   `(x/255 - 0.5)/0.5`, NCHW `f32`;
 //! - [`extractor`]: an ONNX model (by default EfficientNet-Lite0 from
-//!   `scripts/fetch-model.sh`) run by tract-onnx as one plan shared by all threads;
+//!   `scripts/fetch-model.sh`) run by a [`backend`]: tract-onnx as one plan shared by all
+//!   threads, or (feature `onnxruntime`) onnxruntime opened at run time;
 //! - [`folder`]: a folder of `<breed>_<n>.jpg` photos to a [`paws_core::Dataset`], in
 //!   parallel and in file-name order.
 //!
@@ -21,12 +22,16 @@
 //! # Ok::<(), paws_vision::VisionError>(())
 //! ```
 
+pub mod backend;
 pub mod decode;
 pub mod error;
 pub mod extractor;
 pub mod folder;
 pub mod preprocess;
 
+#[cfg(feature = "onnxruntime")]
+pub use backend::OnnxRuntimeOptions;
+pub use backend::{Backend, BACKEND_NAMES};
 pub use decode::{
     decode_bytes, decode_bytes_within, decode_file, probe_bytes, probe_bytes_within, Probe,
 };

@@ -2,9 +2,9 @@
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use paws_args::ExtractArgs;
-use paws_core::data::parquet_io::write_parquet;
-use paws_vision::{extract_folder, Extractor, ModelOptions};
+use paws_args::{ExtractArgs, ExtractBackend};
+use paws_core::data::parquet_io::{write_parquet_with, META_BACKEND};
+use paws_vision::{extract_folder, Backend, Extractor, ModelOptions};
 use std::time::Instant;
 
 pub fn run(args: ExtractArgs) -> Result<()> {
@@ -41,13 +41,21 @@ pub fn run(args: ExtractArgs) -> Result<()> {
             .then(|| args.logits_output.clone()),
         model_id: args.model_id.clone(),
     };
-    let extractor = Extractor::load(&model, options).context("loading the model")?;
+    let backend = Backend::from_name(
+        match args.backend {
+            ExtractBackend::Tract => "tract",
+            ExtractBackend::Onnxruntime => "onnxruntime",
+        },
+        args.onnxruntime_lib.clone(),
+    )?;
+    let extractor = Extractor::load_with(&model, options, &backend).context("loading the model")?;
     let model_shown = args.model.as_deref().unwrap_or(&model).display();
     log::info!(
-        "model {} ({}, {} features) loaded in {:.3} s",
+        "model {} ({}, {} features) loaded with {} in {:.3} s",
         model_shown,
         extractor.model_id(),
         extractor.dim(),
+        extractor.backend(),
         t.elapsed().as_secs_f64()
     );
 
@@ -71,7 +79,12 @@ pub fn run(args: ExtractArgs) -> Result<()> {
         out.dataset.len() as f64 / secs.max(1e-9),
         out.skipped.len()
     );
-    write_parquet(output.local(), &out.dataset).context("writing features")?;
+    write_parquet_with(
+        output.local(),
+        &out.dataset,
+        &[(META_BACKEND, extractor.backend())],
+    )
+    .context("writing features")?;
     output.publish_file()?;
     println!(
         "wrote {} rows × {} features to {} ({} skipped)",

@@ -23,6 +23,9 @@ use std::sync::Arc;
 
 pub const META_MODEL: &str = "paws.extractor.model";
 pub const META_DIM: &str = "paws.extractor.dim";
+/// The engine that ran the model (`tract`, `onnxruntime`), written by `paws extract`;
+/// informational, readers ignore it.
+pub const META_BACKEND: &str = "paws.extractor.backend";
 
 pub(crate) fn pq_err(path: &Path, e: impl std::fmt::Display) -> PawsError {
     PawsError::Parquet {
@@ -42,6 +45,11 @@ pub(crate) fn column_err(path: &Path, column: &str, message: impl Into<String>) 
 /// Writes `data` to `path` atomically: a temporary file in the same folder, then a
 /// rename, so a reader never sees half a file.
 pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
+    write_parquet_with(path, data, &[])
+}
+
+/// [`write_parquet`] with more key/value metadata (such as [`META_BACKEND`]).
+pub fn write_parquet_with(path: &Path, data: &Dataset, extra: &[(&str, &str)]) -> Result<()> {
     let dim = data.dim();
     let item = Arc::new(Field::new("item", DataType::Float32, false));
     let schema = Arc::new(Schema::new(vec![
@@ -70,17 +78,25 @@ pub fn write_parquet(path: &Path, data: &Dataset) -> Result<()> {
         Arc::new(list.finish()),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| pq_err(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_key_value_metadata(Some(vec![
-            parquet::file::metadata::KeyValue::new(
-                META_MODEL.into(),
-                data.extractor().model.clone(),
-            ),
-            parquet::file::metadata::KeyValue::new(META_DIM.into(), dim.to_string()),
-        ]))
-        .build();
+    let props =
+        WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_key_value_metadata(Some(
+                vec![
+                    parquet::file::metadata::KeyValue::new(
+                        META_MODEL.into(),
+                        data.extractor().model.clone(),
+                    ),
+                    parquet::file::metadata::KeyValue::new(META_DIM.into(), dim.to_string()),
+                ]
+                .into_iter()
+                .chain(extra.iter().map(|(k, v)| {
+                    parquet::file::metadata::KeyValue::new(k.to_string(), v.to_string())
+                }))
+                .collect(),
+            ))
+            .build();
 
     let io_err = |e| PawsError::io(path, e);
     crate::data::atomic::write_atomic_with(path, io_err, |temp| {

@@ -916,9 +916,11 @@ impl From<VisionError> for Error {
             VisionError::Core(c) => c.into(),
             // No wildcard: a new variant must be placed here on purpose (an image error
             // that is not `Invalid` would fail a Spark extraction instead of skipping).
-            VisionError::NoImages { .. } | VisionError::Inference { .. } => {
-                Error::Native(e.to_string())
-            }
+            // The executor's onnxruntime library cannot be used: fatal, as no photo
+            // could be extracted on this executor.
+            VisionError::NoImages { .. }
+            | VisionError::Inference { .. }
+            | VisionError::Backend { .. } => Error::Native(e.to_string()),
         }
     }
 }
