@@ -2,25 +2,32 @@
 by the `standalone` fixture) runs ClusterSmokeJob: native SVM training with MLlib
 parity, in client and cluster deploy mode; native errors in tasks (retried, then failing
 the job with the native message, never an executor); a driver that fails in cluster
-mode; an executor killed in the middle of training.
+mode; an executor killed in the middle of training, and in the middle of ExtractFeatures.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import time
+import urllib.request
+from pathlib import Path
+
+import pytest
 
 from clusterlib import (
     JAVA17_OPTIONS,
     NATIVE_TASK_LINE,
+    REPO,
     SMOKE_CLASS,
     check_native_ran_in_executors,
     check_weights,
     cmdline,
     common_conf,
+    free_port,
     grep_files,
     load_outputs,
     log,
@@ -377,3 +384,104 @@ def test_executor_loss_in_the_barrier_stage_resumes_from_a_checkpoint(standalone
     assert resumed, "no executor log says the retried stage resumed from a checkpoint"
     assert not checkpoint_rounds(), f"checkpoints left behind: {list(ckpt.rglob('*'))}"
     log(f"barrier executor loss: resumed ({[str(r) for r in resumed]}), weights bit-identical")
+
+
+def extraction_inputs():
+    """The sample photos and the CNN, or a visible skip (a user's clone has no ../shared)."""
+    photos = REPO.parent / "shared" / "data" / "oxford-pets-sample" / "images"
+    cache = Path(os.environ.get("PAWS_CACHE", Path.home() / ".cache" / "paws"))
+    model = Path(os.environ.get("PAWS_MODEL", cache / "models" / "efficientnet-lite0.onnx"))
+    if not photos.is_dir():
+        pytest.skip(f"SKIPPED: {photos} not found (the photos live beside the repository)")
+    if not model.is_file():
+        pytest.skip(f"SKIPPED: model {model} not found (run scripts/fetch-model.sh or set PAWS_MODEL)")
+    return photos, model
+
+
+def parquet_rows(folder: Path) -> list[tuple]:
+    """(image, label, features) of a Parquet folder, by image, read with pyarrow-free PySpark."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
+    try:
+        rows = spark.read.parquet(str(folder)).orderBy("image").collect()
+        return [(r["image"], r["label"], tuple(r["features"])) for r in rows]
+    finally:
+        spark.stop()
+
+
+def test_executor_loss_during_extract_features_gives_the_same_parquet(standalone, jar, test_jar, tmp_path):
+    """kill -9 one executor while ExtractFeatures extracts the sample photos: Spark runs the
+    lost tasks again and the Parquet equals the undisturbed run's, feature for feature."""
+    photos, model = extraction_inputs()
+    ui_port = free_port()
+
+    def args(out: Path) -> list[str]:
+        return [
+            "--master",
+            standalone.url,
+            "--deploy-mode",
+            "client",
+            *common_conf(),
+            # Small input partitions (about 20 photos a task), so the kill finds tasks
+            # done and tasks to do; the driver's REST API says how far the stage is.
+            "--conf",
+            "spark.sql.files.maxPartitionBytes=2m",
+            "--conf",
+            "spark.sql.files.openCostInBytes=64k",
+            "--conf",
+            "spark.ui.enabled=true",
+            "--conf",
+            f"spark.ui.port={ui_port}",
+            # common_conf's plugin lives in the test jar.
+            "--jars",
+            str(test_jar),
+            "--class",
+            "dev.paws.spark.ExtractFeatures",
+            str(jar),
+            str(photos),
+            "-o",
+            f"file:{out}",
+            "--model",
+            str(model),
+        ]
+
+    undisturbed = tmp_path / "undisturbed.parquet"
+    r = standalone.submit(args(undisturbed), "extract-undisturbed.log")
+    assert r.returncode == 0, r.explain()
+
+    def stage_progress():
+        """(done, total) tasks of the running extraction stage, if one runs."""
+        try:
+            base = f"http://127.0.0.1:{ui_port}/api/v1/applications"
+            with urllib.request.urlopen(base, timeout=2) as f:
+                app = json.load(f)[0]["id"]
+            with urllib.request.urlopen(f"{base}/{app}/stages?status=active", timeout=2) as f:
+                stages = json.load(f)
+        except (OSError, ValueError, IndexError, KeyError):
+            return None
+        for s in stages:
+            if s["numTasks"] >= 10 and 2 <= s["numCompleteTasks"] <= s["numTasks"] - 6:
+                return s["numCompleteTasks"], s["numTasks"]
+        return None
+
+    disturbed = tmp_path / "disturbed.parquet"
+    log_path = standalone.root / "extract-disturbed.log"
+    with submitted_in_background(standalone, args(disturbed), log_path) as proc:
+        done, total = wait_for("the extraction stage to be under way", stage_progress, 300, interval=0.2,
+                               alive=lambda: proc.poll() is None)
+        pids = [int(p) for p in subprocess.run(["pgrep", "-f", "CoarseGrainedExecutorBackend"],
+                                               capture_output=True, text=True).stdout.split()]
+        java = subprocess.run(["pgrep", "-af", "java"], capture_output=True, text=True).stdout
+        assert pids, f"no executor process with {done} of {total} tasks done; java processes:\n{java}"
+        log(f"kill -9 executor pid {pids[0]} with {done} of {total} extraction tasks done")
+        os.kill(pids[0], signal.SIGKILL)
+        rc = proc.wait(timeout=420)
+    text = log_path.read_text(errors="replace")
+    assert rc == 0, f"exit {rc}:\n{tail(log_path, 80)}"
+    assert "Lost executor" in text or "ExecutorLostFailure" in text, tail(log_path, 80)
+
+    a, b = parquet_rows(undisturbed), parquet_rows(disturbed)
+    assert len(a) == 600 and [r[0] for r in a] == [r[0] for r in b]
+    assert a == b, "the features after the executor loss differ from the undisturbed run's"
+    log(f"ExtractFeatures executor loss: {len(b)} rows, equal to the undisturbed run's")
