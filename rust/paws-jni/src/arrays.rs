@@ -169,6 +169,14 @@ pub fn read_optional_doubles(
     }
 }
 
+/// Copies a `byte[]` (not null) into a `Vec`.
+pub fn read_bytes(env: &JNIEnv, array: &jni::objects::JByteArray, what: &str) -> Result<Vec<u8>> {
+    if array.is_null() {
+        return invalid(format!("{what} must not be null"));
+    }
+    Ok(env.convert_byte_array(array)?)
+}
+
 /// Copies a `String[]` (no null elements) into a `Vec`.
 pub fn read_strings(
     env: &mut JNIEnv,

@@ -13,7 +13,7 @@
 
 use crate::arrays::{
     self, length, new_double_array, new_float_array, new_long_array, optional_length, pin_optional,
-    Critical,
+    read_bytes, Critical,
 };
 use crate::guard::{self, invalid, Error, Result};
 use crate::handles::{self, Handles};
@@ -929,13 +929,6 @@ fn extractor(h: jlong) -> Result<Arc<Extractor>> {
     EXTRACTORS.with(h, |e| Ok(Arc::clone(e)))
 }
 
-fn bytes_arg(env: &JNIEnv, array: &JByteArray, what: &str) -> Result<Vec<u8>> {
-    if array.is_null() {
-        return invalid(format!("{what} must not be null"));
-    }
-    Ok(env.convert_byte_array(array)?)
-}
-
 fn optional_string(env: &mut JNIEnv, s: &JString, what: &str) -> Result<Option<String>> {
     if s.is_null() {
         Ok(None)
@@ -962,7 +955,7 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractorOpen<'l>(
         let input_size = positive(input_size, "inputSize")? as u32;
         let features_output = string_arg(env, &features_output, "featuresOutput")?;
         let model_id = optional_string(env, &model_id, "modelId")?;
-        let bytes = bytes_arg(env, &model, "model")?;
+        let bytes = read_bytes(env, &model, "model")?;
         let options = ModelOptions {
             input_size,
             features_output,
@@ -1014,7 +1007,7 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractImage<'l>(
     guard::run(&mut env, "extractImage", |env| {
         let ex = extractor(handle)?;
         let name = string_arg(env, &name, "name")?;
-        let bytes = bytes_arg(env, &image, "image")?;
+        let bytes = read_bytes(env, &image, "image")?;
         let out = ex.run_bytes(&bytes, &name)?;
         new_float_array(env, &out.features)
     })

@@ -3,7 +3,7 @@
 //! Hadoop's `FileSystem`. Bad files are `IllegalArgumentException`s naming the file,
 //! the column and the row, as `paws experiment` names them.
 
-use crate::arrays::{length, new_float_array, string_result};
+use crate::arrays::{length, new_float_array, read_bytes, string_result};
 use crate::guard::{self, invalid, user, Result};
 use crate::string_arg;
 use jni::objects::{JByteArray, JClass, JLongArray, JObjectArray, JString};
@@ -11,13 +11,6 @@ use jni::sys::{jfloatArray, jint, jlong, jstring};
 use jni::JNIEnv;
 use paws_core::data::parquet_ranges::{self as ranges, Fetched};
 use std::path::PathBuf;
-
-fn bytes(env: &JNIEnv, array: &JByteArray, what: &str) -> Result<Vec<u8>> {
-    if array.is_null() {
-        return invalid(format!("{what} must not be null"));
-    }
-    Ok(env.convert_byte_array(array)?)
-}
 
 /// The arguments every call starts with: the file's path and length, and its footer
 /// (or its tail, for `footerLength`).
@@ -29,7 +22,7 @@ fn file_args(
 ) -> Result<(PathBuf, u64, Vec<u8>)> {
     let path = PathBuf::from(string_arg(env, path, "path")?);
     let len = u64::try_from(len).or_else(|_| invalid(format!("fileLen {len} < 0")))?;
-    Ok((path, len, bytes(env, footer, "footer")?))
+    Ok((path, len, read_bytes(env, footer, "footer")?))
 }
 
 /// The pieces `starts[i]`/`pieces[i]` as the file's fetched bytes.
@@ -48,7 +41,7 @@ fn fetched(
     let mut out = Fetched::new(len);
     for (i, &start) in at.iter().enumerate() {
         let p = JByteArray::from(env.get_object_array_element(pieces, i as i32)?);
-        let b = bytes(env, &p, &format!("pieces[{i}]"))?;
+        let b = read_bytes(env, &p, &format!("pieces[{i}]"))?;
         env.delete_local_ref(p)?;
         let start = u64::try_from(start).or_else(|_| invalid(format!("starts[{i}] < 0")))?;
         out.add(start, b);
