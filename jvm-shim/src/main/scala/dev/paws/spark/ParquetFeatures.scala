@@ -5,8 +5,8 @@ import dev.paws.spark.jni.{NativeKernels, NativeParquet}
 import scala.collection.JavaConverters._
 
 import com.fasterxml.jackson.databind.{JsonNode, ObjectMapper}
-import org.apache.hadoop.fs.{FileStatus, FileSystem, Path => HPath}
-import org.apache.spark.{SerializableWritable, SparkContext}
+import org.apache.hadoop.fs.{FileStatus, FileSystem, FSDataInputStream, Path => HPath}
+import org.apache.spark.{SerializableWritable, SparkContext, TaskContext}
 import org.apache.spark.rdd.RDD
 
 /**
@@ -46,7 +46,9 @@ private[spark] object ParquetFeatures {
       /** (file, declared dimension) of files that record one */
       declaredDims: Seq[(String, String)],
       /** (file, its first row in the dataset) of files with rows, in order */
-      fileStarts: Seq[(String, Long)]) {
+      fileStarts: Seq[(String, Long)],
+      /** The listed files by path, for their block locations */
+      statuses: Map[String, FileStatus]) {
 
     /** Row `g` of the dataset named as a user finds it: its file, row in the file, image. */
     def describe(g: Long): String = {
@@ -85,27 +87,32 @@ private[spark] object ParquetFeatures {
     var dims = Vector.empty[(String, String)]
     var firstRows = Vector.empty[(String, Long)]
     var row = 0L
-    for (st <- files(fs, new HPath(path))) {
+    val listed = files(fs, new HPath(path))
+    for (st <- listed) {
       val file = st.getPath.toString
       val len = st.getLen
-      val footer = readFooter(fs, st)
-      val layout = mapper.readTree(NativeParquet.layout(file, len, footer))
-      val rgs = layout.get("row_groups").elements().asScala.toArray
-      val fileRows = rgs.map(_.get("rows").asLong).sum
-      if (fileRows > 0) {
-        models :+= file -> text(layout, "model")
-        firstRows :+= file -> row
-        text(layout, "dim").foreach(d => dims :+= file -> d)
-        val (starts, pieces) = fetch(fs, st.getPath, rgs.flatMap(g => ranges(g.get("index"))))
-        val index = mapper.readTree(NativeParquet.index(file, len, footer, starts, pieces))
-        index.get("images").elements().asScala.foreach(i => images += i.asText())
-        index.get("labels").elements().asScala.foreach(l => labels += l.asText())
-        rgs.zipWithIndex.foreach { case (g, i) =>
-          val rows = g.get("rows").asLong
-          if (rows > 0) groups += Group(file, len, footer, i, row, rows, ranges(g.get("features")))
-          row += rows
+      // One open file for the footer and the index columns.
+      val in = fs.open(st.getPath)
+      try {
+        val footer = readFooter(in, file, len)
+        val layout = mapper.readTree(NativeParquet.layout(file, len, footer))
+        val rgs = layout.get("row_groups").elements().asScala.toArray
+        val fileRows = rgs.map(_.get("rows").asLong).sum
+        if (fileRows > 0) {
+          models :+= file -> text(layout, "model")
+          firstRows :+= file -> row
+          text(layout, "dim").foreach(d => dims :+= file -> d)
+          val (starts, pieces) = fetch(in, file, rgs.flatMap(g => ranges(g.get("index"))))
+          val index = mapper.readTree(NativeParquet.index(file, len, footer, starts, pieces))
+          index.get("images").elements().asScala.foreach(i => images += i.asText())
+          index.get("labels").elements().asScala.foreach(l => labels += l.asText())
+          rgs.zipWithIndex.foreach { case (g, i) =>
+            val rows = g.get("rows").asLong
+            if (rows > 0) groups += Group(file, len, footer, i, row, rows, ranges(g.get("features")))
+            row += rows
+          }
         }
-      }
+      } finally in.close()
     }
     if (row == 0) throw bad(s"$path: column 'features': the file has no rows")
     val model = models.head._2
@@ -115,7 +122,7 @@ private[spark] object ParquetFeatures {
     }
     val (im, lb) = (images.result(), labels.result())
     if (im.length != row) throw new IllegalStateException(s"$path: $row rows but ${im.length} images")
-    Plan(im, lb, groups.result(), model, dims, firstRows)
+    Plan(im, lb, groups.result(), model, dims, firstRows, listed.map(st => st.getPath.toString -> st).toMap)
   }
 
   private def text(n: JsonNode, key: String): Option[String] =
@@ -125,47 +132,38 @@ private[spark] object ParquetFeatures {
     n.elements().asScala.map(r => (r.get(0).asLong, r.get(1).asLong)).toArray
 
   /** The footer (without the 8-byte tail), in one read when it is under 64 KiB. */
-  private def readFooter(fs: FileSystem, st: FileStatus): Array[Byte] = {
-    val len = st.getLen
-    val file = st.getPath.toString
+  private def readFooter(in: FSDataInputStream, file: String, len: Long): Array[Byte] = {
     if (len < NativeParquet.TAIL_LEN) {
       throw bad(s"$file: not a Parquet file: $len bytes")
     }
-    val in = fs.open(st.getPath)
-    try {
-      val first = math.min(len, TailRead.toLong).toInt
-      val end = new Array[Byte](first)
-      in.readFully(len - first, end)
-      val n = NativeParquet.footerLength(file, len, end.takeRight(NativeParquet.TAIL_LEN))
-      if (n + NativeParquet.TAIL_LEN <= first) {
-        end.slice(first - NativeParquet.TAIL_LEN - n, first - NativeParquet.TAIL_LEN)
-      } else {
-        val footer = new Array[Byte](n)
-        in.readFully(len - NativeParquet.TAIL_LEN - n, footer)
-        footer
-      }
-    } finally in.close()
+    val first = math.min(len, TailRead.toLong).toInt
+    val end = new Array[Byte](first)
+    in.readFully(len - first, end)
+    val n = NativeParquet.footerLength(file, len, end.takeRight(NativeParquet.TAIL_LEN))
+    if (n + NativeParquet.TAIL_LEN <= first) {
+      end.slice(first - NativeParquet.TAIL_LEN - n, first - NativeParquet.TAIL_LEN)
+    } else {
+      val footer = new Array[Byte](n)
+      in.readFully(len - NativeParquet.TAIL_LEN - n, footer)
+      footer
+    }
   }
 
-  /** The byte ranges of one file, each read whole (positioned reads). */
-  private def fetch(fs: FileSystem, path: HPath, ranges: Array[(Long, Long)]): (Array[Long], Array[Array[Byte]]) = {
-    val in = fs.open(path)
-    try {
-      val pieces = ranges.map { case (start, len) =>
-        if (len > Int.MaxValue - 16) throw bad(s"$path: a column chunk of $len bytes is too large to read")
-        val b = new Array[Byte](len.toInt)
-        in.readFully(start, b)
-        b
-      }
-      (ranges.map(_._1), pieces)
-    } finally in.close()
+  /** The byte ranges of an open file, each read whole (positioned reads). */
+  private def fetch(in: FSDataInputStream, file: String, ranges: Array[(Long, Long)]): (Array[Long], Array[Array[Byte]]) = {
+    val pieces = ranges.map { case (start, len) =>
+      if (len > Int.MaxValue - 16) throw bad(s"$file: a column chunk of $len bytes is too large to read")
+      val b = new Array[Byte](len.toInt)
+      in.readFully(start, b)
+      b
+    }
+    (ranges.map(_._1), pieces)
   }
 
   /**
    * The row groups cut into at most `wanted` contiguous runs of about equal rows, as
    * an RDD of blocks: a partition holds its runs' rows in order, cut at chunk boundaries
    * (a chunk is whole in one block unless it straddles two partitions).
-   *
    */
   def blocks(sc: SparkContext, fs: FileSystem, plan: Plan, n: Long, wanted: Int): Read = {
     val groups = plan.groups
@@ -173,27 +171,30 @@ private[spark] object ParquetFeatures {
     // Group i goes to the part its first row falls in, for rows spread evenly.
     val runs = groups.groupBy(g => (g.firstRow * parts / n).toInt).toSeq.sortBy(_._1).map(_._2)
     val aligned = runs.forall(_.head.firstRow % C == 0)
-    val withHosts = runs.map(r => r -> hosts(fs, r.head))
+    val withHosts = runs.map(r => r -> hosts(fs, plan.statuses(r.head.path), r.head))
     val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
     val rdd = sc.makeRDD(withHosts).mapPartitions { it =>
+      // A file is opened once per task, however many of its row groups the task reads.
+      val open = scala.collection.mutable.Map.empty[String, FSDataInputStream]
+      TaskContext.get().addTaskCompletionListener[Unit](_ => open.values.foreach(_.close()))
       it.flatMap { run =>
         val fs = new HPath(run.head.path).getFileSystem(conf.value.value)
-        joinChunks(run.iterator.flatMap(g => cut(readGroup(fs, g), g)))
+        def in(g: Group) = open.getOrElseUpdate(g.path, fs.open(new HPath(g.path)))
+        joinChunks(run.iterator.flatMap(g => cut(readGroup(in(g), g), g)))
       }
     }
     Read(rdd, runs.map(_.map(_.rows).sum), aligned)
   }
 
   /** Hosts holding the start of a group's features (none for object stores and local files). */
-  private def hosts(fs: FileSystem, g: Group): Seq[String] = {
+  private def hosts(fs: FileSystem, st: FileStatus, g: Group): Seq[String] = {
     val (start, len) = g.features.headOption.getOrElse((0L, 0L))
-    val st = fs.getFileStatus(new HPath(g.path))
     Option(fs.getFileBlockLocations(st, start, math.max(len, 1L))).toSeq.flatten
       .flatMap(_.getHosts).filter(_ != "localhost").distinct
   }
 
-  private def readGroup(fs: FileSystem, g: Group): Array[Float] = {
-    val (starts, pieces) = fetch(fs, new HPath(g.path), g.features)
+  private def readGroup(in: FSDataInputStream, g: Group): Array[Float] = {
+    val (starts, pieces) = fetch(in, g.path, g.features)
     val x = NativeParquet.features(g.path, g.fileLen, g.footer, g.index, starts, pieces)
     if (x.length % g.rows != 0) {
       throw new IllegalStateException(s"${g.path}: row group ${g.index}: ${x.length} values for ${g.rows} rows")
