@@ -50,7 +50,7 @@ fn delays(span: Duration, n: u64) -> Vec<Duration> {
 
 /// Starts `paws args` in `cwd`, kills it with SIGKILL after `after` (if still running).
 /// True when the kill landed before it exited.
-fn kill_after(args: &[&str], cwd: &Path, after: Duration) -> bool {
+fn kill_after(args: &[String], cwd: &Path, after: Duration) -> bool {
     let mut child = Command::new(env!("CARGO_BIN_EXE_paws"))
         .args(args)
         .current_dir(cwd)
@@ -68,6 +68,44 @@ fn kill_after(args: &[&str], cwd: &Path, after: Duration) -> bool {
     child.kill().unwrap(); // SIGKILL on Unix
     let status = child.wait().unwrap();
     status.code().is_none()
+}
+
+/// Runs `paws args` in `cwd` undisturbed (it must succeed) and returns how long it took.
+fn reference_run(args: &[String], cwd: &Path) -> Duration {
+    let t0 = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_paws"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    t0.elapsed()
+}
+
+/// [`TRIALS`] runs of `paws trial(k)` in `cwd` (`trial` also prepares run k), each killed
+/// at a seeded moment within 1.2 × `run` and then checked by `check(k)`; says how many
+/// kills landed inside a run, and fails when fewer than half did.
+fn kill_trials(
+    test: &str,
+    cwd: &Path,
+    run: Duration,
+    mut trial: impl FnMut(u64) -> Vec<String>,
+    mut check: impl FnMut(u64),
+) {
+    let mut killed = 0;
+    for (k, after) in delays(run.mul_f64(1.2), TRIALS).into_iter().enumerate() {
+        let k = k as u64;
+        killed += kill_after(&trial(k), cwd, after) as u64;
+        check(k);
+    }
+    say(&format!(
+        "{test}: {killed} of {TRIALS} runs killed before they ended (runs take {:.0} ms)",
+        run.as_secs_f64() * 1000.0
+    ));
+    assert!(
+        killed >= TRIALS / 2,
+        "only {killed} kills landed inside a run"
+    );
 }
 
 /// The relative paths of the files under `dir`.
@@ -113,71 +151,62 @@ fn a_killed_experiment_never_leaves_a_partial_output() {
     };
     // An undisturbed run: its files are what a complete output holds, and its length
     // spans the kills.
-    let t0 = Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_paws"))
-        .args(args("reference"))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let span = t0.elapsed().mul_f64(1.2);
-    assert!(o.status.success(), "{}", text(&o));
+    let run = reference_run(&args("reference"), dir.path());
     let reference = files(&dir.path().join("reference"));
     assert!(
         reference.contains(&"results.csv".to_string()),
         "{reference:?}"
     );
 
-    let mut killed = 0;
-    for (trial, after) in delays(span, TRIALS).into_iter().enumerate() {
-        let trial = trial as u64;
+    let out = |trial: u64| format!("out-{trial}");
+    let prepare = |trial: u64| {
         // Half the trials replace a previous complete run, half write a new folder.
-        let out = format!("out-{trial}");
-        let target = dir.path().join(&out);
         if trial % 2 == 1 {
-            tree::copy(&dir.path().join("reference"), &target);
+            tree::copy(&dir.path().join("reference"), &dir.path().join(out(trial)));
         }
-        let a = args(&out);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        killed += kill_after(&a, dir.path(), after) as u64;
+        args(&out(trial))
+    };
+    let check = |trial: u64| {
+        let target = dir.path().join(out(trial));
+        let old = aside(dir.path(), &out(trial));
         if target.exists() {
             assert_complete_experiment(&target, &reference, trial);
-        } else {
+        } else if trial % 2 == 1 {
             // Killed between publishing's two renames: the previous run is whole, aside.
-            assert!(trial % 2 == 1 || !aside(dir.path(), &out), "trial {trial}");
-            if trial % 2 == 1 {
-                let old = std::fs::read_dir(dir.path())
-                    .unwrap()
-                    .map(|e| e.unwrap().path())
-                    .find(|p| {
-                        p.file_name()
-                            .unwrap()
-                            .to_string_lossy()
-                            .starts_with(&format!("{out}.old-"))
-                    })
-                    .unwrap_or_else(|| {
-                        panic!("trial {trial}: {out} and its previous run are gone")
-                    });
-                assert_complete_experiment(&old, &reference, trial);
-            }
+            let old = old.unwrap_or_else(|| {
+                panic!(
+                    "trial {trial}: {} and its previous run are gone",
+                    out(trial)
+                )
+            });
+            assert_complete_experiment(&old, &reference, trial);
+        } else {
+            assert!(
+                old.is_none(),
+                "trial {trial}: a run aside, but none was there"
+            );
         }
-    }
-    say(&format!(
-        "a_killed_experiment_never_leaves_a_partial_output: {killed} of {TRIALS} runs killed before they ended (runs take {:.0} ms)",
-        span.as_secs_f64() * 1000.0 / 1.2
-    ));
-    assert!(
-        killed >= TRIALS / 2,
-        "only {killed} kills landed inside a run"
+    };
+    kill_trials(
+        "a_killed_experiment_never_leaves_a_partial_output",
+        dir.path(),
+        run,
+        prepare,
+        check,
     );
 }
 
-fn aside(dir: &Path, out: &str) -> bool {
-    std::fs::read_dir(dir).unwrap().any(|e| {
-        e.unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with(&format!("{out}.old-"))
-    })
+/// `DIR.old-<pid>` of `out`, where publishing renames a previous run aside.
+fn aside(dir: &Path, out: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{out}.old-"))
+        })
 }
 
 /// Writes `n` small photos (PNG) of two breeds into `dir`.
@@ -210,29 +239,24 @@ fn a_killed_extract_never_leaves_a_partial_parquet() {
             model.clone(),
         ]
     };
-    let t0 = Instant::now();
-    let o = Command::new(env!("CARGO_BIN_EXE_paws"))
-        .args(run("reference.parquet"))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let span = t0.elapsed().mul_f64(1.2);
-    assert!(o.status.success(), "{}", text(&o));
+    let time = reference_run(&run("reference.parquet"), dir.path());
     let reference = read_parquet(&dir.path().join("reference.parquet")).unwrap();
 
-    let mut killed = 0;
-    for (trial, after) in delays(span, TRIALS).into_iter().enumerate() {
-        let out = format!("out-{trial}.parquet");
-        let a = run(&out);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        killed += kill_after(&a, dir.path(), after) as u64;
-        let path = dir.path().join(&out);
-        if path.exists() {
-            let d = read_parquet(&path).unwrap_or_else(|e| panic!("trial {trial}: {e}"));
+    let out = |trial: u64| dir.path().join(format!("out-{trial}.parquet"));
+    let check = |trial: u64| {
+        if out(trial).exists() {
+            let d = read_parquet(&out(trial)).unwrap_or_else(|e| panic!("trial {trial}: {e}"));
             assert_eq!(d.images(), reference.images(), "trial {trial}");
             assert_eq!(d.features(), reference.features(), "trial {trial}");
         }
-    }
+    };
+    kill_trials(
+        "a_killed_extract_never_leaves_a_partial_parquet",
+        dir.path(),
+        time,
+        |trial| run(out(trial).to_str().unwrap()),
+        check,
+    );
     // Whatever was left behind is a hidden temporary file, never a visible one.
     for e in std::fs::read_dir(dir.path()).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
@@ -241,14 +265,6 @@ fn a_killed_extract_never_leaves_a_partial_parquet() {
             "{name}"
         );
     }
-    say(&format!(
-        "a_killed_extract_never_leaves_a_partial_parquet: {killed} of {TRIALS} runs killed before they ended (runs take {:.0} ms)",
-        span.as_secs_f64() * 1000.0 / 1.2
-    ));
-    assert!(
-        killed >= TRIALS / 2,
-        "only {killed} kills landed inside a run"
-    );
 }
 
 /// Runs `paws args` in `cwd` with `cwd/small` a tmpfs of `kib` KiB that starts with a
