@@ -302,12 +302,6 @@ impl ChunkReader for Fetched {
     }
 }
 
-impl From<PawsError> for ParquetError {
-    fn from(e: PawsError) -> Self {
-        ParquetError::External(Box::new(e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
