@@ -125,3 +125,24 @@ fn parquet_corpus_reads_consistent_datasets_or_names_the_file() {
     }
     assert!(ok > 0, "no valid Parquet file in the corpus");
 }
+
+/// A corrupt page header once made the `parquet` crate skip two billion `double`s past
+/// the end of a 1,166-byte file, minutes of CPU (`paws_core::data::strict_end`). A hang
+/// shows here as a failure after a minute, far above the milliseconds it takes, rather
+/// than as a CI run that never ends.
+#[test]
+fn a_page_header_that_skips_past_the_end_is_a_prompt_named_error() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../paws-fuzz/corpus/parquet/timeout-page-header-skip");
+    let data = std::fs::read(&path).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = path.clone();
+    std::thread::spawn(move || tx.send(read_parquet_bytes(&name, data).map(|d| d.len())));
+    let got = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the read still runs after a minute: the page-header skip hangs again");
+    let err = got.expect_err("a corrupt file read as valid");
+    let msg = err.to_string();
+    assert!(msg.contains("timeout-page-header-skip"), "{msg}");
+    assert!(msg.contains("past the end"), "{msg}");
+}

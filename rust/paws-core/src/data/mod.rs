@@ -12,3 +12,5 @@ pub mod legacy;
 pub mod parquet_io;
 #[cfg(feature = "parquet")]
 pub mod parquet_ranges;
+#[cfg(feature = "parquet")]
+pub mod strict_end;

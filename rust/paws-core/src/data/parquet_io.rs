@@ -6,6 +6,7 @@
 
 use crate::data::dataset::{Dataset, Extractor};
 use crate::data::error::{PawsError, Result};
+use crate::data::strict_end::StrictEnd;
 use arrow_array::builder::{FixedSizeListBuilder, Float32Builder};
 use arrow_array::{
     Array, ArrayRef, FixedSizeListArray, Float32Array, LargeListArray, ListArray, RecordBatch,
@@ -272,7 +273,7 @@ fn read_part(path: &Path) -> Result<Part> {
 /// parquet fuzzer found `get_vlq_int`'s "Num of bytes exceed MAX_VLQ_BYTE_LEN"), and a
 /// corrupt file must not crash the CLI or a Spark executor.
 fn read_part_from<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
-    catch_reader_panic(path, || decode_part(path, input))
+    catch_reader_panic(path, || decode_part(path, StrictEnd(input)))
 }
 
 /// Runs a read with a panic of the Parquet reader turned into a named error.

@@ -14,6 +14,7 @@ use crate::data::parquet_io::{
     append_features, append_strings, catch_reader_panic, check_columns, footer_metadata, pq_err,
     META_DIM, META_MODEL,
 };
+use crate::data::strict_end::StrictEnd;
 use bytes::{Buf, Bytes};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -145,7 +146,7 @@ impl Footer {
             (0..schema.root_schema().get_fields().len())
                 .filter(|&i| columns.contains(&schema.root_schema().get_fields()[i].name())),
         );
-        ParquetRecordBatchReaderBuilder::new_with_metadata(fetched, self.arrow.clone())
+        ParquetRecordBatchReaderBuilder::new_with_metadata(StrictEnd(fetched), self.arrow.clone())
             .with_row_groups(groups)
             .with_projection(mask)
             .build()
