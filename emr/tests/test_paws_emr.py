@@ -511,3 +511,39 @@ def test_missing_jar_is_named_before_any_aws_call(no_aws_env, artifacts, tmp_pat
     assert str(missing) in proc.stderr and "jar" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not marker.exists()
+
+
+def test_run_with_onnxruntime_ships_the_library_to_the_extract_step(shim_env, s3, emr, bucket, artifacts,
+                                                                      tmp_path):
+    """--onnxruntime-lib: the library goes to S3 beside the jar, and the extract step ships
+    it with --files and names it (the YARN side of this is tests/cluster/test_yarn.py)."""
+    s3.put_object(Bucket=bucket, Key="pets/runs/all-pairs/results.csv", Body=b"class\n")
+    s3.put_object(Bucket=bucket, Key="pets/runs/all-pairs/_SUCCESS", Body=b"")
+    jar, model = artifacts
+    lib = tmp_path / "libonnxruntime.so.1.32.0"
+    lib.write_bytes(b"\x7fELF dummy library")
+    env = dict(shim_env, PAWS_FAKE_STEP_STATE="COMPLETED")
+    ok(paws_emr(env, *run_args(bucket, jar, model, tmp_path / "results", "--name", bucket,
+                               "--onnxruntime-lib", lib)))
+    lib_uri = "s3://%s/paws/lib/libonnxruntime.so.1.32.0" % bucket
+    assert s3.get_object(Bucket=bucket, Key="paws/lib/libonnxruntime.so.1.32.0")["Body"].read() == lib.read_bytes()
+    [cluster] = clusters_named(emr, bucket)
+    extract = steps_in_order(emr, cluster["Id"])[0]["Config"]["Args"]
+    plain = expected_steps(bucket, "s3://%s/pets/photos/" % bucket, "s3://%s/pets/features/" % bucket,
+                           "s3://%s/pets/runs/all-pairs/" % bucket, ["--all-pairs"])[0]
+    assert extract == (plain[:3] + ["--files", lib_uri] + plain[3:]
+                       + ["--backend", "onnxruntime", "--onnxruntime-lib", "libonnxruntime.so.1.32.0"])
+
+
+def test_onnxruntime_on_emr_6_is_refused_before_any_aws_call(no_aws_env, artifacts, tmp_path):
+    env, marker = no_aws_env
+    jar, model = artifacts
+    lib = tmp_path / "libonnxruntime.so.1.32.0"
+    lib.write_bytes(b"\x7fELF")
+    proc = paws_emr(env, *run_args("some-bucket", jar, model, tmp_path / "results",
+                                   "--release-label", "emr-6.15.0", "--onnxruntime-lib", lib))
+    assert proc.returncode == 1 and "glibc 2.28" in proc.stderr and "emr-6.15.0" in proc.stderr, proc.stderr
+    missing = paws_emr(env, *run_args("some-bucket", jar, model, tmp_path / "results",
+                                      "--onnxruntime-lib", tmp_path / "nope.so"))
+    assert missing.returncode == 1 and "nope.so" in missing.stderr and "pip install onnxruntime" in missing.stderr
+    assert not marker.exists()

@@ -275,6 +275,18 @@ def check_native_ran_in_executors(
     return executors
 
 
+def parquet_rows(folder: Path) -> list[tuple]:
+    """(image, label, features) of a Parquet folder, by image, read with pyarrow-free PySpark."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
+    try:
+        rows = spark.read.parquet(str(folder)).orderBy("image").collect()
+        return [(r["image"], r["label"], tuple(r["features"])) for r in rows]
+    finally:
+        spark.stop()
+
+
 def grep_files(files, needle: str) -> list[Path]:
     hits = []
     for f in files:

@@ -31,6 +31,7 @@ from clusterlib import (
     grep_files,
     load_outputs,
     log,
+    parquet_rows,
     smoke_args,
     submission_id,
     tail,
@@ -396,18 +397,6 @@ def extraction_inputs():
     if not model.is_file():
         pytest.skip(f"SKIPPED: model {model} not found (run scripts/fetch-model.sh or set PAWS_MODEL)")
     return photos, model
-
-
-def parquet_rows(folder: Path) -> list[tuple]:
-    """(image, label, features) of a Parquet folder, by image, read with pyarrow-free PySpark."""
-    from pyspark.sql import SparkSession
-
-    spark = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
-    try:
-        rows = spark.read.parquet(str(folder)).orderBy("image").collect()
-        return [(r["image"], r["label"], tuple(r["features"])) for r in rows]
-    finally:
-        spark.stop()
 
 
 def test_executor_loss_during_extract_features_gives_the_same_parquet(standalone, jar, test_jar, tmp_path):

@@ -6,10 +6,14 @@ in containers of their own.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
+import pytest
 from clusterlib import (
     NATIVE_TASK_LINE,
+    REPO,
     SMOKE_CLASS,
     check_native_ran_in_executors,
     check_weights,
@@ -17,9 +21,13 @@ from clusterlib import (
     grep_files,
     load_outputs,
     log,
+    parquet_rows,
     smoke_args,
     wait_for,
 )
+
+
+TINY_MODEL = REPO / "rust" / "paws-vision" / "tests" / "fixtures" / "tiny.onnx"
 
 
 def app_id_of(output: str) -> str:
@@ -107,3 +115,82 @@ def test_yarn_cluster_mode_failure_is_reported(yarn, jar, test_jar, tmp_path):
         "Input validation failed" in p.read_text(errors="replace") for p in yarn.container_stderr(app_id)
     ), app
     assert not (out / "weights.json").exists()
+
+
+def _png(path, rgb: tuple[int, int, int], size: int = 40) -> None:
+    """A uniform-colour RGB PNG, written with zlib alone (the test venv has no imaging library)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    ihdr = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_yarn_extract_features_on_onnxruntime_shipped_with_files(yarn, jar, test_jar, tmp_path):
+    """ExtractFeatures --backend onnxruntime in YARN cluster mode, the library shipped with
+    `--files` and named by its file name: every container (driver and executors) opens the
+    copy YARN linked into its working directory, and the features are the tiny model's
+    known values (channel means after (x/255 - 0.5)/0.5)."""
+    library = os.environ.get("ORT_DYLIB_PATH", "")
+    if not Path(library).is_file():
+        message = f"ORT_DYLIB_PATH={library!r} is not a file (the onnxruntime wheel's libonnxruntime.so.1.*)"
+        if os.environ.get("PAWS_REQUIRE_ONNXRUNTIME") == "1":
+            pytest.fail(message + "; PAWS_REQUIRE_ONNXRUNTIME=1 requires it")
+        pytest.skip("SKIPPED: " + message)
+    colours = {"Bengal_1.png": (255, 0, 255), "pug_1.png": (0, 128, 255), "pug_2.png": (10, 200, 30)}
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, rgb in colours.items():
+        _png(photos / name, rgb)
+    out = tmp_path / "features.parquet"
+    r = yarn.submit(
+        [
+            "--deploy-mode",
+            "cluster",
+            *common_conf(cores_max=None),
+            "--files",
+            library,
+            "--jars",
+            str(test_jar),
+            "--class",
+            "dev.paws.spark.ExtractFeatures",
+            str(jar),
+            f"file:{photos}",
+            "-o",
+            f"file:{out}",
+            "--model",
+            f"file:{TINY_MODEL}",
+            "--input-size",
+            "32",
+            "--backend",
+            "onnxruntime",
+            "--onnxruntime-lib",
+            Path(library).name,
+        ],
+        "yarn-extract-onnxruntime.log",
+    )
+    app_id = app_id_of(r.output)
+    app = final_report(yarn, app_id)
+    assert r.returncode == 0 and app["final_status"] == "SUCCEEDED", r.explain()
+
+    rows = parquet_rows(out)
+    assert [row[0] for row in rows] == sorted(colours)
+    for image, label, features in rows:
+        expected = [(c / 255 - 0.5) / 0.5 for c in colours[image]]
+        assert label == image.split("_")[0]
+        assert all(abs(f - e) < 1e-5 for f, e in zip(features, expected)), (image, features, expected)
+    # Each container opened its own link to the shipped file, not the original.
+    opened = [
+        line
+        for p in yarn.container_stderr(app_id)
+        for line in p.read_text(errors="replace").splitlines()
+        if "on onnxruntime, library" in line
+    ]
+    assert opened, f"no container logged its onnxruntime library under {yarn.root}"
+    for line in opened:
+        assert f"/{app_id}/container_" in line and line.endswith("/" + Path(library).name), line
+    log(f"YARN ExtractFeatures on onnxruntime via --files: {len(rows)} rows; {len(opened)} JVMs opened the shipped library")

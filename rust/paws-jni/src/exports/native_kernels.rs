@@ -38,10 +38,10 @@ use paws_core::optimiser::round;
 use paws_core::optimiser::sgd::{Sgd, SgdParams};
 use paws_core::optimiser::standardize::{FeatureMap, Scaling};
 use paws_core::optimiser::updater::UpdaterKind;
-use paws_vision::{Extractor, ModelOptions, VisionError};
+use paws_vision::{Backend, Extractor, ModelOptions, VisionError};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The numeric contract the JVM side must follow: the chunk size, the layout of an
@@ -938,9 +938,13 @@ fn optional_string(env: &mut JNIEnv, s: &JString, what: &str) -> Result<Option<S
 }
 
 /// `long extractorOpen(byte[] model, String name, int inputSize, String featuresOutput,
-/// String modelId)`: loads an ONNX model from its bytes; `name` (its path) stands for
-/// the file in errors; `modelId` may be null (the ONNX metadata, else the file stem).
+/// String modelId, String backend, String onnxruntimeLib)`: loads an ONNX model from its
+/// bytes; `name` (its path) stands for the file in errors; `modelId` may be null (the
+/// ONNX metadata, else the file stem). `backend` is `tract` or `onnxruntime`;
+/// `onnxruntimeLib` is the `libonnxruntime` to open (null: `$ORT_DYLIB_PATH`), and a
+/// library that cannot be opened is an `IllegalArgumentException` naming it.
 #[no_mangle]
+#[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractorOpen<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
@@ -949,12 +953,17 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractorOpen<'l>(
     input_size: jint,
     features_output: JString<'l>,
     model_id: JString<'l>,
+    backend: JString<'l>,
+    onnxruntime_lib: JString<'l>,
 ) -> jlong {
     guard::run(&mut env, "extractorOpen", |env| {
         let name = string_arg(env, &name, "name")?;
         let input_size = positive(input_size, "inputSize")? as u32;
         let features_output = string_arg(env, &features_output, "featuresOutput")?;
         let model_id = optional_string(env, &model_id, "modelId")?;
+        let backend = string_arg(env, &backend, "backend")?;
+        let library = optional_string(env, &onnxruntime_lib, "onnxruntimeLib")?;
+        let backend = Backend::from_name(&backend, library.map(PathBuf::from))?;
         let bytes = read_bytes(env, &model, "model")?;
         let options = ModelOptions {
             input_size,
@@ -962,7 +971,7 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_extractorOpen<'l>(
             logits_output: None,
             model_id,
         };
-        let ex = Extractor::load_bytes(&bytes, Path::new(&name), options)?;
+        let ex = Extractor::load_bytes_with(&bytes, Path::new(&name), options, &backend)?;
         Ok(EXTRACTORS.insert(Arc::new(ex)))
     })
 }

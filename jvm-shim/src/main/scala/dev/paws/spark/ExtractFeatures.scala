@@ -33,6 +33,11 @@ object ExtractFeatures {
       |      --model-id <ID>      Model id recorded with the features [default: from the model]
       |      --input-size <S>     Square input size of the model [default: 224]
       |      --strict             Fail on the first unusable image instead of skipping it
+      |      --backend <B>        Engine that runs the model: tract or onnxruntime [default: tract]
+      |      --onnxruntime-lib <L>
+      |                           libonnxruntime for --backend onnxruntime: a path on every
+      |                           node, or the file name of a --files upload
+      |                           [default: $ORT_DYLIB_PATH of each JVM]
       |  -h, --help               Print help
       |""".stripMargin
 
@@ -48,6 +53,8 @@ object ExtractFeatures {
     var modelId: String = null
     var inputSize = 224
     var strict = false
+    var backend = "tract"
+    var onnxruntimeLib: String = null
     var i = 0
     def value(flag: String): String = {
       if (i + 1 >= args.length) throw new IllegalArgumentException(s"$flag needs a value\n\n$Usage")
@@ -69,6 +76,13 @@ object ExtractFeatures {
           }
           if (inputSize <= 0) throw new IllegalArgumentException(s"--input-size must be positive, got $v")
         case "--strict" => strict = true
+        case "--backend" =>
+          backend = value("--backend")
+          if (!NativeFeatureExtractor.Backends.contains(backend)) {
+            throw new IllegalArgumentException(s"--backend: '$backend' is not one of " +
+              s"${NativeFeatureExtractor.Backends.mkString(", ")}\n\n$Usage")
+          }
+        case "--onnxruntime-lib" => onnxruntimeLib = value("--onnxruntime-lib")
         case flag if flag.startsWith("-") =>
           throw new IllegalArgumentException(s"unexpected argument '$flag'\n\n$Usage")
         case positional if images == null => images = positional
@@ -80,7 +94,11 @@ object ExtractFeatures {
          if v == null) {
       throw new IllegalArgumentException(s"the required argument $what was not given\n\n$Usage")
     }
-    Right(Args(images, output, NativeFeatureExtractor.Options(model, featuresOutput, modelId, inputSize, strict)))
+    if (onnxruntimeLib != null && backend != "onnxruntime") {
+      throw new IllegalArgumentException(s"--onnxruntime-lib needs --backend onnxruntime\n\n$Usage")
+    }
+    Right(Args(images, output, NativeFeatureExtractor.Options(model, featuresOutput, modelId, inputSize, strict,
+      backend, onnxruntimeLib)))
   }
 
   def main(args: Array[String]): Unit = {
@@ -103,7 +121,7 @@ object ExtractFeatures {
     NativeFeatureExtractor.write(result, a.output)
     val n = spark.read.parquet(a.output).count()
     logger.info(f"extracted $n images (${result.skipped.length} skipped) with ${result.modelId} " +
-      f"(${result.dim} features) to ${a.output} in ${(System.nanoTime() - t0) / 1e9}%.1f s")
+      f"(${result.dim} features, ${a.options.backend}) to ${a.output} in ${(System.nanoTime() - t0) / 1e9}%.1f s")
     result
   }
 }

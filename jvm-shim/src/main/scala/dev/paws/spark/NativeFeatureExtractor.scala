@@ -24,19 +24,31 @@ import org.apache.spark.storage.StorageLevel
  * Photos are read with Spark's `binaryFile` source, which packs many small files into
  * one task (not a task per photo). The model file is read once by the driver and
  * broadcast; each executor JVM loads it once (a native extractor shared by its task
- * threads) and runs the same decoder, preprocessing and tract plan as `paws extract`,
- * so a photo gives the same features, bit for bit, on both engines.
+ * threads) and runs the same decoder, preprocessing and engine as `paws extract`, so a
+ * photo gives the same features, bit for bit, on both with the same backend.
+ *
+ * Two backends run the model: tract (built in, the default) and onnxruntime, opened at
+ * run time from a `libonnxruntime` file on each machine (about 2.4x tract's speed on 2
+ * cores, `BENCHMARKS.md`; the features agree within 1e-4). The library reaches the
+ * executors in one of three ways, see [[Options]]: a path that exists on every node
+ * (an EMR bootstrap action that runs `pip install onnxruntime`), a file shipped with
+ * `spark-submit --files` (named by its file name), or `spark.executorEnv.ORT_DYLIB_PATH`.
+ * The wheel's library needs glibc 2.28 or newer: EMR 7 (2.34) has it, EMR 6 (2.26) does
+ * not, and there tract is the backend that works.
  *
  * The result has the columns of `paws extract`'s Parquet: `image` (the file name),
  * `label` (the breed from the name, `Bengal_12.jpg` is a `Bengal`) and `features`
  * (`array<float>`), sorted by image name as the CLI sorts files. The extractor's model
- * id and dimension are in the `features` column's metadata (`paws.extractor.model`,
- * `paws.extractor.dim`), which Spark keeps in the Parquet footer, where
+ * id, dimension and backend are in the `features` column's metadata
+ * (`paws.extractor.model`, `paws.extractor.dim`, `paws.extractor.backend`), which Spark
+ * keeps in the Parquet footer, where
  * `PetBreedExperiment` and `paws experiment` find them.
  */
 object NativeFeatureExtractor {
   val MetaModel = "paws.extractor.model"
   val MetaDim = "paws.extractor.dim"
+  val MetaBackend = "paws.extractor.backend"
+  val Backends: Seq[String] = Seq("tract", "onnxruntime")
 
   /**
    * @param model          the ONNX model (float32 `[1, 3, S, S]` NCHW input), any Hadoop path
@@ -44,13 +56,21 @@ object NativeFeatureExtractor {
    * @param modelId        recorded with the features; null: the ONNX metadata, else the file stem
    * @param inputSize      the square input size `S`
    * @param strict         fail on the first photo that cannot be used instead of skipping it
+   * @param backend        `tract` (built in) or `onnxruntime`
+   * @param onnxruntimeLib the `libonnxruntime` for the `onnxruntime` backend, on every
+   *                       node: an absolute local path, or a bare file name shipped with
+   *                       `--files` / `SparkContext.addFile` (found with `SparkFiles.get`,
+   *                       else in the task's working directory, where YARN links it);
+   *                       null: each JVM's `ORT_DYLIB_PATH` (`spark.executorEnv.ORT_DYLIB_PATH`)
    */
   final case class Options(
       model: String,
       featuresOutput: String = "features",
       modelId: String = null,
       inputSize: Int = 224,
-      strict: Boolean = false)
+      strict: Boolean = false,
+      backend: String = "tract",
+      onnxruntimeLib: String = null)
 
   /**
    * @param features the extracted rows (cached with the level given to [[extract]])
@@ -84,11 +104,15 @@ object NativeFeatureExtractor {
       options: Options,
       level: StorageLevel = StorageLevel.MEMORY_AND_DISK): Result = {
     require(options.model != null, "options.model (the ONNX model path) must be given")
+    require(Backends.contains(options.backend),
+      s"unknown extraction backend '${options.backend}' (expected one of ${Backends.mkString(", ")})")
     val sc = spark.sparkContext
     val modelBytes = readFile(spark, options.model)
-    // Fail on the driver, with the model's name, before any task is scheduled.
-    val probe = NativeKernels.extractorOpen(
-      modelBytes, options.model, options.inputSize, options.featuresOutput, options.modelId)
+    val spec = ExtractorSpec(options.model, options.inputSize, options.featuresOutput, options.modelId,
+      options.backend, options.onnxruntimeLib)
+    // Fail on the driver, with the model's (or the library's) name, before any task is
+    // scheduled; in YARN cluster mode the driver has the `--files` too.
+    val probe = spec.open(modelBytes)
     val (modelId, dim) =
       try {
         (NativeKernels.extractorModelId(probe), NativeKernels.extractorDim(probe))
@@ -97,7 +121,6 @@ object NativeFeatureExtractor {
       }
 
     val model = sc.broadcast(modelBytes)
-    val spec = ExtractorSpec(options.model, options.inputSize, options.featuresOutput, options.modelId)
     val photos = spark.read.format("binaryFile").load(images).select(col("path"), col("content"))
     val extracted = photos.rdd.mapPartitions { it =>
       val handle = ExtractorCache.handle(model, spec)
@@ -131,7 +154,8 @@ object NativeFeatureExtractor {
         s"$images: no images could be extracted (${failures.length} files skipped)")
     }
 
-    val meta = new MetadataBuilder().putString(MetaModel, modelId).putString(MetaDim, dim.toString).build()
+    val meta = new MetadataBuilder().putString(MetaModel, modelId).putString(MetaDim, dim.toString)
+      .putString(MetaBackend, options.backend).build()
     val schema = StructType(Seq(
       StructField("image", StringType, nullable = false),
       StructField("label", StringType, nullable = false),
@@ -178,7 +202,40 @@ private[spark] final case class ExtractorSpec(
     name: String,
     inputSize: Int,
     featuresOutput: String,
-    modelId: String)
+    modelId: String,
+    backend: String,
+    onnxruntimeLib: String) {
+
+  /** Loads `model` with this spec in this JVM; the caller closes the handle. */
+  def open(model: Array[Byte]): Long = {
+    val library = ExtractorSpec.localLibrary(onnxruntimeLib)
+    // Which library each JVM opened is the first question when executors differ.
+    if (backend == "onnxruntime") {
+      ExtractorSpec.logger.info(s"paws: $name on onnxruntime, library " +
+        Option(library).getOrElse(s"$$ORT_DYLIB_PATH=${sys.env.getOrElse("ORT_DYLIB_PATH", "")}"))
+    }
+    NativeKernels.extractorOpen(model, name, inputSize, featuresOutput, modelId, backend, library)
+  }
+}
+
+private[spark] object ExtractorSpec {
+  private val logger = org.slf4j.LoggerFactory.getLogger("dev.paws.spark.NativeFeatureExtractor")
+
+  /**
+   * The local file for `lib` in this JVM: null and paths stay as they are; a bare file
+   * name is a file shipped with `--files` or `addFile` (`SparkFiles.get`, which covers
+   * local and standalone mode) or linked into the container's working directory (YARN).
+   * A name found in neither place is returned as is, and the native side names it in its
+   * "no such file" error.
+   */
+  def localLibrary(lib: String): String = {
+    if (lib == null || lib.contains("/")) return lib
+    val candidates = Seq(
+      scala.util.Try(org.apache.spark.SparkFiles.get(lib)).toOption,
+      Some(new java.io.File(lib).getAbsolutePath))
+    candidates.flatten.find(p => new java.io.File(p).isFile).getOrElse(lib)
+  }
+}
 
 /**
  * The native extractors of this JVM, one per broadcast model: loaded by the first task
@@ -189,7 +246,5 @@ private[spark] object ExtractorCache {
   private val handles = new ConcurrentHashMap[(Long, ExtractorSpec), java.lang.Long]()
 
   def handle(model: Broadcast[Array[Byte]], spec: ExtractorSpec): Long =
-    handles.computeIfAbsent((model.id, spec), _ =>
-      java.lang.Long.valueOf(NativeKernels.extractorOpen(
-        model.value, spec.name, spec.inputSize, spec.featuresOutput, spec.modelId)))
+    handles.computeIfAbsent((model.id, spec), _ => java.lang.Long.valueOf(spec.open(model.value)))
 }

@@ -156,7 +156,7 @@ class NativeFeatureExtractorTest {
   @Test
   def malformedNativeCallsThrowAndTheJvmLives(): Unit = {
     val model = Files.readAllBytes(tinyModel)
-    val h = NativeKernels.extractorOpen(model, "tiny.onnx", 32, "features", null)
+    val h = NativeKernels.extractorOpen(model, "tiny.onnx", 32, "features", null, "tract", null)
     try {
       val rnd = new Random(3)
       for (i <- 0 until 200) {
@@ -171,8 +171,13 @@ class NativeFeatureExtractorTest {
       assertThrows(classOf[IllegalArgumentException], () => NativeKernels.extractImage(h, null, "x.jpg"))
       assertThrows(classOf[IllegalArgumentException],
         () => NativeKernels.extractImage(h, Array[Byte](1, 2), null))
-      assertThrows(classOf[IllegalArgumentException], () => NativeKernels.extractorOpen(model, "m", 0, "features", null))
-      assertThrows(classOf[IllegalArgumentException], () => NativeKernels.extractorOpen(null, "m", 32, "features", null))
+      assertThrows(classOf[IllegalArgumentException],
+        () => NativeKernels.extractorOpen(model, "m", 0, "features", null, "tract", null))
+      assertThrows(classOf[IllegalArgumentException],
+        () => NativeKernels.extractorOpen(null, "m", 32, "features", null, "tract", null))
+      val backend = assertThrows(classOf[IllegalArgumentException],
+        () => NativeKernels.extractorOpen(model, "m", 32, "features", null, "tensorrt", null))
+      assertTrue(backend.getMessage.contains("tensorrt"), backend.getMessage)
     } finally {
       assertTrue(NativeKernels.extractorClose(h))
     }
@@ -184,6 +189,66 @@ class NativeFeatureExtractorTest {
     }
     assertNull(NativeKernels.breedOfFileName("notes.txt"))
     assertEquals("american_pit_bull_terrier", NativeKernels.breedOfFileName("american_pit_bull_terrier_12.jpg"))
+  }
+
+  /**
+   * `$ORT_DYLIB_PATH` (scripts/test.sh sets it to the onnxruntime wheel's library, with
+   * `PAWS_REQUIRE_ONNXRUNTIME=1`, which makes its absence a failure), else a skip that
+   * says so.
+   */
+  private def onnxruntimeLibrary(test: String): File = {
+    val lib = sys.env.get("ORT_DYLIB_PATH").filter(_.nonEmpty).map(new File(_))
+    val msg = s"$test: ORT_DYLIB_PATH is not set (the libonnxruntime.so.1.* of `pip install onnxruntime`)"
+    if (sys.env.get("PAWS_REQUIRE_ONNXRUNTIME").contains("1")) assertTrue(lib.exists(_.isFile), msg)
+    Assumptions.assumeTrue(lib.isDefined, s"SKIPPED: $msg")
+    lib.get
+  }
+
+  @Test
+  def onnxruntimeShippedWithAddFileGivesTractsFeatures(): Unit = {
+    val lib = onnxruntimeLibrary("Spark extraction on onnxruntime")
+    val (dir, colours) = messyFolder()
+    // As `spark-submit --files <lib>` ships it: the executors find it by its file name.
+    spark.sparkContext.addFile(lib.getPath)
+    val out = tempDir("ort").resolve("features.parquet")
+    val parsed = ExtractFeatures.parse(Array(dir.toUri.toString, "-o", out.toUri.toString,
+      "--model", tinyModel.toString, "--input-size", "32", "--backend", "onnxruntime",
+      "--onnxruntime-lib", lib.getName)).fold(u => fail(s"parsed as help: $u"), identity)
+    val r = ExtractFeatures.run(spark, parsed)
+    val onOrt = spark.read.parquet(out.toUri.toString).collect()
+      .map(row => row.getString(0) -> row.getSeq[Float](2)).toMap
+    val onTract = NativeFeatureExtractor.extract(spark, dir.toUri.toString, options()).features.collect()
+      .map(row => row.getString(0) -> row.getSeq[Float](2)).toMap
+    assertEquals(Set("Bengal_1.jpg", "pug_10.png", "pug_2.png"), onOrt.keySet)
+    assertEquals(onTract.keySet, onOrt.keySet)
+    for ((image, got) <- onOrt) {
+      val (cr, cg, cb) = colours(image)
+      val expected = Seq(normalize(cr), normalize(cg), normalize(cb))
+      for ((g, e) <- got.zip(expected)) assertEquals(e, g, 1e-5f, s"$image on onnxruntime: $got vs $expected")
+      for ((g, t) <- got.zip(onTract(image))) assertEquals(t, g, 1e-4f, s"$image: onnxruntime $got, tract ${onTract(image)}")
+    }
+    assertEquals(Seq("Bengal_3.jpg", "notes.txt"), r.skipped.map(s => new HPath(s._1).getName),
+      "the same photos skipped as on tract")
+    // The backend is recorded beside the model id, in the footer's copy of the schema.
+    val schema = spark.read.parquet(out.toUri.toString).schema("features").metadata
+    assertEquals("onnxruntime", schema.getString(NativeFeatureExtractor.MetaBackend))
+  }
+
+  @Test
+  def aMissingOnnxruntimeLibraryFailsOnTheDriverNamingIt(): Unit = {
+    val (dir, _) = messyFolder()
+    val missing = tempDir("nolib").resolve("libonnxruntime.so.1.99.0").toString
+    val e = assertThrows(classOf[dev.paws.spark.jni.PawsNativeException],
+      () => NativeFeatureExtractor.extract(spark, dir.toString,
+        options().copy(backend = "onnxruntime", onnxruntimeLib = missing)))
+    assertTrue(e.getMessage.contains(missing) && e.getMessage.contains("no such file"), e.getMessage)
+    val usage = assertThrows(classOf[IllegalArgumentException],
+      () => ExtractFeatures.parse(Array(dir.toString, "-o", "out", "--model", "m.onnx", "--backend", "tensorrt")))
+    assertTrue(usage.getMessage.contains("tensorrt") && usage.getMessage.contains("tract, onnxruntime"),
+      usage.getMessage)
+    val noBackend = assertThrows(classOf[IllegalArgumentException],
+      () => ExtractFeatures.parse(Array(dir.toString, "-o", "out", "--model", "m.onnx", "--onnxruntime-lib", "x.so")))
+    assertTrue(noBackend.getMessage.contains("--backend onnxruntime"), noBackend.getMessage)
   }
 
   /** The real model, as scripts/fetch-model.sh caches it. */

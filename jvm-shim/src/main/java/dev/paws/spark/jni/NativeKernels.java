@@ -245,10 +245,15 @@ public final class NativeKernels {
      * Loads an ONNX model from its bytes (float32 {@code [1, 3, S, S]} NCHW input) and
      * returns a handle usable from many threads at once; {@code name} (its path) names
      * it in errors; {@code modelId} may be null (ONNX metadata {@code model_id}, else
-     * the file stem). A model that cannot be read throws {@link IllegalArgumentException}.
+     * the file stem). {@code backend} is {@code tract} or {@code onnxruntime}, and
+     * {@code onnxruntimeLib} the {@code libonnxruntime} file that the latter opens
+     * (null: {@code $ORT_DYLIB_PATH}). A model that cannot be read, or an unknown
+     * backend, throws {@link IllegalArgumentException}; a library that cannot be opened
+     * (missing, too new a glibc) throws {@link PawsNativeException} naming it.
      */
     public static native long extractorOpen(
-            byte[] model, String name, int inputSize, String featuresOutput, String modelId);
+            byte[] model, String name, int inputSize, String featuresOutput, String modelId,
+            String backend, String onnxruntimeLib);
 
     /** The feature dimension of an extractor. */
     public static native int extractorDim(long handle);
