@@ -111,7 +111,7 @@ private[spark] object LabeledInput {
           bad += 1
         }
         val row = count
-        lp.features.foreachActive { (_, v) =>
+        def check(v: Double): Unit = {
           val f = v.toFloat
           if (f.isNaN || f.isInfinite) {
             if (nonFiniteRow < 0) {
@@ -122,6 +122,18 @@ private[spark] object LabeledInput {
           } else if (f.toDouble != v) {
             inexact += 1
           }
+        }
+        lp.features match {
+          // A plain loop over a dense row's array: foreachActive's closure call per value
+          // made this scan a third of a drop-in's preparation.
+          case d: DenseVector =>
+            val v = d.values
+            var j = 0
+            while (j < v.length) {
+              check(v(j))
+              j += 1
+            }
+          case other => other.foreachActive((_, v) => check(v))
         }
         count += 1
       }

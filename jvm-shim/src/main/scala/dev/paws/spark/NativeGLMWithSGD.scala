@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory
  * @param numRows training rows
  * @param prepareSeconds time to convert the input into cached blocks
  * @param trainSeconds time of the SGD passes
+ * @param driver "barrier" (one stage) or "jobs" (a Spark job per pass), see `SgdDriver`
+ * @param kernelSeconds time the tasks spent in the native gradient kernel, summed over tasks
+ * @param exchangeSeconds time the barrier driver's tasks spent exchanging their sums
+ *                        (waiting for the slowest task included), summed over tasks
  */
 final class NativeTrainingSummary(
     val weights: Vector,
@@ -32,11 +36,15 @@ final class NativeTrainingSummary(
     val converged: Boolean,
     val numRows: Long,
     val prepareSeconds: Double,
-    val trainSeconds: Double)
+    val trainSeconds: Double,
+    val driver: String,
+    val kernelSeconds: Double,
+    val exchangeSeconds: Double)
   extends Serializable {
   override def toString: String =
     f"NativeTrainingSummary(rows $numRows, features ${weights.size}, passes $passes, " +
-      f"updates $updates, converged $converged, prepare $prepareSeconds%.3f s, train $trainSeconds%.3f s)"
+      f"updates $updates, converged $converged, prepare $prepareSeconds%.3f s, train $trainSeconds%.3f s " +
+      f"($driver driver; summed over tasks: kernel $kernelSeconds%.3f s, exchange $exchangeSeconds%.3f s))"
 }
 
 /**
@@ -184,7 +192,7 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
         }
         val h = NativeKernels.sgdCreate(json, dim, addIntercept, null, null, initial.orNull)
         try {
-          if (prepared.numRows > 0) {
+          val timings = if (prepared.numRows > 0) {
             SgdDriver.train(sc, prepared.blocks, SgdDriver.EveryRow, Array(h), Array(0), lossCode, dim,
               miniBatchFraction, treeDepth, (i, _) => {
                 val what = if (i > numIterations) " (final loss)" else ""
@@ -192,6 +200,7 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
               })
           } else {
             log.warn("paws: no training rows: returning the initial weights")
+            new SgdDriver.Timings(sc)
           }
           val raw = NativeKernels.sgdRawModel(h)
           val s = new NativeTrainingSummary(
@@ -203,7 +212,10 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
             NativeKernels.sgdConverged(h),
             prepared.numRows,
             (t1 - t0) / 1e9,
-            (System.nanoTime() - t1) / 1e9)
+            (System.nanoTime() - t1) / 1e9,
+            timings.driver,
+            timings.kernelNanos.sum / 1e9,
+            timings.exchangeNanos.sum / 1e9)
           summary = s
           log.info(s"paws: $displayName trained: $s")
           s

@@ -81,7 +81,7 @@ class BarrierDriverTest {
 
   @Test
   def sumsExchangedInManySmallPiecesGiveTheSameBits(): Unit = {
-    // 40 features: a message of about 450 Base64 characters per task, in pieces of 64.
+    // 40 features: a message of about 340 bytes per task, in pieces of 64.
     def train(driver: String): NativeTrainingSummary = withDriver(driver) {
       new NativeLogisticRegressionWithSGD(1.0, 15, 0.01, 0.7).setIntercept(true).runWithSummary(input, null)
     }

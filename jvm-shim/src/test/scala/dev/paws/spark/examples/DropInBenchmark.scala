@@ -61,7 +61,9 @@ object DropInBenchmark {
       for (driver <- Seq("barrier", "jobs")) {
         val s = time(native(driver))
         println(f"""{"engine":"paws drop-in ($driver)","seconds":$s%.3f,"prepare_seconds":""" +
-          f"""${summary.prepareSeconds}%.3f,"train_seconds":${summary.trainSeconds}%.3f,$shape}""")
+          f"""${summary.prepareSeconds}%.3f,"train_seconds":${summary.trainSeconds}%.3f,""" +
+          f""""kernel_task_seconds":${summary.kernelSeconds}%.3f,"exchange_task_seconds":""" +
+          f"""${summary.exchangeSeconds}%.3f,$shape}""")
       }
       val m = time(SVMWithSGD.train(input, 100, 1.0, 0.01, 1.0))
       println(f"""{"engine":"MLlib SVMWithSGD drop-in","seconds":$m%.3f,$shape}""")
