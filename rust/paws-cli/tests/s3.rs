@@ -250,6 +250,23 @@ fn s3_inputs_and_outputs_against_a_local_s3_server() {
         limit,
     );
     assert!(!out_dir.exists(), "a failed run created {out}");
+    // Keys that cannot name a local file: an output named `..` (it made the temporary
+    // folder's parent the output), a listed key with a backslash.
+    assert_fails(
+        &paws(
+            &["experiment", "-o", "s3://pets/runs/.."],
+            &endpoint,
+            home.path(),
+        ),
+        "s3://pets/runs/..: its last part cannot name a local file",
+        limit,
+    );
+    put(&s3, "s3://pets/odd/a\\b.parquet", &sample());
+    assert_fails(
+        &pair("s3://pets/odd/", out, &endpoint, home.path()),
+        "s3://pets/odd/a\\b.parquet: its last part cannot name a local file: it holds a backslash",
+        limit,
+    );
     let mut no_credentials = pair_command(
         "s3://pets/features/sample.parquet",
         out,

@@ -8,27 +8,8 @@ use paws_core::data::legacy::parse_feature_array;
 use paws_core::data::parquet_io::read_parquet_bytes;
 use paws_core::experiment::parse_splits;
 use paws_core::experiment::saved_model::SavedModel;
-use std::path::{Path, PathBuf};
-
-/// The corpus of `target`: (file, bytes), never empty (the corpora are committed).
-fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../paws-fuzz/corpus")
-        .join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} is empty", dir.display());
-    files
-        .into_iter()
-        .map(|f| {
-            let b = std::fs::read(&f).unwrap();
-            (f, b)
-        })
-        .collect()
-}
+use paws_testkit::fuzz::corpus;
+use std::path::Path;
 
 fn name(p: &Path) -> String {
     p.file_name().unwrap().to_string_lossy().into_owned()

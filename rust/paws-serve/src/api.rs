@@ -58,6 +58,14 @@ impl ApiError {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     fn busy(message: &str) -> Self {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }

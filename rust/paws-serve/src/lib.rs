@@ -12,6 +12,8 @@
 
 mod admission;
 mod api;
+#[doc(hidden)]
+pub mod fuzzing;
 mod predictor;
 mod upload;
 

@@ -16,6 +16,10 @@ pub enum StoreError {
     #[error("bucket {bucket} does not exist (endpoint {endpoint})")]
     NoSuchBucket { bucket: String, endpoint: String },
 
+    /// A key that paws will not turn into a local file (see [`crate::listing`]).
+    #[error("{url}: {why}")]
+    BadKey { url: String, why: String },
+
     #[error("{url}: no such object")]
     NoSuchKey { url: String },
 

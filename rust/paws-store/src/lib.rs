@@ -4,6 +4,8 @@
 //! timeouts and retries.
 //!
 //! - [`location`] parses `s3://bucket/key` ([`S3Url`]);
+//! - [`listing`] picks a folder's files out of a listing and checks the local names
+//!   that keys become;
 //! - [`s3`] has [`S3`]: list (paginated), download (streamed to disk, bounded
 //!   concurrency), upload (multipart above [`s3::MULTIPART_THRESHOLD`], aborted on
 //!   failure), and the `_SUCCESS` marker of a finished output prefix;
@@ -14,6 +16,9 @@
 //! and an S3 output is written locally and uploaded when complete (see `paws-cli`).
 
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod listing;
 pub mod location;
 pub mod s3;
 

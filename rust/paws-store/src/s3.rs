@@ -41,6 +41,11 @@ pub const MULTIPART_THRESHOLD: u64 = 8 * 1024 * 1024;
 /// Objects downloaded at once by [`S3::download_all`].
 pub const DOWNLOAD_CONCURRENCY: usize = 8;
 
+/// Pages of one listing (1,000 keys each on AWS) before paws stops: a server that keeps
+/// sending new continuation tokens must not keep a run listing for ever. (The SDK's
+/// paginator itself stops when a token repeats.)
+pub const MAX_LIST_PAGES: usize = 100_000;
+
 /// An object under a listed prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Object {
@@ -73,16 +78,21 @@ fn is_local_endpoint(endpoint: &str) -> bool {
     host == "localhost" || host.parse::<std::net::Ipv4Addr>().is_ok() || endpoint.contains("://[")
 }
 
+/// The runtime of a client's transfers (one thread: paws computes on local files).
+fn new_runtime() -> Result<Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StoreError::Service {
+            what: "runtime".into(),
+            detail: e.to_string(),
+        })
+}
+
 impl S3 {
     /// Loads the standard AWS configuration and checks that credentials can be found.
     pub fn connect() -> Result<S3> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Service {
-                what: "runtime".into(),
-                detail: e.to_string(),
-            })?;
+        let runtime = new_runtime()?;
         let read_timeout = Duration::from_secs(env_number("PAWS_S3_READ_TIMEOUT", 30).max(1));
         let attempts = env_number("PAWS_S3_MAX_ATTEMPTS", 3).clamp(1, 10) as u32;
         let http = aws_smithy_http_client::Builder::new()
@@ -125,6 +135,16 @@ impl S3 {
             runtime,
             client: Client::from_conf(config.build()),
             endpoint,
+        })
+    }
+
+    /// A client on this `config` (for [`crate::fuzzing`]), `endpoint` naming it in
+    /// messages.
+    pub(crate) fn with_config(config: aws_sdk_s3::Config, endpoint: &str) -> Result<S3> {
+        Ok(S3 {
+            runtime: new_runtime()?,
+            client: Client::from_conf(config),
+            endpoint: endpoint.to_string(),
         })
     }
 
@@ -179,7 +199,17 @@ impl S3 {
             .send();
         let mut objects = Vec::new();
         self.block_on(async {
+            let mut count = 0usize;
             while let Some(page) = pages.next().await {
+                count += 1;
+                if count > MAX_LIST_PAGES {
+                    return Err(StoreError::Service {
+                        what,
+                        detail: format!(
+                            "the listing did not end after {MAX_LIST_PAGES} pages (a server that keeps answering with new continuation tokens)"
+                        ),
+                    });
+                }
                 let page =
                     page.map_err(|e| self.classify(e, &what, &url.to_string(), Some(&url.bucket)))?;
                 for object in page.contents() {

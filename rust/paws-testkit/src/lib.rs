@@ -6,7 +6,9 @@
 //! - [`skip`]: a visible skip when the CNN is missing (a failure where it is required).
 //! - [`rng`]: a seeded generator for test data.
 //! - [`tree`]: the files under a folder, and copies of folders.
+//! - [`fuzz`]: the fuzzers' committed corpora, for their replay by `cargo test`.
 
+pub mod fuzz;
 pub mod images;
 pub mod moto;
 pub mod rng;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use paws_store::listing::{self, checked_name, last_part};
 use paws_store::{S3Url, StoreError, S3, SUCCESS_MARKER};
 
 /// A local path for a command's input, downloaded first when the input is on S3 (the
@@ -28,11 +29,6 @@ fn temp_dir() -> Result<tempfile::TempDir> {
         .context("creating a temporary folder for S3 transfers")
 }
 
-/// The last part of a key ("runs/r1/results.csv" -> "results.csv").
-fn file_name(key: &str) -> &str {
-    key.rsplit('/').next().unwrap_or(key)
-}
-
 /// `path` itself, or for an `s3://` URL a local copy: of the object, or of the objects
 /// directly under the prefix (a Parquet folder must hold `_SUCCESS`: a folder without
 /// it is an unfinished run).
@@ -48,7 +44,7 @@ pub fn input(path: &Path) -> Result<Input> {
     let temp = temp_dir()?;
     if !url.key.is_empty() && !url.key.ends_with('/') {
         if let Some(size) = s3.object_size(&url)? {
-            let dest = temp.path().join(file_name(&url.key));
+            let dest = temp.path().join(checked_name(&url)?);
             s3.download(&url, &dest)?;
             log::info!(
                 "downloaded {url} ({:.1} MB) in {:.2} s",
@@ -61,16 +57,9 @@ pub fn input(path: &Path) -> Result<Input> {
             });
         }
     }
-    let prefix = url.prefix();
     let objects = s3.list(&url)?;
     // The objects of this "folder", not of its subfolders, and no folder markers.
-    let files: Vec<_> = objects
-        .iter()
-        .filter(|o| {
-            let rest = &o.url.key[prefix.len()..];
-            !rest.is_empty() && !rest.contains('/')
-        })
-        .collect();
+    let files = listing::files_under(&url, &objects)?;
     if files.is_empty() {
         let url = url.to_string();
         return Err(if url.ends_with('/') {
@@ -80,10 +69,8 @@ pub fn input(path: &Path) -> Result<Input> {
         }
         .into());
     }
-    let finished = files
-        .iter()
-        .any(|o| file_name(&o.url.key) == SUCCESS_MARKER);
-    if !finished && files.iter().any(|o| o.url.key.ends_with(".parquet")) {
+    let finished = files.iter().any(|(_, name)| *name == SUCCESS_MARKER);
+    if !finished && files.iter().any(|(_, name)| name.ends_with(".parquet")) {
         return Err(StoreError::NotFinished {
             url: url.join("").to_string(),
         }
@@ -93,8 +80,8 @@ pub fn input(path: &Path) -> Result<Input> {
     std::fs::create_dir(&folder).with_context(|| format!("creating {}", folder.display()))?;
     let items: Vec<_> = files
         .iter()
-        .filter(|o| file_name(&o.url.key) != SUCCESS_MARKER)
-        .map(|o| (o.url.clone(), folder.join(file_name(&o.url.key))))
+        .filter(|(_, name)| *name != SUCCESS_MARKER)
+        .map(|(o, name)| (o.url.clone(), folder.join(name)))
         .collect();
     let bytes = s3.download_all(&items)?;
     log::info!(
@@ -125,9 +112,16 @@ impl Output {
         let s3 = S3::connect()?;
         s3.check_bucket(&url.bucket)?;
         let temp = temp_dir()?;
-        let name = match file_name(url.key.trim_end_matches('/')) {
-            "" => "output",
-            name => name,
+        // The local output is named like the URL's last part (what the messages and
+        // the published files show); `runs/..` must not make the temporary folder's
+        // parent the output.
+        let named = S3Url {
+            bucket: url.bucket.clone(),
+            key: url.key.trim_end_matches('/').to_string(),
+        };
+        let name = match last_part(&named.key) {
+            "" => "output".to_string(),
+            _ => checked_name(&named)?.to_string(),
         };
         Ok(Output {
             local: temp.path().join(name),
