@@ -11,7 +11,7 @@ use crate::api::ApiError;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 
 /// A form's boundaries and part headers around the photo.
@@ -56,14 +56,16 @@ pub(crate) async fn read(req: Request, max_upload_bytes: usize) -> Result<Upload
 }
 
 fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("multipart/form-data")
-        })
+    headers.get(CONTENT_TYPE).is_some_and(is_form)
+}
+
+/// Whether a `Content-Type` is a form's (`multipart/form-data; boundary=…`).
+pub(crate) fn is_form(content_type: &HeaderValue) -> bool {
+    content_type.to_str().is_ok_and(|v| {
+        v.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+    })
 }
 
 fn too_large(max_upload_bytes: usize) -> ApiError {
