@@ -77,7 +77,8 @@ for t in "${targets[@]}"; do
         rm -rf "$merged"
     fi
     files=$(find "$committed" -type f | wc -l)
-    size=$(du -sk "$committed" | cut -f1)
+    # The bytes themselves (du's default counts 4 KiB blocks, 5-10x more for small files).
+    size=$(( ($(du -sb "$committed" | cut -f1) + 1023) / 1024 ))
     rows+=("$(printf '| %s | %s | %s | %s | %s | %s | %s files, %s KiB | %s |' \
         "$t" "$seconds" "${runs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "$files" "$size" "$found")")
 done

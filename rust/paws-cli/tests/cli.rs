@@ -684,3 +684,35 @@ fn the_main_job_runs_on_the_embedded_sample() {
         .join("out/models/american_bulldog_vs_All.json")
         .exists());
 }
+
+/// The parquet fuzzer's footer that declares 1.1 billion schema children: the `parquet`
+/// crate reserved 8.9 GB for them, and under an address-space limit (an executor's
+/// container, `ulimit -v`) the failed allocation aborted the process. Run here under a
+/// 2 GB limit: one named error and exit 1, not an abort (134).
+#[test]
+fn a_footer_declaring_a_billion_children_is_an_error_under_a_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = dir.path().join("declares-a-billion.parquet");
+    std::fs::write(
+        &features,
+        paws_testkit::fuzz::seed("parquet", "oom-schema-num-children"),
+    )
+    .unwrap();
+    let o = Command::new("bash")
+        .args(["-c", r#"ulimit -v 2000000 && exec "$@""#, "bash"])
+        .arg(env!("CARGO_BIN_EXE_paws"))
+        .args(["experiment", "--features"])
+        .arg(&features)
+        .args(["--class", "a", "--vs", "b", "-o", "out"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_one_error(&o, 1);
+    let err = stderr(&o);
+    assert!(err.contains("declares-a-billion.parquet"), "{err}");
+    assert!(
+        err.contains("corrupt footer: schema element 4 declares 1116015124 children"),
+        "{err}"
+    );
+    assert!(!dir.path().join("out").exists());
+}

@@ -127,3 +127,19 @@ fn a_page_header_that_skips_past_the_end_is_a_prompt_named_error() {
     assert!(msg.contains("timeout-page-header-skip"), "{msg}");
     assert!(msg.contains("past the end"), "{msg}");
 }
+
+/// A 1,012-byte footer whose schema declares 1.1 billion children made the `parquet`
+/// crate reserve 8.9 GB before reading any of them; under an address-space limit that
+/// aborted the process (`paws_core::data::parquet_footer`). Now the footer's shape is
+/// checked first: a named error, with nothing reserved (the CLI's test runs it under
+/// `ulimit -v`).
+#[test]
+fn a_schema_declaring_a_billion_children_is_a_named_error() {
+    let data = paws_testkit::fuzz::seed("parquet", "oom-schema-num-children");
+    let path = Path::new("oom-schema-num-children");
+    let err = read_parquet_bytes(path, data).expect_err("a corrupt file read as valid");
+    let msg = err.to_string();
+    assert!(msg.contains("oom-schema-num-children"), "{msg}");
+    assert!(msg.contains("corrupt footer: schema element"), "{msg}");
+    assert!(msg.contains("children"), "{msg}");
+}

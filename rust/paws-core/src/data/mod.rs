@@ -9,6 +9,8 @@ pub mod error;
 pub mod exact_sum;
 pub mod legacy;
 #[cfg(feature = "parquet")]
+pub mod parquet_footer;
+#[cfg(feature = "parquet")]
 pub mod parquet_io;
 #[cfg(feature = "parquet")]
 pub mod parquet_ranges;

@@ -6,6 +6,7 @@
 
 use crate::data::dataset::{Dataset, Extractor};
 use crate::data::error::{PawsError, Result};
+use crate::data::parquet_footer;
 use crate::data::strict_end::StrictEnd;
 use arrow_array::builder::{FixedSizeListBuilder, Float32Builder};
 use arrow_array::{
@@ -13,7 +14,9 @@ use arrow_array::{
     StringArray,
 };
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -289,7 +292,10 @@ pub(crate) fn catch_reader_panic<T>(path: &Path, read: impl FnOnce() -> Result<T
 }
 
 fn decode_part<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(input).map_err(|e| pq_err(path, e))?;
+    let footer = parquet_footer::read(path, &input)?;
+    let metadata = ArrowReaderMetadata::try_new(Arc::new(footer), ArrowReaderOptions::new())
+        .map_err(|e| pq_err(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(input, metadata);
     let meta = footer_metadata(builder.metadata().file_metadata());
     check_columns(path, builder.schema())?;
     let reader = builder.build().map_err(|e| pq_err(path, e))?;

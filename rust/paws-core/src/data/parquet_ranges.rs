@@ -10,6 +10,8 @@
 //! `paws experiment` reads it.
 
 use crate::data::error::{PawsError, Result};
+use crate::data::parquet_footer;
+pub use crate::data::parquet_footer::{footer_len, TAIL_LEN};
 use crate::data::parquet_io::{
     append_features, append_strings, catch_reader_panic, check_columns, footer_metadata, pq_err,
     META_DIM, META_MODEL,
@@ -21,29 +23,10 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::arrow::ProjectionMask;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, Length};
 use std::path::Path;
 use std::sync::Arc;
-
-/// Bytes at the end of every Parquet file: the footer's length and the magic `PAR1`.
-pub const TAIL_LEN: usize = 8;
-
-/// The footer's length from the file's last [`TAIL_LEN`] bytes.
-pub fn footer_len(path: &Path, file_len: u64, tail: &[u8]) -> Result<usize> {
-    let tail = FooterTail::try_from(tail).map_err(|e| pq_err(path, e))?;
-    if tail.is_encrypted_footer() {
-        return Err(pq_err(path, "encrypted Parquet files are not supported"));
-    }
-    let len = tail.metadata_length();
-    if len as u64 + TAIL_LEN as u64 > file_len {
-        return Err(pq_err(
-            path,
-            format!("the footer claims {len} bytes, the file has {file_len}"),
-        ));
-    }
-    Ok(len)
-}
 
 /// Byte ranges of the file, `(start, length)`, adjacent ones joined.
 pub type Ranges = Vec<(u64, u64)>;
@@ -76,7 +59,7 @@ struct Footer {
 
 impl Footer {
     fn parse(path: &Path, file_len: u64, footer: &[u8]) -> Result<Self> {
-        let meta = ParquetMetaDataReader::decode_metadata(footer).map_err(|e| pq_err(path, e))?;
+        let meta = parquet_footer::decode(path, footer)?;
         let arrow = ArrowReaderMetadata::try_new(Arc::new(meta), ArrowReaderOptions::new())
             .map_err(|e| pq_err(path, e))?;
         check_columns(path, arrow.schema())?;
