@@ -97,6 +97,21 @@ def main(folder, out, command):
             summary.append(("W3 ≤ 120 s (in process)", target(base["seconds"] <= 120, f"{base['seconds']:.0f} s")))
     add("")
 
+    whole = lines(folder, "whole.jsonl")
+    if whole:
+        add("## Whole process through `spark-submit` (`benches/whole.sh`: command to exit, "
+            "PetBreedExperiment, local[2], Spark UI on)\n")
+        add("| workload | engine | median seconds | runs |")
+        add("|---|---|---|---|")
+        for r in whole:
+            runs = ", ".join(f"{t:.1f}" for t in r["runs"])
+            add(f"| {r['workload']} | {r['engine']} | {r['seconds']:.2f} | {runs} |")
+        add("")
+        for w, limit in (("W1", 8), ("W2", 6)):
+            for r in (x for x in whole if x["workload"] == w):
+                summary.append((f"{w} whole `spark-submit` process ≤ {limit} s ({r['engine']})",
+                                target(r["seconds"] <= limit, f"median {r['seconds']:.1f} s")))
+
     k = lines(folder, "kernels.jsonl")
     sg = first(lines(folder, "sgemm.jsonl"))
     if k:

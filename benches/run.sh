@@ -16,6 +16,9 @@
 #     and the per-job SGD driver) and MLlib `SVMWithSGD` on W1 and W2 in the same JVM;
 #     (`DropInBenchmark`) one `NativeSVMWithSGD.train` with each driver against
 #     `SVMWithSGD.train` on a cached 7,390 x 4,096 RDD;
+#   - `benches/whole.sh`: W1 and W2 as a user runs them, `spark-submit` of
+#     PetBreedExperiment timed from command to exit, with and without the class-data
+#     archive of scripts/spark-cds.sh;
 #   - memory: `paws experiment`'s peak resident memory and the Spark path's cached
 #     blocks on a 10x set (`paws-bench gen --copies 10`), against the raw float32 size;
 #   - Python: scikit-learn `SGDClassifier(loss='hinge')` on W1 and W2, OpenBLAS sgemm
@@ -93,6 +96,9 @@ submit SweepBenchmark "$data" american_bulldog all true barrier,jobs | tee "$out
 echo "==> w2 Spark local[$threads] (paws barrier, paws per-job, MLlib)" >&2
 submit SweepBenchmark "$data" american_bulldog american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier \
     true barrier,jobs | tee "$out/w2-spark.jsonl"
+# The whole spark-submit process, as a user times it (with and without the class-data
+# archive of scripts/spark-cds.sh).
+step "w1, w2 whole spark-submit" bash -c "bash benches/whole.sh | tee '$out/whole.jsonl'"
 echo "==> drop-in Spark local[$threads] (NativeSVMWithSGD.train each driver, SVMWithSGD.train)" >&2
 submit DropInBenchmark 7390 4096 "$threads" | tee "$out/dropin-spark.jsonl"
 

@@ -121,3 +121,29 @@ check_product_jar() {
 }
 step "no test class in the product jar" check_product_jar
 echo "==> built $jar and $test_jar" >&2
+
+# The class-data archive (scripts/spark-cds.sh): made once, then a spark-submit of the
+# sample experiment with -Xshare:on, under which a JVM that cannot map the archive
+# refuses to start; the class-loading log must show Spark's classes coming from it.
+check_class_data_archive() {
+    local archive work
+    archive=$(bash scripts/spark-cds.sh "$jar")
+    work=$(mktemp -d)
+    (
+        need_spark >/dev/null
+        "$SPARK_HOME/bin/spark-submit" --master 'local[2]' --conf spark.driver.host=127.0.0.1 \
+            --driver-java-options "-Xshare:on -XX:SharedArchiveFile=$archive -Xlog:class+load=info:file=$work/classes.log" \
+            --class dev.paws.spark.PetBreedExperiment "$jar" \
+            --features examples/oxford-pets-sample/features.parquet \
+            --class Abyssinian --vs Bengal -o "$work/out" >"$work/log" 2>&1
+    ) || { tail -20 "$work/log" >&2; echo "error: spark-submit with the archive failed (above)" >&2; return 1; }
+    [[ -s $work/out/results.csv ]] || { echo "error: no results.csv from the run with the archive" >&2; return 1; }
+    if ! grep 'org.apache.spark.SparkContext ' "$work/classes.log" | grep 'shared objects file (top)' >/dev/null; then
+        grep 'org.apache.spark.SparkContext ' "$work/classes.log" >&2 || true
+        echo "error: SparkContext was not loaded from the archive $archive" >&2
+        return 1
+    fi
+    echo "$(grep -c 'shared objects file' "$work/classes.log") classes from the archive, $(grep -c 'source: ' "$work/classes.log") loaded"
+    rm -rf "$work"
+}
+step "spark-submit with the class-data archive" check_class_data_archive
