@@ -6,11 +6,11 @@
 //! bits whatever their order, and the states stay identical without a coordinator.
 
 use crate::data::error::{PawsError, Result};
-use crate::data::exact_sum::GradientSum;
+use crate::data::exact_sum::{CompactError, GradientSum};
 
 /// Format of [`encode`]; bumped when it changes, so that mixed library versions fail
 /// clearly instead of merging garbage.
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 
 /// One worker's message: its sums by model id (a model it has no rows of is left out).
 pub fn encode(sums: &[(usize, GradientSum)]) -> Vec<u8> {
@@ -41,18 +41,16 @@ pub fn merge(values: usize, ids: &[usize], messages: &[&[u8]]) -> Result<Vec<Gra
         let n = take_u32(&mut input).ok_or_else(|| bad("truncated"))?;
         for _ in 0..n {
             let id = take_u32(&mut input).ok_or_else(|| bad("truncated"))? as usize;
-            let sum = GradientSum::read_compact(&mut input).ok_or_else(|| bad("corrupt sum"))?;
             let k = ids
                 .iter()
                 .position(|&i| i == id)
                 .ok_or_else(|| bad(&format!("holds model {id}, which is not in this round")))?;
-            if sum.dim() != values {
-                return Err(bad(&format!(
-                    "model {id} has {} values, expected {values}",
-                    sum.dim()
-                )));
-            }
-            merged[k].merge(&sum);
+            merged[k].add_compact(&mut input).map_err(|e| match e {
+                CompactError::Corrupt => bad("corrupt sum"),
+                CompactError::Values(n) => {
+                    bad(&format!("model {id} has {n} values, expected {values}"))
+                }
+            })?;
         }
         if !input.is_empty() {
             return Err(bad("trailing bytes"));
