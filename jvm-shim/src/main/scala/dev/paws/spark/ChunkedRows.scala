@@ -44,53 +44,49 @@ private[spark] object ChunkedRows {
   }
 
   /**
-   * @param rows the rows, any partitioning, any order within a partition
-   * @param n the number of rows (indices `0 until n`)
+   * @param rows the rows, any partitioning, any order within a partition: those of
+   *     `chunks` (`Chunks.all(n)` for indices `0 until n`), each once
    * @param name the cached RDD's name
    * @param describe names a row in errors raised inside tasks (it travels with them)
    */
   def build(
       rows: RDD[(Long, Array[Float])],
-      n: Long,
+      chunks: Chunks,
       wanted: Int,
       level: StorageLevel,
       name: String,
       describe: Long => String): Built =
-    buildLabeled(rows.map { case (g, x) => new IndexedRow(g, x, 0.0) }, n, wanted, level, name, describe)
+    buildLabeled(rows.map { case (g, x) => new IndexedRow(g, x, 0.0) }, chunks, wanted, level, name, describe)
 
   /** [[build]] for rows with labels (the blocks carry them). */
   def buildLabeled(
       rows: RDD[IndexedRow],
-      n: Long,
+      chunks: Chunks,
       wanted: Int,
       level: StorageLevel,
       name: String,
-      describe: Long => String): Built = {
-    require(n > 0, "no rows")
-    fromBlocks(rows.mapPartitions(it => cutIntoChunks(it, n, describe)), n, wanted, level, name)
-  }
+      describe: Long => String): Built =
+    fromBlocks(rows.mapPartitions(it => cutIntoChunks(it, chunks, describe)), chunks, wanted, level, name)
 
   /**
-   * [[build]] for rows already cut into blocks, each inside one chunk (a chunk may be in
-   * pieces across partitions).
+   * [[build]] for rows already cut into blocks, each inside one of `chunks` (a chunk may
+   * be in pieces across partitions).
    */
-  def fromBlocks(cut: RDD[RowBlock], n: Long, wanted: Int, level: StorageLevel, name: String): Built = {
-    require(n > 0, "no rows")
-    val chunks = (n + C - 1) / C
+  def fromBlocks(cut: RDD[RowBlock], chunks: Chunks, wanted: Int, level: StorageLevel, name: String): Built = {
     val inParts = cut.getNumPartitions
     // The cut rows are read twice (their sizes, then the blocks): keep them until the
     // blocks are cached, so the input is read and decoded once.
     val staging = cut.setName(s"$name (staging)").persist(level)
     val (blocks, layout) = try {
       val sizes = staging.mapPartitions(it => Iterator.single(it.map(_.numRows.toLong).sum)).collect()
-      if (isFair(sizes, n, wanted)) {
-        val whole = staging.filter(b => b.numRows == chunkLength(b.chunk, n))
-        val pieces = staging.filter(b => b.numRows != chunkLength(b.chunk, n))
-        (whole.zipPartitions(merged(pieces, chunks, inParts, n))((a, b) => a ++ b),
+      if (isFair(sizes, chunks, wanted)) {
+        val whole = staging.filter(b => b.numRows == chunks.length(b.chunk))
+        val pieces = staging.filter(b => b.numRows != chunks.length(b.chunk))
+        (whole.zipPartitions(merged(pieces, chunks, inParts))((a, b) => a ++ b),
           s"kept in the $inParts input partitions")
       } else {
         val parts = math.max(inParts, wanted)
-        (merged(staging, chunks, parts, n),
+        (merged(staging, chunks, parts),
           s"spread over $parts partitions (input partitions hold ${sizes.mkString(", ")} rows)")
       }
     } catch {
@@ -98,23 +94,21 @@ private[spark] object ChunkedRows {
         staging.unpersist(blocking = false)
         throw e
     }
-    try cached(blocks, n, level, name, layout) finally staging.unpersist(blocking = true)
+    try cached(blocks, chunks, level, name, layout) finally staging.unpersist(blocking = true)
   }
 
   /**
-   * Whether partitions of `sizes` rows spread `n` rows about evenly over `wanted`
-   * partitions (a Parquet file of one row group is one split, for one, and does not).
+   * Whether partitions of `sizes` rows spread the rows of `chunks` about evenly over
+   * `wanted` partitions (a Parquet file of one row group is one split, for one, and does not).
    */
-  def isFair(sizes: Seq[Long], n: Long, wanted: Int): Boolean = {
-    val chunks = (n + C - 1) / C
-    sizes.max <= math.ceil(n.toDouble / math.min(wanted.toLong, chunks)) * 1.25 + C
-  }
+  def isFair(sizes: Seq[Long], chunks: Chunks, wanted: Int): Boolean =
+    sizes.max <= math.ceil(chunks.rows.toDouble / math.min(wanted.toLong, chunks.count)) * 1.25 + C
 
   /**
-   * Caches `blocks` (every chunk whole in one block, nothing else) and checks them: all
-   * `n` rows there, one dimension.
+   * Caches `blocks` (every chunk of `chunks` whole in one block, nothing else) and checks
+   * them: all their rows there, one dimension.
    */
-  def cached(blocks: RDD[RowBlock], n: Long, level: StorageLevel, name: String, layout: String): Built = {
+  def cached(blocks: RDD[RowBlock], chunks: Chunks, level: StorageLevel, name: String, layout: String): Built = {
     blocks.setName(name).persist(level)
     try {
       // Materialises the cache; per partition: rows, and (first row, dim) of each dimension seen.
@@ -128,8 +122,8 @@ private[spark] object ChunkedRows {
         Iterator.single((count, dims.toMap))
       }.collect()
       val total = stats.map(_._1).sum
-      if (total != n) {
-        throw new IllegalStateException(s"paws: the blocks hold $total rows, the input has $n: " +
+      if (total != chunks.rows) {
+        throw new IllegalStateException(s"paws: the blocks hold $total rows, the input has ${chunks.describe}: " +
           "is the input deterministic?")
       }
       val firsts = stats.flatMap(_._2).groupBy(_._1).map { case (d, rs) => d -> rs.map(_._2).min }
@@ -143,15 +137,13 @@ private[spark] object ChunkedRows {
     }
   }
 
-  private def chunkLength(chunk: Long, n: Long): Int = (math.min((chunk + 1) * C, n) - chunk * C).toInt
-
   /**
    * One partition's rows as blocks: sorted by index, cut at chunk boundaries and gaps.
    * Labels are the rows' own (zero for the experiment, whose selections carry them).
    */
   private def cutIntoChunks(
       it: Iterator[IndexedRow],
-      n: Long,
+      chunks: Chunks,
       describe: Long => String): Iterator[RowBlock] = {
     val rows = it.toArray
     java.util.Arrays.sort(rows, Ordering.by[IndexedRow, Long](_.index))
@@ -161,7 +153,10 @@ private[spark] object ChunkedRows {
     while (i < rows.length) {
       val g = rows(i).index
       val x = rows(i).features
-      if (g < 0 || g >= n) throw new IllegalStateException(s"paws: row index $g outside 0..${n - 1}")
+      if (!chunks.containsRow(g)) {
+        val read = if (chunks.isAll) s"0..${chunks.n - 1}" else s"the rows read (${chunks.describe})"
+        throw new IllegalStateException(s"paws: row index $g outside $read")
+      }
       if (i > 0 && rows(i - 1).index == g) {
         throw new IllegalStateException(s"paws: ${describe(g)} was read twice: is the input deterministic?")
       }
@@ -197,7 +192,7 @@ private[spark] object ChunkedRows {
   }
 
   /** Blocks and pieces joined per chunk, chunks spread over `parts` partitions in order. */
-  private def merged(blocks: RDD[RowBlock], chunks: Long, parts: Int, n: Long): RDD[RowBlock] =
+  private def merged(blocks: RDD[RowBlock], chunks: Chunks, parts: Int): RDD[RowBlock] =
     blocks.map(b => (b.chunk, b))
       .groupByKey(new ChunkRanges(chunks, parts))
       .mapPartitions({ it =>
@@ -211,7 +206,7 @@ private[spark] object ChunkedRows {
             }
             a.append(b)
           }
-          val len = chunkLength(c, n)
+          val len = chunks.length(c)
           if (joined.firstRow != c * C || joined.numRows != len) {
             throw new IllegalStateException(s"paws: chunk $c holds rows ${joined.firstRow}.." +
               s"${joined.firstRow + joined.numRows - 1}, expected ${c * C}..${c * C + len - 1}: " +
@@ -221,9 +216,9 @@ private[spark] object ChunkedRows {
         }
       }, preservesPartitioning = true)
 
-  /** Consecutive ranges of chunks per partition. */
-  private final class ChunkRanges(chunks: Long, parts: Int) extends Partitioner {
+  /** Consecutive ranges of the kept chunks per partition, about as many in each. */
+  private final class ChunkRanges(chunks: Chunks, parts: Int) extends Partitioner {
     override def numPartitions: Int = parts
-    override def getPartition(key: Any): Int = (key.asInstanceOf[Long] * parts / chunks).toInt
+    override def getPartition(key: Any): Int = (chunks.rank(key.asInstanceOf[Long]) * parts / chunks.count).toInt
   }
 }

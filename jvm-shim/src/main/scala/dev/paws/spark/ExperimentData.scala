@@ -20,6 +20,7 @@ import org.apache.spark.storage.StorageLevel
  *     legacy files): never one per file
  * @param blockLayout where the cached blocks were put (kept in the input's partitions
  *     or spread), for the log
+ * @param chunks the chunks of rows read and cached (all, or those the caller's models read)
  */
 final case class ExperimentData(
     images: Array[String],
@@ -29,7 +30,8 @@ final case class ExperimentData(
     sourceName: String,
     blocks: RDD[RowBlock],
     inputPartitions: Int,
-    blockLayout: String) {
+    blockLayout: String,
+    chunks: Chunks) {
   def numRows: Int = images.length
 }
 
@@ -44,30 +46,41 @@ object ExperimentData {
   private def bad(msg: String) = new IllegalArgumentException(msg)
 
   /**
+   * Which chunks of rows to read, from the dataset's index (images, breeds in row order),
+   * known before any feature is read: a sweep reads only the chunks its models read.
+   */
+  type ChooseChunks = (Array[String], Array[String]) => Chunks
+
+  /** Every row. */
+  val allRows: ChooseChunks = (images, _) => Chunks.all(images.length.toLong)
+
+  /**
    * Reads a Parquet file or folder (`paws extract`'s file, or `ExtractFeatures`' part
    * files in name order) with paws-core's reader through Hadoop's `FileSystem`
    * ([[ParquetFeatures]]): columns `image` (string), `label` (string: the breed) and
    * `features` (a list of float32), checked as `paws_core::parquet_io` checks them; the
    * extractor from the footer's `paws.extractor.model` (or the `features` column's
    * metadata that Spark keeps there). Rows in the CLI's order: files by name, rows in
-   * file order.
+   * file order. Only the row groups holding rows of the chunks that `choose` picks are
+   * read (their other rows are not checked).
    */
-  def parquet(spark: SparkSession, path: String, level: StorageLevel): ExperimentData = {
+  def parquet(spark: SparkSession, path: String, level: StorageLevel,
+      choose: ChooseChunks = allRows): ExperimentData = {
     val sc = spark.sparkContext
     val fs = new HPath(path).getFileSystem(sc.hadoopConfiguration)
     val plan = ParquetFeatures.plan(fs, path)
-    val n = plan.images.length.toLong
+    val chunks = choose(plan.images, plan.labels)
     val wanted = sc.getConf.getInt(BlockPartitionsConf, sc.defaultParallelism)
-    val read = ParquetFeatures.blocks(sc, fs, plan, n, wanted)
+    val read = ParquetFeatures.blocks(sc, fs, plan, chunks, wanted)
     val parts = read.blocks.getNumPartitions
-    val name = s"paws experiment blocks: $path ($n rows, float32)"
+    val name = s"paws experiment blocks: $path (${chunks.describe}, float32)"
     val built = try {
-      if (read.aligned && ChunkedRows.isFair(read.sizes, n, wanted)) {
+      if (read.aligned && ChunkedRows.isFair(read.sizes, chunks, wanted)) {
         // Every partition starts on a chunk boundary: its blocks are whole chunks
         // already, cached where they were read, the input read once.
-        ChunkedRows.cached(read.blocks, n, level, name, s"kept in the $parts input partitions")
+        ChunkedRows.cached(read.blocks, chunks, level, name, s"kept in the $parts input partitions")
       } else {
-        ChunkedRows.fromBlocks(read.blocks, n, wanted, level, name)
+        ChunkedRows.fromBlocks(read.blocks, chunks, wanted, level, name)
       }
     } catch {
       // Found on the driver, or in a task joining a chunk's pieces.
@@ -79,7 +92,7 @@ object ExperimentData {
       throw bad(s"$file: column 'features': metadata $MetaDim=$declared, rows have ${built.dim} values")
     }
     ExperimentData(plan.images, plan.labels, built.dim, plan.model.getOrElse("unknown"), path,
-      built.blocks, parts, built.layout)
+      built.blocks, parts, built.layout, chunks)
   }
 
   /**
@@ -92,14 +105,14 @@ object ExperimentData {
   private def cache(
       sc: SparkContext,
       rows: RDD[(Long, Array[Float])],
-      n: Long,
+      chunks: Chunks,
       level: StorageLevel,
       name: String,
       onDriver: Long => String,
       inTasks: Long => String): ChunkedRows.Built = {
     val wanted = sc.getConf.getInt(BlockPartitionsConf, sc.defaultParallelism)
     try {
-      ChunkedRows.build(rows, n, wanted, level, s"paws experiment blocks: $name", inTasks)
+      ChunkedRows.build(rows, chunks, wanted, level, s"paws experiment blocks: $name", inTasks)
     } catch {
       case ChunkedRows.DimMismatch.Within(e) => throw bad(s"${onDriver(e.row)} has ${e.found} features, " +
           s"${onDriver(e.firstRow)} has ${e.expected}: all rows must have the same number")
@@ -119,8 +132,8 @@ object ExperimentData {
   /**
    * Reads a legacy folder of `<breed>_<n>.jpg.json` files (each a flat JSON array of
    * floats), as `paws_core::legacy::read_folder` does: the files sorted by name, the
-   * first file's length fixing the dimension. The sorted names are cut into contiguous
-   * runs, one task each (at least `spark.paws.legacy.minPartitions`, default the default
+   * first file's length fixing the dimension. The names of the rows in the chunks that
+   * `choose` picks (the others are not read) are cut into contiguous runs, one task each (at least `spark.paws.legacy.minPartitions`, default the default
    * parallelism); a task opens its files through the Hadoop `FileSystem` (any scheme),
    * parses each once with the native parser, and its rows become float32 blocks in its
    * own partition (runs of consecutive rows: no shuffle but at run edges): never one
@@ -129,7 +142,8 @@ object ExperimentData {
    * Not `binaryFiles`: its `PortableDataStream` serialises the whole Hadoop
    * `Configuration` once per file, which made 7,390 files cost about 30 s.
    */
-  def legacy(spark: SparkSession, path: String, extractor: String, level: StorageLevel): ExperimentData = {
+  def legacy(spark: SparkSession, path: String, extractor: String, level: StorageLevel,
+      choose: ChooseChunks = allRows): ExperimentData = {
     val sc = spark.sparkContext
     val dir = new HPath(path)
     val fs = dir.getFileSystem(sc.hadoopConfiguration)
@@ -144,6 +158,9 @@ object ExperimentData {
     val images = strings("images")
     val breeds = strings("breeds")
     val n = files.length
+    val chunks = choose(images, breeds)
+    // The rows read, by their index in name order.
+    val kept = (0 until n).filter(g => chunks.containsRow(g.toLong)).toArray
     // The first file in order fixes the dimension, as in the CLI.
     val qualified = fs.makeQualified(dir).toString
     def read(fs: org.apache.hadoop.fs.FileSystem, name: String): (String, Array[Float]) = {
@@ -153,14 +170,15 @@ object ExperimentData {
       (p.toString, NativeExperiment.parseLegacyFile(p.toString, bytes))
     }
     val dim = read(fs, files(0))._2.length
-    val parts = math.min(n, sc.getConf.getInt(LegacyPartitionsConf, math.max(sc.defaultParallelism, 2)))
+    val parts = math.min(kept.length, sc.getConf.getInt(LegacyPartitionsConf, math.max(sc.defaultParallelism, 2)))
     val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
-    val names = sc.broadcast(files)
+    val names = sc.broadcast((files, kept))
     val rows = sc.parallelize(0 until parts, parts).flatMap { t =>
-      val all = names.value
-      val (from, to) = (all.length.toLong * t / parts, all.length.toLong * (t + 1) / parts)
+      val (all, rowsRead) = names.value
+      val (from, to) = (rowsRead.length.toLong * t / parts, rowsRead.length.toLong * (t + 1) / parts)
       val fs = withoutChecksums(new HPath(qualified).getFileSystem(conf.value.value))
-      (from until to).iterator.map { g =>
+      (from until to).iterator.map { i =>
+        val g = rowsRead(i.toInt).toLong
         val (p, x) = read(fs, all(g.toInt))
         if (x.length != dim) {
           throw bad(s"$p: wrong feature dimension: expected $dim, found ${x.length}")
@@ -168,8 +186,8 @@ object ExperimentData {
         (g, x)
       }
     }
-    val built = cache(sc, rows, n.toLong, level, s"$path ($n files x $dim, float32)",
+    val built = cache(sc, rows, chunks, level, s"$path ($n files x $dim, ${chunks.describe}, float32)",
       g => s"$path/${files(g.toInt)}", g => s"$path: file number $g in name order")
-    ExperimentData(images, breeds, dim, extractor, path, built.blocks, parts, built.layout)
+    ExperimentData(images, breeds, dim, extractor, path, built.blocks, parts, built.layout, chunks)
   }
 }

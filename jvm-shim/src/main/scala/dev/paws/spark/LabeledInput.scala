@@ -75,7 +75,7 @@ private[spark] object LabeledInput {
         row
       }
     }
-    val built = ChunkedRows.buildLabeled(rows, n, input.getNumPartitions, storageLevel,
+    val built = ChunkedRows.buildLabeled(rows, Chunks.all(n), input.getNumPartitions, storageLevel,
       s"paws blocks ($n rows x $dim, float32)", g => s"row $g of the input")
     PreparedBlocks(built.blocks, n, built.dim)
   }

@@ -161,16 +161,23 @@ private[spark] object ParquetFeatures {
   }
 
   /**
-   * The row groups cut into at most `wanted` contiguous runs of about equal rows, as
-   * an RDD of blocks: a partition holds its runs' rows in order, cut at chunk boundaries
-   * (a chunk is whole in one block unless it straddles two partitions).
+   * The row groups holding rows of `chunks` (the others are not read) cut into at most
+   * `wanted` contiguous runs of about equal kept rows, as an RDD of blocks: a partition
+   * holds its runs' kept rows in order, cut at chunk boundaries (a chunk is whole in one
+   * block unless it straddles two partitions).
    */
-  def blocks(sc: SparkContext, fs: FileSystem, plan: Plan, n: Long, wanted: Int): Read = {
-    val groups = plan.groups
+  def blocks(sc: SparkContext, fs: FileSystem, plan: Plan, chunks: Chunks, wanted: Int): Read = {
+    def kept(g: Group) = chunks.rowsIn(g.firstRow, g.firstRow + g.rows)
+    val groups = plan.groups.filter(kept(_) > 0)
     val parts = math.max(1, math.min(wanted, groups.length))
-    // Group i goes to the part its first row falls in, for rows spread evenly.
-    val runs = groups.groupBy(g => (g.firstRow * parts / n).toInt).toSeq.sortBy(_._1).map(_._2)
-    val aligned = runs.forall(_.head.firstRow % C == 0)
+    // Group i goes to the part its first kept row falls in, for kept rows spread evenly.
+    val before = groups.scanLeft(0L)(_ + kept(_))
+    val runs = groups.indices.groupBy(i => (before(i) * parts / chunks.rows).toInt).toSeq.sortBy(_._1)
+      .map(_._2.map(groups(_)))
+    // A run's first block starts where its first group's first kept chunk does.
+    def firstKept(g: Group) = Iterator.iterate(g.firstRow)(s => (s / C + 1) * C)
+      .find(s => chunks.contains(s / C)).get
+    val aligned = runs.forall(r => firstKept(r.head) % C == 0)
     val withHosts = runs.map(r => r -> hosts(fs, plan.statuses(r.head.path), r.head))
     val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
     val rdd = sc.makeRDD(withHosts).mapPartitions { it =>
@@ -180,10 +187,10 @@ private[spark] object ParquetFeatures {
       it.flatMap { run =>
         val fs = new HPath(run.head.path).getFileSystem(conf.value.value)
         def in(g: Group) = open.getOrElseUpdate(g.path, fs.open(new HPath(g.path)))
-        joinChunks(run.iterator.flatMap(g => cut(readGroup(in(g), g), g)))
+        joinChunks(run.iterator.flatMap(g => cut(readGroup(in(g), g), g, chunks)))
       }
     }
-    Read(rdd, runs.map(_.map(_.rows).sum), aligned)
+    Read(rdd, runs.map(_.map(kept).sum), aligned)
   }
 
   /** Hosts holding the start of a group's features (none for object stores and local files). */
@@ -202,12 +209,12 @@ private[spark] object ParquetFeatures {
     x
   }
 
-  /** A group's rows (row-major) as blocks, cut at the dataset's chunk boundaries. */
-  private def cut(x: Array[Float], g: Group): Iterator[RowBlock] = {
+  /** A group's rows (row-major) in kept chunks as blocks, cut at the dataset's chunk boundaries. */
+  private def cut(x: Array[Float], g: Group, chunks: Chunks): Iterator[RowBlock] = {
     val dim = (x.length / g.rows).toInt
     if (dim == 0) throw bad(s"${g.path}: column 'features': row group ${g.index}: rows have no values")
     val end = g.firstRow + g.rows
-    Iterator.iterate(g.firstRow)(s => (s / C + 1) * C).takeWhile(_ < end).map { s =>
+    Iterator.iterate(g.firstRow)(s => (s / C + 1) * C).takeWhile(_ < end).filter(s => chunks.contains(s / C)).map { s =>
       val e = math.min((s / C + 1) * C, end)
       val rows = java.util.Arrays.copyOfRange(x, ((s - g.firstRow) * dim).toInt, ((e - g.firstRow) * dim).toInt)
       new RowBlock(s, dim, rows, new Array[Double]((e - s).toInt))

@@ -61,6 +61,8 @@ object PetBreedExperiment {
       files: Seq[String],
       models: Int,
       rows: Int,
+      /** rows read and cached: those in chunks that some model reads */
+      rowsRead: Long,
       inputPartitions: Int,
       blockPartitions: Int,
       table: String,
@@ -157,18 +159,20 @@ object PetBreedExperiment {
     var data: ExperimentData = null
     try {
       props.describe(s"paws: PetBreedExperiment: reading and caching $features")
+      val choose = modelChunks(h, features)
       data = if (isLegacyFolder(conf, features)) {
-        ExperimentData.legacy(spark, features, info.get("extractor").asText(), level)
+        ExperimentData.legacy(spark, features, info.get("extractor").asText(), level, choose)
       } else {
-        ExperimentData.parquet(spark, features, level)
+        ExperimentData.parquet(spark, features, level, choose)
       }
       val classes = data.breeds.distinct.length
       log.info(f"load: ${data.numRows} rows × ${data.dim} features ($classes classes, extractor " +
         f"${data.extractor}) from $features in ${(System.nanoTime() - t0) / 1e9}%.3f s " +
         s"(${data.inputPartitions} input partitions, cached as ${data.blocks.getNumPartitions} " +
-        s"partitions of ${NativeKernels.CHUNK_ROWS}-row blocks ${data.blockLayout}, $level)")
-      // What the cache costs against the raw float32 features (Spark's own storage info).
-      val rawBytes = data.numRows.toLong * data.dim * 4
+        s"partitions of ${NativeKernels.CHUNK_ROWS}-row blocks ${data.blockLayout}, $level; read " +
+        s"${data.chunks.describe}: those the models read)")
+      // What the cache costs against the raw float32 features read (Spark's own storage info).
+      val rawBytes = data.chunks.rows * data.dim * 4
       val cachedBytes = sc.getRDDStorageInfo.find(_.id == data.blocks.id).map(i => i.memSize + i.diskSize)
         .getOrElse(0L)
       log.info(f"cache: ${cachedBytes / 1e6}%.1f MB in executors for ${rawBytes / 1e6}%.1f MB of raw " +
@@ -208,8 +212,8 @@ object PetBreedExperiment {
         Files.write(local.resolve("paws.log"), log.text.getBytes(StandardCharsets.UTF_8))
         publish(conf, local, Seq("paws.log"), outDir)
         setFinished(conf, outDir, finished = true)
-        val result = Result(outDir, files :+ "paws.log", models.length, data.numRows, data.inputPartitions,
-          data.blocks.getNumPartitions, table, cachedBytes, rawBytes, loadSeconds, trainSeconds, driver)
+        val result = Result(outDir, files :+ "paws.log", models.length, data.numRows, data.chunks.rows,
+          data.inputPartitions, data.blocks.getNumPartitions, table, cachedBytes, rawBytes, loadSeconds, trainSeconds, driver)
         (result, LocalReport.read(local, files))
       } finally {
         deleteRecursively(local.toFile)
@@ -218,6 +222,20 @@ object PetBreedExperiment {
       if (data != null) data.blocks.unpersist(blocking = false)
       props.exit()
     }
+  }
+
+  /**
+   * The chunks of rows that the experiment's models read (training and test rows): a
+   * sweep of one breed against a few others reads and caches only the row groups or
+   * files that hold those breeds. The models are planned from the dataset's index alone
+   * (images and breeds; no split depends on the feature dimension, given here as 1), and
+   * planned again once the features are read, to the same plan.
+   */
+  private def modelChunks(h: Long, source: String): ExperimentData.ChooseChunks = (images, breeds) => {
+    val plan = mapper.readTree(NativeExperiment.setData(h, images, breeds, 1, "unknown", source))
+    val tasks = plan.get("models").elements().asScala.map(_.get("task").asInt())
+    Chunks.holding(images.length.toLong,
+      tasks.flatMap(t => NativeExperiment.trainRows(h, t).iterator ++ NativeExperiment.testRows(h, t).iterator))
   }
 
   /** The features path as a Hadoop path; the embedded sample (no --features) in local mode. */

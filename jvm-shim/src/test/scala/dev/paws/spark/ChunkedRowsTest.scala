@@ -28,7 +28,7 @@ class ChunkedRowsTest {
   }
 
   private def check(what: String, n: Long, runs: Seq[Seq[Long]], wanted: Int, layout: String): Unit = {
-    val built = ChunkedRows.build(input(runs, n), n, wanted, StorageLevel.MEMORY_ONLY, what, g => s"row $g")
+    val built = ChunkedRows.build(input(runs, n), Chunks.all(n), wanted, StorageLevel.MEMORY_ONLY, what, g => s"row $g")
     try {
       assertEquals(dim, built.dim, what)
       assertTrue(built.layout.startsWith(layout), s"$what: layout '${built.layout}', expected '$layout...'")
@@ -68,7 +68,7 @@ class ChunkedRowsTest {
   def duplicateMissingAndRaggedRowsAreErrors(): Unit = {
     val all = (0L until 600L).toSeq
     def build(rdd: RDD[(Long, Array[Float])], n: Long) =
-      ChunkedRows.build(rdd, n, 2, StorageLevel.MEMORY_ONLY, "bad", g => s"row $g of the test")
+      ChunkedRows.build(rdd, Chunks.all(n), 2, StorageLevel.MEMORY_ONLY, "bad", g => s"row $g of the test")
     // A row read twice in one partition, or in two.
     fails("row 5 of the test was read twice")(build(input(Seq(all :+ 5L), 1), 600))
     fails("is the input deterministic?")(build(input(Seq(all, Seq(300L)), 1), 600))

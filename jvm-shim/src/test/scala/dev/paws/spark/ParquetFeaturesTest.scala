@@ -37,29 +37,37 @@ class ParquetFeaturesTest {
       col("features")).collect().sortBy(r => (r.getString(0), r.getLong(1)))
   }
 
-  /** The cached blocks as rows: (first row of each block, its values), checked contiguous. */
-  private def flat(d: ExperimentData): Array[Float] = {
+  private val C = NativeKernels.CHUNK_ROWS.toLong
+
+  /**
+   * The cached blocks' values in row order, checked: each block a whole chunk, the
+   * chunks those of `rowsRead` (in order), each once.
+   */
+  private def flat(d: ExperimentData, rowsRead: Seq[Long]): Array[Float] = {
     val blocks = d.blocks.collect().sortBy(_.firstRow)
-    var next = 0L
+    assertEquals(rowsRead.map(_ / C).distinct, blocks.map(_.firstRow / C).toSeq, "the chosen chunks, each once")
     blocks.foreach { b =>
-      assertEquals(next, b.firstRow, "blocks are contiguous")
-      assertTrue(b.firstRow % NativeKernels.CHUNK_ROWS + b.numRows <= NativeKernels.CHUNK_ROWS,
-        s"$b lies in one chunk")
-      assertTrue(b.numRows == NativeKernels.CHUNK_ROWS || b.firstRow + b.numRows == d.numRows,
-        s"$b is a whole chunk")
-      next += b.numRows
+      assertEquals(0L, b.firstRow % C, s"$b starts a chunk")
+      assertTrue(b.numRows == C || b.firstRow + b.numRows == d.numRows, s"$b is a whole chunk")
     }
-    assertEquals(d.numRows.toLong, next)
+    assertEquals(rowsRead.length.toLong, blocks.map(_.numRows.toLong).sum)
     blocks.flatMap(_.rows)
   }
 
-  private def assertSameAsOracle(path: String): ExperimentData = {
-    val d = ExperimentData.parquet(spark, path, StorageLevel.MEMORY_ONLY)
+  /** Reads `path` (the chunks `keep` picks, or all) and checks it against Spark SQL's rows. */
+  private def assertSameAsOracle(path: String, keep: Option[Set[Long]] = None): ExperimentData = {
+    val choose: ExperimentData.ChooseChunks = (images, _) => keep match {
+      case None => Chunks.all(images.length.toLong)
+      case Some(cs) => Chunks.holding(images.length.toLong, images.indices.iterator.map(_.toLong).filter(g => cs(g / C)))
+    }
+    val d = ExperimentData.parquet(spark, path, StorageLevel.MEMORY_ONLY, choose)
     try {
       val rows = oracle(path)
       assertArrayEquals(rows.map(_.getString(2)).asInstanceOf[Array[Object]], d.images.asInstanceOf[Array[Object]])
       assertArrayEquals(rows.map(_.getString(3)).asInstanceOf[Array[Object]], d.breeds.asInstanceOf[Array[Object]])
-      assertArrayEquals(rows.flatMap(_.getSeq[Float](4)), flat(d))
+      val read = rows.indices.map(_.toLong).filter(g => keep.forall(_(g / C)))
+      assertEquals(read.length.toLong, d.chunks.rows)
+      assertArrayEquals(read.toArray.flatMap(g => rows(g.toInt).getSeq[Float](4)), flat(d, read))
       assertEquals(rows.head.getSeq[Float](4).length, d.dim)
       d
     } finally d.blocks.unpersist(blocking = true)
@@ -83,6 +91,18 @@ class ParquetFeaturesTest {
     empty.write.mode("append").parquet(out)
     val d = assertSameAsOracle(out)
     assertTrue(d.inputPartitions >= 1)
+  }
+
+  @Test
+  def onlyTheChosenChunksAreReadAndCached(): Unit = {
+    // The sample's 600 rows are chunks 0, 1 and 2; a sweep of a few breeds reads some of
+    // them: in paws' file, and in part files whose chunks straddle partitions.
+    val parts = tempDir("chosen").resolve("features.parquet").toString
+    sampleDf.repartition(1).write.option("maxRecordsPerFile", 77).parquet(parts)
+    for (path <- Seq(sample.toUri.toString, parts); keep <- Seq(Set(0L, 2L), Set(1L), Set(2L))) {
+      val d = assertSameAsOracle(path, Some(keep))
+      assertFalse(d.chunks.isAll, s"$path, chunks $keep: ${d.chunks.describe}")
+    }
   }
 
   @Test

@@ -95,6 +95,7 @@ class PetBreedExperimentTest {
     assertEquals(1, jobs.synchronized(jobs.count(_ == "paws: sweep of 18 models: evaluation")))
     assertEquals(18, r.models, "Abyssinian vs Bengal and american_bulldog vs All, 9 splits each")
     assertEquals(600, r.rows)
+    assertEquals(600L, r.rowsRead, "every breed is in a model")
     // The cache holds float32 rows: at most 1.5x the raw size (Spark's storage estimate).
     assertEquals(600L * 1280 * 4, r.rawBytes)
     assertTrue(r.cachedBytes > 0 && r.cachedBytes <= 1.5 * r.rawBytes, s"cached ${r.cachedBytes} B for ${r.rawBytes} B")
@@ -154,13 +155,18 @@ class PetBreedExperimentTest {
       Seq("--class", "Bengal", "--vs", "Abyssinian,beagle", "--splits", "0.3,0.6", "--scale", "standard",
         "--intercept", "--model", "logistic"),
       Seq("--all-pairs", "--splits", "0.4", "--updater", "l1", "--reg-param", "0.05",
-        "--mini-batch-fraction", "0.5"))
+        "--mini-batch-fraction", "0.5"),
+      // Rows 0-199 only: chunk 0 is read, the beagles' chunk 1 (rows 256-299) is not.
+      Seq("--class", "Abyssinian", "--vs", "Bengal", "--splits", "0.5,0.8", "--scale", "standard",
+        "--intercept", "--mini-batch-fraction", "0.7"))
     for (args <- runs) {
       val what = args.mkString(" ")
       val common = Seq("--features", dir.toString) ++ args
       val out = tempDir("legacy-spark")
       val r = PetBreedExperiment.run(spark, (common ++ Seq("-o", out.toString)).toArray)
       assertEquals(300, r.rows)
+      val readsBeagles = args.exists(_.contains("beagle")) || args.contains("--all-pairs")
+      assertEquals(if (readsBeagles) 300 else 256, r.rowsRead, s"$what: rows read")
       assertTrue(r.inputPartitions <= 4, s"$what: ${r.inputPartitions} input partitions for 300 files")
       val ref = tempDir("legacy-inprocess")
       NativeExperiment.runInProcess(common.toArray, ref.toString, null, null, null, 0, null)

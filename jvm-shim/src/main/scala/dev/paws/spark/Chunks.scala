@@ -1,0 +1,72 @@
+package dev.paws.spark
+
+import dev.paws.spark.jni.NativeKernels
+
+/**
+ * The `CHUNK_ROWS` chunks of an `n`-row dataset that are read and cached: every one, or
+ * only those holding a row that some model reads (a sweep of one breed against four
+ * others need not read the other 32 breeds' rows). A chunk is kept whole or not at all:
+ * the kernels then sum, for every model, exactly the rows the in-process engine sums.
+ *
+ * @param ids the kept chunks in increasing order, or `None` for all of them
+ */
+private[spark] final class Chunks private (val n: Long, ids: Option[Array[Long]]) extends Serializable {
+  import Chunks.C
+
+  /** Number of kept chunks. */
+  val count: Long = ids.map(_.length.toLong).getOrElse((n + C - 1) / C)
+
+  /** Number of rows in the kept chunks. */
+  val rows: Long = ids.map(_.iterator.map(length(_).toLong).sum).getOrElse(n)
+
+  def isAll: Boolean = ids.isEmpty
+
+  def contains(chunk: Long): Boolean = ids match {
+    case None => chunk >= 0 && chunk < count
+    case Some(a) => java.util.Arrays.binarySearch(a, chunk) >= 0
+  }
+
+  def containsRow(row: Long): Boolean = row >= 0 && row < n && contains(row / C)
+
+  /** Position of a kept chunk among the kept ones (for spreading them over partitions). */
+  def rank(chunk: Long): Long = ids match {
+    case None => chunk
+    case Some(a) => java.util.Arrays.binarySearch(a, chunk).toLong
+  }
+
+  /** Rows of chunk `chunk` (the last one may be short). */
+  def length(chunk: Long): Int = (math.min((chunk + 1) * C, n) - chunk * C).toInt
+
+  /** Kept rows in `[from, until)`. */
+  def rowsIn(from: Long, until: Long): Long = ids match {
+    case None => math.max(0L, math.min(until, n) - math.max(from, 0L))
+    case Some(a) =>
+      a.iterator.map { c => math.max(0L, math.min(until, math.min((c + 1) * C, n)) - math.max(from, c * C)) }.sum
+  }
+
+  /** For the log: "all 7349 rows" or "1,056 of 7349 rows (5 of 29 chunks)". */
+  def describe: String =
+    if (isAll) s"all $n rows" else s"$rows of $n rows ($count of ${(n + C - 1) / C} chunks of $C)"
+}
+
+private[spark] object Chunks {
+  private val C = NativeKernels.CHUNK_ROWS.toLong
+
+  def all(n: Long): Chunks = {
+    require(n > 0, "no rows")
+    new Chunks(n, None)
+  }
+
+  /**
+   * The chunks holding `rows` (indices of an `n`-row dataset); all of them if that is
+   * every chunk, or if `rows` is empty (nothing to save, and the dimension is still read).
+   */
+  def holding(n: Long, rows: Iterator[Long]): Chunks = {
+    require(n > 0, "no rows")
+    val ids = rows.map { r =>
+      require(r >= 0 && r < n, s"row $r outside 0..${n - 1}")
+      r / C
+    }.toArray.distinct.sorted
+    if (ids.isEmpty || ids.length.toLong == (n + C - 1) / C) all(n) else new Chunks(n, Some(ids))
+  }
+}
