@@ -79,6 +79,12 @@ pub fn read<R: ChunkReader>(path: &Path, input: &R) -> Result<ParquetMetaData> {
 /// order whose field 5 is `num_children`. A footer this walk cannot read is left to the
 /// crate, whose error names the problem better; only a shape the crate would allocate
 /// or recurse on is refused here.
+///
+/// The crate reads a field it knows by the type its schema gives it, whatever type the
+/// field's header says (a `num_children` marked i64 or i16 is still read as a
+/// varint), and skips only the fields it does not know by their header's type; this walk
+/// reads the fields before and in the schema the same way (the fuzzer found a footer
+/// whose `num_children` header said i64: skipped here, read by the crate).
 pub fn schema_shape_error(footer: &[u8]) -> Option<String> {
     let mut input = Compact {
         bytes: footer,
@@ -86,10 +92,12 @@ pub fn schema_shape_error(footer: &[u8]) -> Option<String> {
     };
     let mut last_id = 0;
     while let Ok(Some((id, kind))) = input.field_header(&mut last_id) {
-        if id == 2 && kind == LIST {
-            return check_schema(&mut input).unwrap_or(None);
+        match id {
+            // version (i32), num_rows (i64)
+            1 | 3 => input.varint().map(drop).ok()?,
+            2 => return check_schema(&mut input).unwrap_or(None),
+            _ => input.skip(kind, 0).ok()?,
         }
-        input.skip(kind, 0).ok()?;
     }
     None
 }
@@ -97,10 +105,8 @@ pub fn schema_shape_error(footer: &[u8]) -> Option<String> {
 /// Reads the schema list: `Ok(Some(why))` for a shape to refuse, `Err` where the bytes
 /// stop making sense (the crate will say why).
 fn check_schema(input: &mut Compact) -> std::result::Result<Option<String>, Malformed> {
-    let (kind, count) = input.list_header()?;
-    if kind != STRUCT {
-        return Err(Malformed);
-    }
+    // The elements are read as structs whatever the list's header says, as the crate does.
+    let (_, count) = input.list_header()?;
     // Children still to come of each open group, innermost last.
     let mut open: Vec<u64> = Vec::new();
     for index in 0..count {
@@ -227,14 +233,18 @@ impl Compact<'_> {
 
     /// One `SchemaElement`'s `num_children` (field 5, an i32: the crate truncates the
     /// varint's value as here; absent or negative counts as none, which the crate then
-    /// refuses or reads as a leaf).
+    /// refuses or reads as a leaf). Its known fields are read by their schema types, as
+    /// the crate reads them: 1-3 and 5-9 are i32s (or enums: i32s too), 4 the name (a
+    /// string), 10 the logical type (a union: a struct).
     fn schema_element_children(&mut self) -> std::result::Result<u64, Malformed> {
         let (mut last_id, mut children) = (0, 0);
         while let Some((id, kind)) = self.field_header(&mut last_id)? {
-            if id == 5 && kind == I32 {
-                children = u64::try_from(self.zigzag()? as i32).unwrap_or(0);
-            } else {
-                self.skip(kind, 1)?;
+            match id {
+                5 => children = u64::try_from(self.zigzag()? as i32).unwrap_or(0),
+                1..=3 | 6..=9 => self.varint().map(drop)?,
+                4 => self.skip(BINARY, 1)?,
+                10 => self.skip(STRUCT, 1)?,
+                _ => self.skip(kind, 1)?,
             }
         }
         Ok(children)
