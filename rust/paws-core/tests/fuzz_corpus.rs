@@ -128,6 +128,23 @@ fn a_page_header_that_skips_past_the_end_is_a_prompt_named_error() {
     assert!(msg.contains("past the end"), "{msg}");
 }
 
+/// A 1,296-byte footer with a map of booleans declaring 757 million entries in a schema
+/// element's unknown field 14: the `parquet` crate skips it by looping over the declared
+/// length, a boolean taking no bytes in its skip, 5 s of CPU before its error (nested
+/// maps would multiply that). The footer walk refuses it before the crate reads it.
+#[test]
+fn a_footer_map_longer_than_its_bytes_is_refused_before_the_crate_skips_it() {
+    let name = "slow-bool-map-skip";
+    let data = paws_testkit::fuzz::seed("parquet", name);
+    let err = read_parquet_bytes(Path::new(name), data).expect_err("a corrupt file read as valid");
+    let msg = err.to_string();
+    assert!(msg.contains(name), "{msg}");
+    assert!(
+        msg.contains("corrupt footer: a Thrift map at byte 40 declares 757067123 elements"),
+        "{msg}"
+    );
+}
+
 /// A 1,012-byte footer whose schema declares 1.1 billion children made the `parquet`
 /// crate reserve 8.9 GB before reading any of them; under an address-space limit that
 /// aborted the process (`paws_core::data::parquet_footer`). Now the footer's shape is

@@ -85,21 +85,40 @@ pub fn read<R: ChunkReader>(path: &Path, input: &R) -> Result<ParquetMetaData> {
 /// varint), and skips only the fields it does not know by their header's type; this walk
 /// reads the fields before and in the schema the same way (the fuzzer found a footer
 /// whose `num_children` header said i64: skipped here, read by the crate).
+///
+/// The whole footer is walked, and a list, set or map that declares more elements than
+/// the bytes left can hold is refused: the crate skips a field it does not know by
+/// looping over its declared length, and takes a container's boolean elements as zero
+/// bytes, so a map of booleans declaring 757 million entries cost seconds of CPU (and
+/// nested ones would multiply that) before an error.
 pub fn schema_shape_error(footer: &[u8]) -> Option<String> {
     let mut input = Compact {
         bytes: footer,
         pos: 0,
+        too_long: None,
     };
+    match walk_file_metadata(&mut input) {
+        Ok(why) => why,
+        Err(Malformed) => input.too_long.take(),
+    }
+}
+
+/// `FileMetaData`, field by field: `Ok(Some(why))` for a shape to refuse.
+fn walk_file_metadata(input: &mut Compact) -> std::result::Result<Option<String>, Malformed> {
     let mut last_id = 0;
-    while let Ok(Some((id, kind))) = input.field_header(&mut last_id) {
+    while let Some((id, kind)) = input.field_header(&mut last_id)? {
         match id {
             // version (i32), num_rows (i64)
-            1 | 3 => input.varint().map(drop).ok()?,
-            2 => return check_schema(&mut input).unwrap_or(None),
-            _ => input.skip(kind, 0).ok()?,
+            1 | 3 => input.varint().map(drop)?,
+            2 => {
+                if let Some(why) = check_schema(input)? {
+                    return Ok(Some(why));
+                }
+            }
+            _ => input.skip(kind, 0)?,
         }
     }
-    None
+    Ok(None)
 }
 
 /// Reads the schema list: `Ok(Some(why))` for a shape to refuse, `Err` where the bytes
@@ -155,6 +174,12 @@ const SET: u8 = 10;
 const MAP: u8 = 11;
 const STRUCT: u8 = 12;
 
+/// Whether a container's element type is a boolean (a byte on the wire, none in the
+/// crate's skip).
+fn is_bool(kind: u8) -> bool {
+    kind == BOOL_TRUE || kind == BOOL_FALSE
+}
+
 /// Nesting of Thrift values the walk follows; a real footer needs about five.
 const MAX_THRIFT_DEPTH: u32 = 64;
 
@@ -162,6 +187,9 @@ const MAX_THRIFT_DEPTH: u32 = 64;
 struct Compact<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Why the walk stopped at a container too long for the bytes left (refused), where
+    /// other malformed bytes are left to the crate.
+    too_long: Option<String>,
 }
 
 impl Compact<'_> {
@@ -218,17 +246,42 @@ impl Compact<'_> {
     }
 
     /// A list's (or set's) element type and length; every element takes at least a
-    /// byte, so a length beyond the bytes left is malformed.
+    /// byte, so a length beyond the bytes left is malformed (refused for booleans, which
+    /// the crate's skip loops over without reading).
     fn list_header(&mut self) -> std::result::Result<(u8, u64), Malformed> {
+        let at = self.pos;
         let b = self.byte()?;
         let count = match b >> 4 {
             15 => self.varint()?,
             short => u64::from(short),
         };
-        if count > (self.bytes.len() - self.pos) as u64 {
+        self.fits(at, "list", count, count, is_bool(b & 0x0f))?;
+        Ok((b & 0x0f, count))
+    }
+
+    /// A container at byte `at` of `count` elements needing at least `bytes` that the
+    /// bytes left cannot hold is malformed; refused when the crate's skip would loop over
+    /// its elements without reading (`free`: booleans), left to the crate otherwise (it
+    /// stops at the end of the bytes).
+    fn fits(
+        &mut self,
+        at: usize,
+        what: &str,
+        count: u64,
+        bytes: u64,
+        free: bool,
+    ) -> std::result::Result<(), Malformed> {
+        let left = (self.bytes.len() - self.pos) as u64;
+        if bytes > left {
+            if !free {
+                return Err(Malformed);
+            }
+            self.too_long = Some(format!(
+                "a Thrift {what} at byte {at} declares {count} elements, {left} bytes follow it"
+            ));
             return Err(Malformed);
         }
-        Ok((b & 0x0f, count))
+        Ok(())
     }
 
     /// One `SchemaElement`'s `num_children` (field 5, an i32: the crate truncates the
@@ -272,11 +325,15 @@ impl Compact<'_> {
                 Ok(())
             }
             MAP => {
+                let at = self.pos;
                 let count = self.varint()?;
                 if count == 0 {
                     return Ok(());
                 }
                 let kinds = self.byte()?;
+                // A key and a value: two bytes at least.
+                let free = is_bool(kinds >> 4) && is_bool(kinds & 0x0f);
+                self.fits(at, "map", count, count.saturating_mul(2), free)?;
                 for _ in 0..count {
                     self.skip_element(kinds >> 4, depth + 1)?;
                     self.skip_element(kinds & 0x0f, depth + 1)?;
