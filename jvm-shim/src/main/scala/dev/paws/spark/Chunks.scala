@@ -14,7 +14,7 @@ private[spark] final class Chunks private (val n: Long, ids: Option[Array[Long]]
   import Chunks.C
 
   /** Number of kept chunks. */
-  val count: Long = ids.map(_.length.toLong).getOrElse((n + C - 1) / C)
+  val count: Long = ids.map(_.length.toLong).getOrElse(Chunks.in(n))
 
   /** Number of rows in the kept chunks. */
   val rows: Long = ids.map(_.iterator.map(length(_).toLong).sum).getOrElse(n)
@@ -44,13 +44,16 @@ private[spark] final class Chunks private (val n: Long, ids: Option[Array[Long]]
       a.iterator.map { c => math.max(0L, math.min(until, math.min((c + 1) * C, n)) - math.max(from, c * C)) }.sum
   }
 
-  /** For the log: "all 7349 rows" or "1,056 of 7349 rows (5 of 29 chunks)". */
+  /** For the log: "all 7349 rows" or "2048 of 7349 rows (8 of 29 chunks of 256)". */
   def describe: String =
-    if (isAll) s"all $n rows" else s"$rows of $n rows ($count of ${(n + C - 1) / C} chunks of $C)"
+    if (isAll) s"all $n rows" else s"$rows of $n rows ($count of ${Chunks.in(n)} chunks of $C)"
 }
 
 private[spark] object Chunks {
   private val C = NativeKernels.CHUNK_ROWS.toLong
+
+  /** Chunks of an `n`-row dataset. */
+  private def in(n: Long): Long = (n + C - 1) / C
 
   def all(n: Long): Chunks = {
     require(n > 0, "no rows")
@@ -67,6 +70,6 @@ private[spark] object Chunks {
       require(r >= 0 && r < n, s"row $r outside 0..${n - 1}")
       r / C
     }.toArray.distinct.sorted
-    if (ids.isEmpty || ids.length.toLong == (n + C - 1) / C) all(n) else new Chunks(n, Some(ids))
+    if (ids.isEmpty || ids.length.toLong == in(n)) all(n) else new Chunks(n, Some(ids))
   }
 }

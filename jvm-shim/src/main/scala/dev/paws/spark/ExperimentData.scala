@@ -133,8 +133,8 @@ object ExperimentData {
    * Reads a legacy folder of `<breed>_<n>.jpg.json` files (each a flat JSON array of
    * floats), as `paws_core::legacy::read_folder` does: the files sorted by name, the
    * first file's length fixing the dimension. The names of the rows in the chunks that
-   * `choose` picks (the others are not read) are cut into contiguous runs, one task each (at least `spark.paws.legacy.minPartitions`, default the default
-   * parallelism); a task opens its files through the Hadoop `FileSystem` (any scheme),
+   * `choose` picks (the others are not read) are cut into contiguous runs, one task each
+   * (at least `spark.paws.legacy.minPartitions`, default the default parallelism); a task opens its files through the Hadoop `FileSystem` (any scheme),
    * parses each once with the native parser, and its rows become float32 blocks in its
    * own partition (runs of consecutive rows: no shuffle but at run edges): never one
    * task per file, never read again per iteration.

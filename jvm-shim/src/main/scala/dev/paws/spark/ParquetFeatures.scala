@@ -175,9 +175,7 @@ private[spark] object ParquetFeatures {
     val runs = groups.indices.groupBy(i => (before(i) * parts / chunks.rows).toInt).toSeq.sortBy(_._1)
       .map(_._2.map(groups(_)))
     // A run's first block starts where its first group's first kept chunk does.
-    def firstKept(g: Group) = Iterator.iterate(g.firstRow)(s => (s / C + 1) * C)
-      .find(s => chunks.contains(s / C)).get
-    val aligned = runs.forall(r => firstKept(r.head) % C == 0)
+    val aligned = runs.forall(r => keptStarts(r.head, chunks).next() % C == 0)
     val withHosts = runs.map(r => r -> hosts(fs, plan.statuses(r.head.path), r.head))
     val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
     val rdd = sc.makeRDD(withHosts).mapPartitions { it =>
@@ -209,12 +207,17 @@ private[spark] object ParquetFeatures {
     x
   }
 
+  /** Where a group's pieces of kept chunks start (a group may start inside a chunk). */
+  private def keptStarts(g: Group, chunks: Chunks): Iterator[Long] =
+    Iterator.iterate(g.firstRow)(s => (s / C + 1) * C).takeWhile(_ < g.firstRow + g.rows)
+      .filter(s => chunks.contains(s / C))
+
   /** A group's rows (row-major) in kept chunks as blocks, cut at the dataset's chunk boundaries. */
   private def cut(x: Array[Float], g: Group, chunks: Chunks): Iterator[RowBlock] = {
     val dim = (x.length / g.rows).toInt
     if (dim == 0) throw bad(s"${g.path}: column 'features': row group ${g.index}: rows have no values")
     val end = g.firstRow + g.rows
-    Iterator.iterate(g.firstRow)(s => (s / C + 1) * C).takeWhile(_ < end).filter(s => chunks.contains(s / C)).map { s =>
+    keptStarts(g, chunks).map { s =>
       val e = math.min((s / C + 1) * C, end)
       val rows = java.util.Arrays.copyOfRange(x, ((s - g.firstRow) * dim).toInt, ((e - g.firstRow) * dim).toInt)
       new RowBlock(s, dim, rows, new Array[Double]((e - s).toInt))

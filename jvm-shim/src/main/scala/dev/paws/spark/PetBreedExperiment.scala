@@ -213,7 +213,8 @@ object PetBreedExperiment {
         publish(conf, local, Seq("paws.log"), outDir)
         setFinished(conf, outDir, finished = true)
         val result = Result(outDir, files :+ "paws.log", models.length, data.numRows, data.chunks.rows,
-          data.inputPartitions, data.blocks.getNumPartitions, table, cachedBytes, rawBytes, loadSeconds, trainSeconds, driver)
+          data.inputPartitions, data.blocks.getNumPartitions, table, cachedBytes, rawBytes, loadSeconds,
+          trainSeconds, driver)
         (result, LocalReport.read(local, files))
       } finally {
         deleteRecursively(local.toFile)
