@@ -153,10 +153,13 @@ fn a_footer_map_longer_than_its_bytes_is_refused_before_the_crate_skips_it() {
 #[test]
 fn a_schema_declaring_a_billion_children_is_a_named_error() {
     // The second: the same count in a field whose header says i64, which the crate
-    // reads as its schema's i32 all the same.
+    // reads as its schema's i32 all the same. The third: the same count after a header
+    // byte 0x40 inside a logical type, which the crate takes as the struct's end (any
+    // header of type 0 is) and an earlier walk took for a field it could not read.
     for name in [
         "oom-schema-num-children",
         "oom-schema-num-children-typed-i64",
+        "oom-schema-num-children-after-type-zero-stop",
     ] {
         let data = paws_testkit::fuzz::seed("parquet", name);
         let err =
