@@ -97,7 +97,8 @@ echo "==> w2 Spark local[$threads] (paws barrier, paws per-job, MLlib)" >&2
 submit SweepBenchmark "$data" american_bulldog american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier \
     true barrier,jobs | tee "$out/w2-spark.jsonl"
 # The whole spark-submit process, as a user times it (with and without the class-data
-# archive of scripts/spark-cds.sh).
+# archive of scripts/spark-cds.sh), also W1 from the seed job's legacy JSON folder.
+[[ -d $out/pets-4096-legacy ]] || step "legacy JSON folder" "$py" benches/make_legacy.py "$data" "$out/pets-4096-legacy"
 step "w1, w2 whole spark-submit" bash -c "bash benches/whole.sh | tee '$out/whole.jsonl'"
 echo "==> drop-in Spark local[$threads] (NativeSVMWithSGD.train each driver, SVMWithSGD.train)" >&2
 submit DropInBenchmark 7390 4096 "$threads" | tee "$out/dropin-spark.jsonl"

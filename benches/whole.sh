@@ -4,10 +4,13 @@
 # sweep, the outputs, the shutdown), W1 and W2 on local[threads], each run in a fresh
 # JVM, with and without the class-data archive of scripts/spark-cds.sh (runs alternate,
 # so both see the same machine). Prints one JSON line per workload and mode.
+# "W1 legacy" is W1 from the seed job's input shape, a folder of 7,349
+# `<breed>_<n>.jpg.json` files (benches/make_legacy.py), when that folder exists.
 #
 #   bash benches/whole.sh [runs]        # default 3 runs each; called by benches/run.sh
 #
-# Needs the synthetic data (target/bench/pets-4096.parquet, `paws-bench gen`) and the jar.
+# Needs the synthetic data (target/bench/pets-4096.parquet, `paws-bench gen`) and the jar;
+# the legacy folder is target/bench/pets-4096-legacy (benches/run.sh writes it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -15,6 +18,7 @@ source scripts/lib.sh
 runs=${1:-3}
 out=${PAWS_BENCH_OUT:-target/bench}
 data=$out/pets-4096.parquet
+legacy=$out/pets-4096-legacy
 threads=$(nproc)
 [[ -f $data ]] || { echo "error: $data missing: run benches/run.sh (or paws-bench gen -o $data)" >&2; exit 1; }
 jar=$(ls jvm-shim/target/paws-spark-*.jar 2>/dev/null | grep -v -e '-tests\.jar$' -e '-sources\.jar$' | tail -1 || true)
@@ -26,12 +30,12 @@ trap 'rm -rf "$work"' EXIT
 
 # One run; prints its wall milliseconds. The JVM options are the only difference between modes.
 one() {
-    local vs=$1 opts=$2 t0 t1
+    local features=$1 vs=$2 opts=$3 t0 t1
     rm -rf "$work/out"
     t0=$(date +%s%N)
     "$SPARK_HOME/bin/spark-submit" --master "local[$threads]" --driver-memory 6g \
         ${opts:+--driver-java-options "$opts"} \
-        --class dev.paws.spark.PetBreedExperiment "$jar" --features "$data" \
+        --class dev.paws.spark.PetBreedExperiment "$jar" --features "$features" \
         --class american_bulldog --vs "$vs" -o "$work/out" >"$work/log" 2>&1 || {
         tail -20 "$work/log" >&2
         echo "error: spark-submit failed (above)" >&2
@@ -42,16 +46,20 @@ one() {
     echo $(((t1 - t0) / 1000000))
 }
 
-for w in W1 W2; do
+workloads=(W1 W2)
+[[ -d $legacy ]] && workloads+=("W1 legacy")
+for w in "${workloads[@]}"; do
+    features=$data
     case $w in
         W1) vs=all ;;
         W2) vs=american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier ;;
+        "W1 legacy") vs=all features=$legacy ;;
     esac
     plain=()
     cds=()
     for ((i = 0; i < runs; i++)); do
-        plain+=("$(one "$vs" "")")
-        cds+=("$(one "$vs" "-XX:SharedArchiveFile=$archive")")
+        plain+=("$(one "$features" "$vs" "")")
+        cds+=("$(one "$features" "$vs" "-XX:SharedArchiveFile=$archive")")
     done
     for mode in plain cds; do
         declare -n times=$mode
