@@ -14,9 +14,7 @@ use arrow_array::{
     StringArray,
 };
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -293,8 +291,7 @@ pub(crate) fn catch_reader_panic<T>(path: &Path, read: impl FnOnce() -> Result<T
 
 fn decode_part<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
     let footer = parquet_footer::read(path, &input)?;
-    let metadata = ArrowReaderMetadata::try_new(Arc::new(footer), ArrowReaderOptions::new())
-        .map_err(|e| pq_err(path, e))?;
+    let metadata = parquet_footer::arrow_metadata(path, footer)?;
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(input, metadata);
     let meta = footer_metadata(builder.metadata().file_metadata());
     check_columns(path, builder.schema())?;

@@ -18,9 +18,7 @@ use crate::data::parquet_io::{
 };
 use crate::data::strict_end::StrictEnd;
 use bytes::{Buf, Bytes};
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use parquet::errors::ParquetError;
 use parquet::file::metadata::ParquetMetaData;
@@ -60,8 +58,7 @@ struct Footer {
 impl Footer {
     fn parse(path: &Path, file_len: u64, footer: &[u8]) -> Result<Self> {
         let meta = parquet_footer::decode(path, footer)?;
-        let arrow = ArrowReaderMetadata::try_new(Arc::new(meta), ArrowReaderOptions::new())
-            .map_err(|e| pq_err(path, e))?;
+        let arrow = parquet_footer::arrow_metadata(path, meta)?;
         check_columns(path, arrow.schema())?;
         let data_end = file_len.saturating_sub((footer.len() + TAIL_LEN) as u64);
         for (g, rg) in arrow.metadata().row_groups().iter().enumerate() {
