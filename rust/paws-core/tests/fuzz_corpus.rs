@@ -170,3 +170,18 @@ fn a_schema_declaring_a_billion_children_is_a_named_error() {
         assert!(msg.contains("children"), "{msg}");
     }
 }
+
+/// A 2,196-byte file whose `ARROW:schema` hint declares a `fixed_size_list` of 134 million
+/// floats: the crate's reader sized its buffers by it (17.8 GB resident, 42 s, for 33
+/// rows). paws' readers ignore the hint and read the Parquet schema's list, so the
+/// buffers grow only with decoded values: the file's real damage is a named error.
+#[test]
+fn an_arrow_schema_hint_of_a_huge_fixed_size_list_allocates_nothing_by_it() {
+    let name = "oom-arrow-hint-fixed-size-list";
+    let data = paws_testkit::fuzz::seed("parquet", name);
+    let err = read_parquet_bytes(Path::new(name), data).expect_err("a corrupt file read as valid");
+    let msg = err.to_string();
+    assert!(msg.contains(name), "{msg}");
+    assert!(!msg.contains("allocate"), "{msg}");
+    assert!(msg.contains("out of sync"), "{msg}");
+}
