@@ -5,6 +5,7 @@
 
 use paws_core::breeds::model_file::BreedModel;
 use paws_core::data::legacy::parse_feature_array;
+use paws_core::data::parquet_footer;
 use paws_core::data::parquet_io::read_parquet_bytes;
 use paws_core::experiment::parse_splits;
 use paws_core::experiment::saved_model::SavedModel;
@@ -179,9 +180,34 @@ fn a_schema_declaring_a_billion_children_is_a_named_error() {
 fn an_arrow_schema_hint_of_a_huge_fixed_size_list_allocates_nothing_by_it() {
     let name = "oom-arrow-hint-fixed-size-list";
     let data = paws_testkit::fuzz::seed("parquet", name);
-    let err = read_parquet_bytes(Path::new(name), data).expect_err("a corrupt file read as valid");
+    let path = Path::new(name);
+    let footer = parquet_footer::read(path, &bytes::Bytes::from(data.clone())).unwrap();
+    let arrow = parquet_footer::arrow_metadata(path, footer).unwrap();
+    let features = arrow
+        .schema()
+        .field_with_name("features")
+        .unwrap()
+        .data_type()
+        .clone();
+    assert!(
+        matches!(features, arrow_schema::DataType::List(_)),
+        "features read as {features}, not as the Parquet schema's list"
+    );
+    let err = read_parquet_bytes(path, data).expect_err("a corrupt file read as valid");
     let msg = err.to_string();
     assert!(msg.contains(name), "{msg}");
     assert!(!msg.contains("allocate"), "{msg}");
-    assert!(msg.contains("out of sync"), "{msg}");
+}
+
+/// A 1,311-byte file whose `label` dictionary page declares 1.34 billion values: the
+/// crate reserved room for all of them before reading one (5.4 GB). The dictionary
+/// pages are checked against their bytes first.
+#[test]
+fn a_dictionary_declaring_more_values_than_its_bytes_is_refused_before_decoding() {
+    let name = "oom-label-dictionary-num-values";
+    let data = paws_testkit::fuzz::seed("parquet", name);
+    let err = read_parquet_bytes(Path::new(name), data).expect_err("a corrupt file read as valid");
+    let msg = err.to_string();
+    assert!(msg.contains(name), "{msg}");
+    assert!(msg.contains("corrupt dictionary page"), "{msg}");
 }

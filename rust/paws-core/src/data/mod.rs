@@ -13,6 +13,8 @@ pub mod parquet_footer;
 #[cfg(feature = "parquet")]
 pub mod parquet_io;
 #[cfg(feature = "parquet")]
+pub mod parquet_pages;
+#[cfg(feature = "parquet")]
 pub mod parquet_ranges;
 #[cfg(feature = "parquet")]
 pub mod strict_end;

@@ -7,6 +7,7 @@
 use crate::data::dataset::{Dataset, Extractor};
 use crate::data::error::{PawsError, Result};
 use crate::data::parquet_footer;
+use crate::data::parquet_pages::{self, Shared};
 use crate::data::strict_end::StrictEnd;
 use arrow_array::builder::{FixedSizeListBuilder, Float32Builder};
 use arrow_array::{
@@ -290,9 +291,18 @@ pub(crate) fn catch_reader_panic<T>(path: &Path, read: impl FnOnce() -> Result<T
 }
 
 fn decode_part<R: ChunkReader + 'static>(path: &Path, input: R) -> Result<Part> {
-    let footer = parquet_footer::read(path, &input)?;
+    let input = Arc::new(input);
+    let footer = parquet_footer::read(path, &*input)?;
     let metadata = parquet_footer::arrow_metadata(path, footer)?;
-    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(input, metadata);
+    let all_groups: Vec<usize> = (0..metadata.metadata().num_row_groups()).collect();
+    let all_leaves: Vec<usize> = (0..metadata
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .num_columns())
+        .collect();
+    parquet_pages::check_dictionaries(path, &input, metadata.metadata(), &all_groups, &all_leaves)?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(Shared(input), metadata);
     let meta = footer_metadata(builder.metadata().file_metadata());
     check_columns(path, builder.schema())?;
     let reader = builder.build().map_err(|e| pq_err(path, e))?;

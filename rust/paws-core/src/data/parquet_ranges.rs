@@ -16,6 +16,7 @@ use crate::data::parquet_io::{
     append_features, append_strings, catch_reader_panic, check_columns, footer_metadata, pq_err,
     META_DIM, META_MODEL,
 };
+use crate::data::parquet_pages::{self, Shared};
 use crate::data::strict_end::StrictEnd;
 use bytes::{Buf, Bytes};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
@@ -126,7 +127,10 @@ impl Footer {
             (0..schema.root_schema().get_fields().len())
                 .filter(|&i| columns.contains(&schema.root_schema().get_fields()[i].name())),
         );
-        ParquetRecordBatchReaderBuilder::new_with_metadata(StrictEnd(fetched), self.arrow.clone())
+        let input = Arc::new(StrictEnd(fetched));
+        let leaves = self.leaves(columns);
+        parquet_pages::check_dictionaries(path, &input, self.metadata(), &groups, &leaves)?;
+        ParquetRecordBatchReaderBuilder::new_with_metadata(Shared(input), self.arrow.clone())
             .with_row_groups(groups)
             .with_projection(mask)
             .build()
@@ -384,6 +388,48 @@ mod tests {
         let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
+    }
+
+    /// A paws file whose `label` dictionary page header declares 63 values for its three
+    /// breeds (18 bytes): both readers refuse it by name before decoding the page (the
+    /// crate would reserve room for every declared value first, see `parquet_pages`).
+    #[test]
+    fn a_dictionary_declaring_more_values_than_its_bytes_is_refused_by_both_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        write_parquet(&path, &sample(30, 2)).unwrap();
+        let mut raw = std::fs::read(&path).unwrap();
+        let footer = footer_of(&Bytes::from(raw.clone()), &path);
+        let l = layout(&path, raw.len() as u64, &footer).unwrap();
+        let meta = parquet_footer::decode(&path, &footer).unwrap();
+        let label = (0..meta.file_metadata().schema_descr().num_columns())
+            .find(|&i| meta.file_metadata().schema_descr().column(i).name() == "label")
+            .unwrap();
+        let start = meta
+            .row_group(0)
+            .column(label)
+            .dictionary_page_offset()
+            .unwrap() as usize;
+        // The page header (Thrift compact): field 7, the dictionary page header (a struct:
+        // 0x?C), then its field 1, num_values (an i32: 0x15), a one-byte zigzag varint.
+        let at = (start..start + 24)
+            .find(|&i| raw[i] & 0x0f == 0x0c && raw[i + 1] == 0x15)
+            .expect("a dictionary page header")
+            + 2;
+        assert_eq!(raw[at], 6, "the three breeds' dictionary (zigzag 3)");
+        raw[at] = 0x7e; // 63 values
+        let bytes = Bytes::from(raw);
+        let n = bytes.len() as u64;
+
+        let e = read_index(&path, n, &footer, fetch(&bytes, &l.row_groups[0].index)).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.contains("corrupt dictionary page")
+                && e.contains("column \"label\" declares 63 values"),
+            "{e}"
+        );
+        let e = crate::data::parquet_io::read_parquet_bytes(&path, bytes.to_vec()).unwrap_err();
+        assert!(e.to_string().contains("corrupt dictionary page"), "{e}");
     }
 
     #[test]
