@@ -4,7 +4,8 @@
 #
 #   bash benches/run.sh            # W1, W2, kernels, baselines, W4 (if the photos are there)
 #   PAWS_BENCH_W3=1 bash benches/run.sh   # also W3 (all 666 pairs and 37 one-vs-rest,
-#                                         # 9 splits: 6,327 models, several minutes)
+#                                         # 9 splits: 6,327 models, several minutes), and
+#                                         # its 666 pairs through Spark's barrier driver
 #
 # What runs (results as JSON lines in target/bench/, the report in BENCHMARKS.md):
 #   - data: `paws-bench gen`: seeded synthetic Oxford-IIIT Pet (37 breeds with the real
@@ -96,6 +97,12 @@ submit SweepBenchmark "$data" american_bulldog all true barrier,jobs | tee "$out
 echo "==> w2 Spark local[$threads] (paws barrier, paws per-job, MLlib)" >&2
 submit SweepBenchmark "$data" american_bulldog american_pit_bull_terrier,boxer,pug,staffordshire_bull_terrier \
     true barrier,jobs | tee "$out/w2-spark.jsonl"
+if [[ ${PAWS_BENCH_W3:-0} == 1 ]]; then
+    # W3's 666 pairs (5,994 models) through the barrier driver: each round's exchange is
+    # about 250 MB a task, sent in 16 MiB syncs (spark.paws.sgd.exchangeChunkChars).
+    echo "==> w3 Spark local[$threads] (paws barrier, all pairs)" >&2
+    submit SweepBenchmark "$data" all-pairs - false barrier | tee "$out/w3-spark.jsonl"
+fi
 # The whole spark-submit process, as a user times it (with and without the class-data
 # archive of scripts/spark-cds.sh), also W1 from the seed job's legacy JSON folder.
 [[ -d $out/pets-4096-legacy ]] || step "legacy JSON folder" "$py" benches/make_legacy.py "$data" "$out/pets-4096-legacy"

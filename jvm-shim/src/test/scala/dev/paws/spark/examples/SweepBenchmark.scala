@@ -18,8 +18,11 @@ import org.apache.spark.storage.StorageLevel
  *
  * {{{
  * spark-submit --master 'local[2]' --jars paws-spark-0.1.0.jar \
- *   --class dev.paws.spark.examples.SweepBenchmark paws-spark-0.1.0-tests.jar <features.parquet> <class> <vs: all | B,C,...> [mllib: true|false] [drivers: barrier,jobs]
+ *   --class dev.paws.spark.examples.SweepBenchmark paws-spark-0.1.0-tests.jar <features.parquet> <class | all-pairs> <vs: all | B,C,...> [mllib: true|false] [drivers: barrier,jobs]
  * }}}
+ *
+ * The class `all-pairs` runs `--all-pairs` (W3's 666 pairs × 9 splits; `vs` is ignored,
+ * and MLlib must be off: at its pace that would take days).
  *
  * MLlib's models train on a cached `RDD[LabeledPoint]` (float64, as users hold it), one
  * `randomSplit` per split, `SVMWithSGD.train(train, 100)` with MLlib's defaults; the
@@ -32,6 +35,9 @@ object SweepBenchmark {
     require(args.length >= 3, "usage: SweepBenchmark <features> <class> <all|B,C,...> [mllib true|false]")
     val Array(features, cls, vs) = args.take(3)
     val withMllib = args.length < 4 || args(3).toBoolean
+    val allPairs = cls == "all-pairs"
+    require(!(allPairs && withMllib), "all-pairs runs paws only: pass false for mllib")
+    val comparison = if (allPairs) Array("--all-pairs") else Array("--class", cls, "--vs", vs)
     val drivers = if (args.length < 5) Seq("auto") else args(4).split(",").toSeq
     val spark = SparkSession.builder().appName("paws SweepBenchmark").getOrCreate()
     val sc = spark.sparkContext
@@ -44,8 +50,8 @@ object SweepBenchmark {
         sc.setLocalProperty(SgdDriver.DriverConf, driver)
         val t0 = System.nanoTime()
         val r = try {
-          PetBreedExperiment.run(spark, Array("--features", features, "--class", cls, "--vs", vs,
-            "-o", out.toUri.toString))
+          PetBreedExperiment.run(spark, Array("--features", features) ++ comparison ++
+            Array("-o", out.toUri.toString))
         } finally sc.setLocalProperty(SgdDriver.DriverConf, null)
         val pawsSeconds = (System.nanoTime() - t0) / 1e9
         println(f"""{"engine":"paws on Spark ($driver)","master":"${sc.master}","models":${r.models},""" +
