@@ -184,7 +184,11 @@ private[spark] object BarrierSgd {
  * (temporary file, then rename) every `interval` rounds, but no sooner than `minSeconds`
  * after the stage's first round or the previous checkpoint: saving every model's state
  * costs about as much as a round of a large sweep, so a run shorter than `minSeconds`
- * (a retry of which loses little) never pays for one. The driver deletes the folder at
+ * (a retry of which loses little) never pays for one. Nor sooner than `costFactor`
+ * ([[SgdCheckpoints.CostFactor]]) times the previous checkpoint's own time after it: the other tasks wait at the next
+ * round while the first one writes, and W3's 666 pairs (about 1.5 s a checkpoint, one
+ * every 10 s) spent a fifth of their barrier stage on checkpoints; now at most about a
+ * twentieth, whatever the sweep's size. The driver deletes the folder at
  * the end. Without a shared file system (file:// on a multi-host cluster) tasks see
  * different checkpoints and a retried stage starts over: correct, only slower.
  */
@@ -192,11 +196,14 @@ private[spark] final class SgdCheckpoints(
     dir: String,
     interval: Int,
     minSeconds: Double,
+    costFactor: Int,
     conf: Broadcast[SerializableWritable[Configuration]])
   extends Serializable {
 
   /** When the writing task last wrote (or saw its first round), on its own clock. */
   @transient private var lastWrite: Long = 0L
+  /** How long the last write took (ns). */
+  @transient private var lastCost: Long = 0L
 
   private def fs(p: Path): FileSystem = p.getFileSystem(conf.value.value)
   private def file(round: Int): Path = new Path(dir, f"round-$round%06d.json")
@@ -221,17 +228,20 @@ private[spark] final class SgdCheckpoints(
   def maybeWrite(round: Int, states: => Array[String]): Unit = {
     val now = System.nanoTime()
     if (lastWrite == 0L) lastWrite = now
-    if (interval <= 0 || round % interval != 0 || (now - lastWrite) < minSeconds * 1e9) return
-    lastWrite = now
+    val gap = math.max(minSeconds * 1e9, costFactor.toDouble * lastCost)
+    if (interval <= 0 || round % interval != 0 || (now - lastWrite) < gap) return
     val p = file(round)
     val tmp = new Path(dir, s".${p.getName}.${UUID.randomUUID()}.tmp")
-    val out = fs(tmp).create(tmp, true)
-    try out.write(states.mkString("", "\n", "\n").getBytes(UTF_8))
+    // Line by line: one string of every state would copy a large sweep's states twice.
+    val out = new java.io.BufferedOutputStream(fs(tmp).create(tmp, true), 1 << 20)
+    try for (state <- states) { out.write(state.getBytes(UTF_8)); out.write('\n') }
     finally out.close()
     if (!fs(p).rename(tmp, p)) {
       fs(tmp).delete(tmp, false)
       throw new java.io.IOException(s"paws: could not rename the SGD checkpoint $tmp to $p")
     }
+    lastWrite = System.nanoTime()
+    lastCost = lastWrite - now
   }
 
   def delete(): Unit = {
@@ -243,16 +253,24 @@ private[spark] final class SgdCheckpoints(
 private[spark] object SgdCheckpoints {
   private val Name = """round-(\d+)\.json""".r
 
+  /** A checkpoint waits at least this many times the previous one's own time. */
+  val CostFactor = 20
+
   /**
    * Checkpoints under `base` (a folder every executor can read: HDFS on EMR), or None
    * when `interval` is 0.
    */
-  def create(sc: SparkContext, base: String, interval: Int, minSeconds: Double): Option[SgdCheckpoints] =
+  def create(
+      sc: SparkContext,
+      base: String,
+      interval: Int,
+      minSeconds: Double,
+      costFactor: Int = CostFactor): Option[SgdCheckpoints] =
     if (interval <= 0) None
     else {
       require(minSeconds >= 0, s"the checkpoints' minimum seconds must be >= 0, got $minSeconds")
       val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
       val dir = new Path(base, s"paws-sgd-${UUID.randomUUID()}").toString
-      Some(new SgdCheckpoints(dir, interval, minSeconds, conf))
+      Some(new SgdCheckpoints(dir, interval, minSeconds, costFactor, conf))
     }
 }

@@ -138,7 +138,7 @@ class BarrierDriverTest {
   @Test
   def checkpointsRoundTripAndTheNewestIsFound(): Unit = {
     val dir = java.nio.file.Files.createTempDirectory("paws-ckpt").toUri.toString
-    val ck = SgdCheckpoints.create(sc, dir, interval = 5, minSeconds = 0).get
+    val ck = SgdCheckpoints.create(sc, dir, interval = 5, minSeconds = 0, costFactor = 0).get
     try {
       assertEquals(None, ck.newest())
       ck.maybeWrite(3, fail("not a checkpoint round"))
@@ -157,5 +157,13 @@ class BarrierDriverTest {
       slow.maybeWrite(15, fail("within 0.3 s of the previous checkpoint"))
       assertEquals(Some(10), slow.newest())
     } finally slow.delete()
+    // Nor sooner than costFactor times the previous checkpoint's own time after it: a
+    // checkpoint that took at least 0.2 s keeps the next one 2 s away or more.
+    val costly = SgdCheckpoints.create(sc, dir, interval = 5, minSeconds = 0, costFactor = 10).get
+    try {
+      costly.maybeWrite(5, { Thread.sleep(200); Array("""{"e":5}""") })
+      costly.maybeWrite(10, fail("within 10 times the previous checkpoint's 0.2 s"))
+      assertEquals(Some(5), costly.newest())
+    } finally costly.delete()
   }
 }
