@@ -1,5 +1,6 @@
 //! What the paws benchmarks share: a seeded synthetic dataset shaped like Oxford-IIIT
-//! Pet with VGG16 `fc2` features, the workloads W1–W3, and a memory-bandwidth probe.
+//! Pet with VGG16 `fc2` features, the workloads W1–W3, a memory-bandwidth probe and the
+//! float64 compute peak.
 
 use paws_core::data::dataset::Extractor;
 use paws_core::experiment::{ComparisonSpec, ExperimentConfig};
@@ -8,6 +9,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::time::Instant;
+
+mod peak;
+pub use peak::float64_peak;
 
 /// The 37 breeds and their image counts in the full dataset (7,349 images; from
 /// `shared/reference/oxford-pets-class-counts.csv`), in file-name order.

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use paws_bench::{read_bandwidth, synthetic, synthetic_scaled, Workload};
+use paws_bench::{float64_peak, read_bandwidth, synthetic, synthetic_scaled, Workload};
 use paws_core::access::source::{GradientSource, InMemorySource};
 use paws_core::experiment::plan::{comparisons, plan};
 use paws_core::experiment::{self, train::train_and_evaluate};
@@ -86,11 +86,20 @@ fn main() -> Result<()> {
             let total = t.elapsed().as_secs_f64();
             let mean_acc =
                 out.rows.iter().map(|r| r.predict_pct).sum::<f64>() / out.rows.len() as f64;
+            // The least float64 work of the sweep: every iteration of a model computes the
+            // margin of each of its training rows, a multiply and an add per feature.
+            // Gradient terms come on top. Over the machine's peak (`kernels`), a floor.
+            let margin_flops: f64 = out
+                .rows
+                .iter()
+                .map(|r| 2.0 * r.nb_train as f64 * dim as f64 * r.iterations_run as f64)
+                .sum();
             println!(
                 "{}",
                 json!({"workload": format!("{workload:?}"), "engine": "paws in-process (batched)",
                        "models": out.rows.len(), "seconds": total,
                        "train_seconds": out.times.train.as_secs_f64(), "mean_accuracy_pct": mean_acc,
+                       "margin_gflop": margin_flops / 1e9,
                        "simd": Simd::detect().name(), "threads": rayon::current_num_threads()})
             );
             if one_by_one {
@@ -162,6 +171,12 @@ fn kernels(dim: usize, seed: u64) -> Result<()> {
     println!(
         "{}",
         json!({"probe": "read bandwidth", "gb_per_s": bw, "threads": rayon::current_num_threads()})
+    );
+    let (peak, width) = float64_peak(5);
+    println!(
+        "{}",
+        json!({"probe": "float64 multiply-add peak", "gflop_per_s": peak, "simd": width,
+               "threads": rayon::current_num_threads()})
     );
 
     let rows: Vec<u32> = (0..n as u32).collect();
