@@ -71,19 +71,22 @@ def ceilings(folder, add, summary):
         + (f" = {peak['gflop_per_s'] / sg['gflop_per_s']:.2f}× numpy's sgemm." if sg else "."))
     add("\n| what | measured | floor at the ceiling | target |")
     add("|---|---|---|---|")
-    targets = {"w1": ("training ≤ 0.5 s", 0.5, "train_seconds"), "w2": ("≤ 3 s", 3.0, "seconds"),
-               "w3": ("≤ 60 s", 60.0, "seconds")}
+    # The target each workload's in-process time is held to, and which time it counts.
+    targets = {"w1": ("training ≤ 0.5 s", "train_seconds"), "w2": ("≤ 3 s", "seconds"),
+               "w3": ("≤ 60 s", "seconds")}
     for w in ("w1", "w2", "w3"):
         r = first(lines(folder, f"{w}-inprocess.jsonl"), engine="paws in-process (batched)")
         if not r or "margin_gflop" not in r:
             continue
         floor = r["margin_gflop"] / peak["gflop_per_s"]
-        name, limit, key = targets[w]
+        name, key = targets[w]
         add(f"| {w.upper()} in process: margins ({r['margin_gflop']:.0f} GFLOP) | "
             f"{r[key]:.2f} s | {floor:.2f} s | {name} |")
-        if w in ("w1", "w3"):
-            summary.append((f"{w.upper()} in process {name}",
-                            target(r[key] <= limit, f"{r[key]:.2f} s; floor of its margins at "
+        # W2's and W3's targets are in the summary already (the sweeps' table); W1's
+        # training target is only here.
+        if w == "w1":
+            summary.append(("W1 in process training ≤ 0.5 s",
+                            target(r[key] <= 0.5, f"{r[key]:.2f} s; floor of its margins at "
                                    f"the float64 peak {floor:.2f} s")))
     best = max((r["gflop_per_s"] for r in k
                 if r.get("kernel") == "batched pass" and r["models"] >= 32), default=None)

@@ -185,11 +185,11 @@ private[spark] object BarrierSgd {
  * after the stage's first round or the previous checkpoint: saving every model's state
  * costs about as much as a round of a large sweep, so a run shorter than `minSeconds`
  * (a retry of which loses little) never pays for one. Nor sooner than `costFactor`
- * ([[SgdCheckpoints.CostFactor]]) times the previous checkpoint's own time after it: the other tasks wait at the next
- * round while the first one writes, and W3's 666 pairs (about 1.5 s a checkpoint, one
- * every 10 s) spent a fifth of their barrier stage on checkpoints; now at most about a
- * twentieth, whatever the sweep's size. The driver deletes the folder at
- * the end. Without a shared file system (file:// on a multi-host cluster) tasks see
+ * ([[SgdCheckpoints.CostFactor]]) times the previous checkpoint's own time after it:
+ * the other tasks wait at the next round while the first one writes, and W3's 666 pairs
+ * (about 1.5 s a checkpoint, one every 10 s) spent a fifth of their barrier stage on
+ * checkpoints; now at most about a twentieth, whatever the sweep's size. The driver
+ * deletes the folder at the end. Without a shared file system (file:// on a multi-host cluster) tasks see
  * different checkpoints and a retried stage starts over: correct, only slower.
  */
 private[spark] final class SgdCheckpoints(
