@@ -58,7 +58,8 @@ def ceilings(folder, add, summary):
     (multiply then add, never fused, as paws computes) and the read bandwidth. A sweep
     computes at least the margin of every training row of every model at every iteration;
     that work over the peak is a floor for its training time. A drop-in pass reads every
-    cached float32 value once; 100 passes over the read bandwidth are its floor."""
+    cached block byte once (sparse blocks: 8 bytes a non-zero value); 100 passes over the
+    read bandwidth are its floor."""
     k = lines(folder, "kernels.jsonl")
     peak = first(k, probe="float64 multiply-add peak")
     probe = first(k, probe="read bandwidth")
@@ -101,8 +102,10 @@ def ceilings(folder, add, summary):
     b = first(drop, engine="paws drop-in (barrier)")
     m = first(drop, engine="MLlib SVMWithSGD drop-in")
     if probe and b and m:
-        floor = 100 * b["rows"] * b["features"] * 4 / (probe["gb_per_s"] * 1e9)
-        add(f"| drop-in: 100 passes over {b['rows'] * b['features'] * 4 / 1e6:.0f} MB of float32 | "
+        # The blocks the passes read: sparse (8 bytes a non-zero value) or dense (4 a value).
+        size = b.get("block_bytes", b["rows"] * b["features"] * 4)
+        floor = 100 * size / (probe["gb_per_s"] * 1e9)
+        add(f"| drop-in: 100 passes over {size / 1e6:.0f} MB of {b.get('blocks', 'dense')} float32 blocks | "
             f"{b['seconds']:.2f} s ({m['seconds'] / b['seconds']:.1f}× MLlib) | {floor:.2f} s "
             f"({m['seconds'] / floor:.1f}× MLlib) | ≤ 0.5 s, ≥ 10× MLlib |")
     add("")

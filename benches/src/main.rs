@@ -56,6 +56,14 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Only the one-model pass over dense against sparse blocks (also part of
+    /// `kernels`): for profiling the sparse kernel.
+    Sparse {
+        #[arg(long, default_value_t = 4096)]
+        dim: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 fn main() -> Result<()> {
@@ -117,6 +125,11 @@ fn main() -> Result<()> {
             }
         }
         Command::Kernels { dim, seed } => kernels(dim, seed)?,
+        Command::Sparse { dim, seed } => {
+            let d = synthetic(dim, seed);
+            let labels: Vec<f64> = d.labels().iter().map(|&c| (c == 12) as u8 as f64).collect();
+            sparse_pass(d.features(), dim, &labels, &pass_weights(dim))?;
+        }
     }
     Ok(())
 }
@@ -181,10 +194,7 @@ fn kernels(dim: usize, seed: u64) -> Result<()> {
 
     let rows: Vec<u32> = (0..n as u32).collect();
     let labels: Vec<f64> = d.labels().iter().map(|&c| (c == 12) as u8 as f64).collect();
-    let w = KernelWeights {
-        v: (0..dim).map(|p| ((p % 13) as f64 - 6.0) * 1e-4).collect(),
-        offset: 0.0,
-    };
+    let w = pass_weights(dim);
     // The single-model pass: one model over every row (W1's split 1.0).
     let src = InMemorySource::new(
         paws_core::kernels::gradient::LossKind::Hinge,
@@ -206,6 +216,8 @@ fn kernels(dim: usize, seed: u64) -> Result<()> {
         json!({"kernel": "single-model pass", "rows": n, "dim": dim, "seconds": best,
                "gb_per_s": bytes / best / 1e9, "share_of_probe": bytes / best / 1e9 / bw})
     );
+
+    sparse_pass(d.features(), dim, &labels, &w)?;
 
     // The reference the batched kernel's choice is measured against: the `gemm` crate's
     // f64 matrix products for the same pass (margins X·Vᵀ, gradients Cᵀ·X over all rows).
@@ -280,6 +292,92 @@ fn kernels(dim: usize, seed: u64) -> Result<()> {
                        "gflop_per_s": flops / best / 1e9, "gb_per_s": bytes / best / 1e9})
             );
         }
+    }
+    Ok(())
+}
+
+/// The weights of the kernel passes: small, so that most rows are inside the hinge's margin.
+fn pass_weights(dim: usize) -> KernelWeights {
+    KernelWeights {
+        v: (0..dim).map(|p| ((p % 13) as f64 - 6.0) * 1e-4).collect(),
+        offset: 0.0,
+    }
+}
+
+/// The drop-in's per-task pass on one thread (`SweepAccumulator`, one model, every row)
+/// over dense and over sparse blocks of the same rows, with a share of the values
+/// zeroed: where sparse blocks start to pay (`LabeledInput`'s threshold).
+fn sparse_pass(x: &[f32], dim: usize, labels: &[f64], w: &KernelWeights) -> Result<()> {
+    use paws_core::access::selection::Selection;
+    use paws_core::kernels::gradient::LossKind;
+    use paws_core::kernels::sparse::{from_dense, SparseRows};
+    use paws_core::optimiser::batch::{BlockRows, SweepAccumulator};
+    let n = x.len() / dim;
+    let rows: Vec<i64> = (0..n as i64).collect();
+    let sel = Selection {
+        rows: &rows,
+        labels,
+        weights: None,
+    };
+    let best = |f: &mut dyn FnMut(u32)| {
+        (0..5)
+            .map(|i| {
+                let t = Instant::now();
+                f(i + 1);
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::MAX, f64::min)
+    };
+    for density in [0.1, 0.25, 0.4, 0.6] {
+        // Keep about `density` of the values (a fixed hash of the position decides).
+        let xs: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                // splitmix64's finaliser: no pattern across a row's lanes (j mod 4).
+                let mut h = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+                h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                h = (h ^ (h >> 31)) >> 40;
+                if (h as f64) < density * (1u64 << 24) as f64 {
+                    v
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let nnz = xs.iter().filter(|&&v| v != 0.0).count();
+        let (ptr, idx, val) = from_dense(&xs, dim);
+        let sparse = SparseRows::new(&ptr, &idx, &val, dim)?;
+        let (start, ids) = ([0, n as i32], [0]);
+        let pass = |rows: BlockRows| {
+            best(&mut |it| {
+                let mut acc = SweepAccumulator::new(1, dim);
+                acc.add_selected(
+                    LossKind::Hinge,
+                    rows,
+                    0,
+                    &ids,
+                    &start,
+                    &sel,
+                    &w.v,
+                    &[0.0],
+                    it,
+                    1.0,
+                )
+                .expect("a pass");
+                std::hint::black_box(acc.finish());
+            })
+        };
+        let dense_s = pass(BlockRows::Dense(&xs));
+        let sparse_s = pass(BlockRows::Sparse(sparse));
+        println!(
+            "{}",
+            json!({"kernel": "one-model task pass, dense vs sparse blocks", "rows": n, "dim": dim,
+                   "density": nnz as f64 / xs.len() as f64, "dense_seconds": dense_s,
+                   "sparse_seconds": sparse_s, "sparse_speedup": dense_s / sparse_s,
+                   "dense_mb": xs.len() as f64 * 4e-6, "sparse_mb": nnz as f64 * 8e-6})
+        );
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ use crate::data::error::{PawsError, Result};
 use crate::data::exact_sum::GradientSum;
 use crate::kernels::batch_kernel::{gradients, margins_selected, Simd};
 use crate::kernels::gradient::{coefficient, KernelWeights, LossKind};
+use crate::kernels::sparse::{SparseModel, SparseRows};
 use crate::optimiser::sgd::{Sgd, SgdParams, Trained};
 use crate::optimiser::standardize::FeatureMap;
 use rayon::prelude::*;
@@ -121,27 +122,7 @@ fn add_chunk(
     scratch: &mut Scratch,
     emit: &mut EmitSum,
 ) {
-    // Each model's selected rows in this chunk and their span.
-    let mut selected: Vec<(usize, Selected)> = Vec::with_capacity(members.len());
-    for mem in members {
-        if kw[mem.model].is_none() {
-            continue;
-        }
-        let m = &models[mem.model];
-        let sel: Selected = mem
-            .range
-            .clone()
-            .filter(|&i| in_mini_batch(iteration, m.rows[i] as u64, fraction))
-            .map(|i| {
-                let off = (m.rows[i] as u64 - first) as u32;
-                (off, m.labels[i], m.weights.map_or(1.0, |w| w[i]))
-            })
-            .collect();
-        // A chunk without sampled rows adds nothing (the one-model kernel adds zeros).
-        if !sel.is_empty() {
-            selected.push((mem.model, sel));
-        }
-    }
+    let mut selected = sampled(models, members, kw, first, iteration, fraction);
     let span = |s: &Selected| (s[0].0, s[s.len() - 1].0);
     selected.sort_by_key(|(model, s)| (span(s), *model));
 
@@ -208,6 +189,81 @@ fn add_chunk(
     }
 }
 
+/// Each active member's rows in the chunk whose first row is `first` that iteration
+/// `iteration`'s mini-batch samples; members without any are left out (a chunk without
+/// sampled rows adds nothing: the one-model kernel adds zeros).
+fn sampled(
+    models: &[BatchModel],
+    members: &[Member],
+    kw: &[Option<KernelWeights>],
+    first: u64,
+    iteration: u32,
+    fraction: f64,
+) -> Vec<(usize, Selected)> {
+    let mut selected = Vec::with_capacity(members.len());
+    for mem in members {
+        if kw[mem.model].is_none() {
+            continue;
+        }
+        let m = &models[mem.model];
+        let sel: Selected = mem
+            .range
+            .clone()
+            .filter(|&i| in_mini_batch(iteration, m.rows[i] as u64, fraction))
+            .map(|i| {
+                let off = (m.rows[i] as u64 - first) as u32;
+                (off, m.labels[i], m.weights.map_or(1.0, |w| w[i]))
+            })
+            .collect();
+        if !sel.is_empty() {
+            selected.push((mem.model, sel));
+        }
+    }
+    selected
+}
+
+/// [`add_chunk`] on sparse rows (`x`'s row 0 is dataset row `first`): model by model,
+/// row by row, with the one-model kernel's operations in its order (see
+/// [`crate::kernels::sparse`]), so every sum is the dense one bit for bit.
+#[allow(clippy::too_many_arguments)]
+fn add_chunk_sparse(
+    kind: LossKind,
+    x: &SparseRows,
+    first: u64,
+    models: &[BatchModel],
+    members: &[Member],
+    kw: &[Option<KernelWeights>],
+    iteration: u32,
+    fraction: f64,
+    scratch: &mut Scratch,
+    emit: &mut EmitSum,
+) {
+    let dim = x.dim();
+    if scratch.grads.is_empty() {
+        scratch.grads.push(Vec::new());
+    }
+    let g = &mut scratch.grads[0];
+    for (k, sel) in sampled(models, members, kw, first, iteration, fraction) {
+        let w = kw[k].as_ref().expect("active");
+        let mut model = SparseModel::new(&w.v);
+        g.clear();
+        g.resize(dim + 1, 0.0);
+        let (mut loss, mut coef_sum) = (0.0, 0.0);
+        for &(off, y, weight) in &sel {
+            let r = off as usize;
+            let (c, l) = coefficient(kind, model.dot(x, r) + w.offset, y);
+            let (c, l) = (c * weight, l * weight);
+            if c != 0.0 {
+                model.axpy(x, r, c, &mut g[..dim]);
+                coef_sum += c;
+            }
+            loss += l;
+        }
+        g[dim] = coef_sum;
+        emit(k, g, loss, sel.len() as u64);
+    }
+}
+
 /// One pass: the gradient sums of every active model (`kw[k]` is `Some`), by model.
 #[allow(clippy::too_many_arguments)]
 pub fn gradient_sums(
@@ -266,6 +322,33 @@ pub fn gradient_sums(
         .collect()
 }
 
+/// A block's rows as the accumulator reads them. Sparse rows give every sum of the same
+/// rows dense, bit for bit (see [`crate::kernels::sparse`]).
+#[derive(Debug, Clone, Copy)]
+pub enum BlockRows<'a> {
+    /// Row-major, `dim` values a row.
+    Dense(&'a [f32]),
+    Sparse(SparseRows<'a>),
+}
+
+impl BlockRows<'_> {
+    /// The number of rows, checked against `dim`.
+    fn rows(&self, dim: usize) -> Result<usize> {
+        match self {
+            BlockRows::Dense(x) if dim > 0 && x.len() % dim == 0 => Ok(x.len() / dim),
+            BlockRows::Dense(x) => Err(PawsError::invalid(format!(
+                "rows has {} values, not a multiple of dim {dim}",
+                x.len()
+            ))),
+            BlockRows::Sparse(x) if x.dim() == dim => Ok(x.rows()),
+            BlockRows::Sparse(x) => Err(PawsError::invalid(format!(
+                "a sparse block of dim {}, but the accumulator was created for dim {dim}",
+                x.dim()
+            ))),
+        }
+    }
+}
+
 /// One worker's per-model sums of a pass (a Spark task's): blocks are added as they
 /// come, straight into each model's exact sum, with reused scratch buffers.
 pub struct SweepAccumulator {
@@ -305,13 +388,35 @@ impl SweepAccumulator {
         iteration: u32,
         fraction: f64,
     ) -> Result<()> {
+        self.add_rows(
+            simd,
+            kind,
+            BlockRows::Dense(x),
+            first,
+            models,
+            ids,
+            kw,
+            iteration,
+            fraction,
+        )
+    }
+
+    /// [`SweepAccumulator::add_block`] for dense or sparse rows.
+    #[allow(clippy::too_many_arguments)]
+    fn add_rows(
+        &mut self,
+        simd: Simd,
+        kind: LossKind,
+        x: BlockRows,
+        first: u64,
+        models: &[BatchModel],
+        ids: &[usize],
+        kw: Vec<KernelWeights>,
+        iteration: u32,
+        fraction: f64,
+    ) -> Result<()> {
         let dim = self.dim;
-        if dim == 0 || x.len() % dim != 0 {
-            return Err(PawsError::invalid(format!(
-                "rows has {} values, not a multiple of dim {dim}",
-                x.len()
-            )));
-        }
+        let len = x.rows(dim)? as u64;
         if first % CHUNK_ROWS as u64 != 0 {
             return Err(PawsError::invalid(format!(
                 "firstRow {first} is not at a chunk start (a multiple of {CHUNK_ROWS})"
@@ -334,7 +439,6 @@ impl SweepAccumulator {
                 self.sums.len()
             )));
         }
-        let len = (x.len() / dim) as u64;
         for (k, m) in models.iter().enumerate() {
             if let Some(&r) = m
                 .rows
@@ -352,25 +456,41 @@ impl SweepAccumulator {
         for (chunk, members) in &plan.chunks {
             let start = (*chunk * CHUNK_ROWS) as u64;
             let end = (start + CHUNK_ROWS as u64).min(first + len);
-            let xs = &x[((start - first) as usize) * dim..((end - first) as usize) * dim];
-            add_chunk(
-                kind,
-                simd,
-                xs,
-                start,
-                dim,
-                models,
-                members,
-                &kw,
-                iteration,
-                fraction,
-                &mut self.scratch,
-                &mut |k, g, loss, count| {
-                    self.sums[ids[k]]
-                        .get_or_insert_with(|| GradientSum::zeros(dim + 1))
-                        .add_chunk(g, loss, count)
-                },
-            );
+            let (a, b) = ((start - first) as usize, (end - first) as usize);
+            let sums = &mut self.sums;
+            let mut emit = |k: usize, g: &[f64], loss: f64, count: u64| {
+                sums[ids[k]]
+                    .get_or_insert_with(|| GradientSum::zeros(dim + 1))
+                    .add_chunk(g, loss, count)
+            };
+            match x {
+                BlockRows::Dense(x) => add_chunk(
+                    kind,
+                    simd,
+                    &x[a * dim..b * dim],
+                    start,
+                    dim,
+                    models,
+                    members,
+                    &kw,
+                    iteration,
+                    fraction,
+                    &mut self.scratch,
+                    &mut emit,
+                ),
+                BlockRows::Sparse(x) => add_chunk_sparse(
+                    kind,
+                    &x.slice(a, b),
+                    start,
+                    models,
+                    members,
+                    &kw,
+                    iteration,
+                    fraction,
+                    &mut self.scratch,
+                    &mut emit,
+                ),
+            }
         }
         Ok(())
     }
@@ -384,7 +504,7 @@ impl SweepAccumulator {
     pub fn add_selected(
         &mut self,
         kind: LossKind,
-        rows: &[f32],
+        rows: BlockRows,
         first: i64,
         ids: &[i32],
         start: &[i32],
@@ -395,7 +515,12 @@ impl SweepAccumulator {
         fraction: f64,
     ) -> Result<()> {
         let dim = self.dim;
-        let b = selection::block_at(rows, dim, first)?;
+        if first < 0 {
+            return Err(PawsError::invalid(format!(
+                "firstRow must be >= 0, got {first}"
+            )));
+        }
+        let block_len = rows.rows(dim)?;
         sel.check_lengths()?;
         let invalid = |m: String| Err(PawsError::invalid(m));
         let Some(k) = start.len().checked_sub(1) else {
@@ -429,11 +554,11 @@ impl SweepAccumulator {
         for m in 0..k {
             let (lo, hi) = (start[m] as usize, start[m + 1] as usize);
             let part = &sel.rows[lo..hi];
-            let inside = selection::range_in_block(part, first, b.len())?;
+            let inside = selection::range_in_block(part, first, block_len)?;
             if inside != (0..part.len()) {
                 return invalid(format!(
                     "model {m}: selected rows must all lie in the block's rows {first}..{}",
-                    first + b.len() as i64
+                    first + block_len as i64
                 ));
             }
             sel.check_values(&(lo..hi))?;
@@ -460,7 +585,7 @@ impl SweepAccumulator {
             })
             .collect();
         let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
-        self.add_block(
+        self.add_rows(
             Simd::detect(),
             kind,
             rows,

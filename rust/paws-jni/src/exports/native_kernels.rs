@@ -31,9 +31,10 @@ use paws_core::data::chunk::CHUNK_ROWS;
 use paws_core::data::exact_sum::GradientSum;
 use paws_core::experiment::ExperimentConfig;
 use paws_core::kernels::gradient::{KernelWeights, LossKind};
+use paws_core::kernels::sparse::SparseRows;
 use paws_core::model::eval;
 use paws_core::model::linear::LinearModel;
-use paws_core::optimiser::batch::SweepAccumulator;
+use paws_core::optimiser::batch::{BlockRows, SweepAccumulator};
 use paws_core::optimiser::round;
 use paws_core::optimiser::sgd::{Sgd, SgdParams};
 use paws_core::optimiser::standardize::{FeatureMap, Scaling};
@@ -768,6 +769,70 @@ fn read_ints(env: &JNIEnv, a: &JIntArray, what: &str) -> Result<Vec<i32>> {
     Ok(out)
 }
 
+/// The per-pass arguments of `sweepAccAdd` and `sweepAccAddSparse` beside the block and
+/// the selections.
+struct PassArgs {
+    kind: LossKind,
+    iteration: u32,
+    ids: Vec<i32>,
+    start: Vec<i32>,
+    v: Vec<f64>,
+    offsets: Vec<f64>,
+}
+
+impl PassArgs {
+    fn read(
+        env: &JNIEnv,
+        loss: jint,
+        iteration: jint,
+        model_ids: &JIntArray,
+        sel_start: &JIntArray,
+        kernel_v: &JDoubleArray,
+        offsets: &JDoubleArray,
+    ) -> Result<Self> {
+        Ok(PassArgs {
+            kind: loss_kind(loss)?,
+            iteration: u32::try_from(iteration)
+                .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?,
+            ids: read_ints(env, model_ids, "modelIds")?,
+            start: read_ints(env, sel_start, "selStart")?,
+            v: arrays::read_doubles(env, kernel_v, "kernelV")?,
+            offsets: arrays::read_doubles(env, offsets, "offsets")?,
+        })
+    }
+
+    /// Adds the sums over a block of rows of `dim` features to `acc`
+    /// (`SweepAccumulator::add_selected`).
+    fn add_to(
+        &self,
+        acc: &mut SweepAccumulator,
+        rows: BlockRows,
+        dim: usize,
+        first_row: i64,
+        sel: &Selection,
+        fraction: f64,
+    ) -> Result<()> {
+        if acc.dim() != dim {
+            return invalid(format!(
+                "dim {dim}, but the accumulator was created for dim {}",
+                acc.dim()
+            ));
+        }
+        Ok(acc.add_selected(
+            self.kind,
+            rows,
+            first_row,
+            &self.ids,
+            &self.start,
+            sel,
+            &self.v,
+            &self.offsets,
+            self.iteration,
+            fraction,
+        )?)
+    }
+}
+
 /// `long sweepAccCreate(int models, int dim)`: an empty accumulator for model ids
 /// `0..models`.
 #[no_mangle]
@@ -813,10 +878,7 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAdd<'l>(
     fraction: jdouble,
 ) {
     guard::run(&mut env, "sweepAccAdd", |env| {
-        let kind = loss_kind(loss)?;
         let dim = positive(dim, "dim")?;
-        let iteration = u32::try_from(iteration)
-            .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?;
         let n = selection_lengths(
             env,
             &rows,
@@ -825,17 +887,10 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAdd<'l>(
             Some(&sel_labels),
             Some(&sel_weights),
         )?;
-        let ids = read_ints(env, &model_ids, "modelIds")?;
-        let start = read_ints(env, &sel_start, "selStart")?;
-        let v = arrays::read_doubles(env, &kernel_v, "kernelV")?;
-        let offsets = arrays::read_doubles(env, &offsets, "offsets")?;
+        let pass = PassArgs::read(
+            env, loss, iteration, &model_ids, &sel_start, &kernel_v, &offsets,
+        )?;
         ACCUMULATORS.with(handle, |acc| {
-            if acc.dim() != dim {
-                return invalid(format!(
-                    "dim {dim}, but the accumulator was created for dim {}",
-                    acc.dim()
-                ));
-            }
             // Safety: all lengths were read above; no JNI call until the guards drop.
             let x = unsafe { Critical::pin(env, &rows, n.values)? };
             let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
@@ -846,9 +901,65 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAdd<'l>(
                 labels: l.as_deref().unwrap_or_default(),
                 weights: wt.as_deref(),
             };
-            Ok(acc.add_selected(
-                kind, &x, first_row, &ids, &start, &sel, &v, &offsets, iteration, fraction,
-            )?)
+            pass.add_to(acc, BlockRows::Dense(&x), dim, first_row, &sel, fraction)
+        })
+    })
+}
+
+/// `void sweepAccAddSparse(long handle, int loss, int[] ptr, int[] indices,
+/// float[] values, int dim, long firstRow, int[] modelIds, int[] selStart,
+/// long[] selRows, double[] selLabels, double[] selWeights, double[] kernelV,
+/// double[] offsets, int iteration, double fraction)`: `sweepAccAdd` for a block of
+/// sparse rows in the lane layout of `paws_core::kernels::sparse::SparseRows`; every
+/// sum is the one of the same rows dense, bit for bit.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparse<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    loss: jint,
+    ptr: JIntArray<'l>,
+    indices: JIntArray<'l>,
+    values: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    model_ids: JIntArray<'l>,
+    sel_start: JIntArray<'l>,
+    sel_rows: JLongArray<'l>,
+    sel_labels: JDoubleArray<'l>,
+    sel_weights: JDoubleArray<'l>,
+    kernel_v: JDoubleArray<'l>,
+    offsets: JDoubleArray<'l>,
+    iteration: jint,
+    fraction: jdouble,
+) {
+    guard::run(&mut env, "sweepAccAddSparse", |env| {
+        let dim = positive(dim, "dim")?;
+        let n_ptr = length(env, &ptr, "ptr")?;
+        let n_indices = length(env, &indices, "indices")?;
+        let n_values = length(env, &values, "values")?;
+        let n_rows = length(env, &sel_rows, "selRows")?;
+        let n_labels = length(env, &sel_labels, "selLabels")?;
+        let n_weights = optional_length(env, &sel_weights, "selWeights")?;
+        let pass = PassArgs::read(
+            env, loss, iteration, &model_ids, &sel_start, &kernel_v, &offsets,
+        )?;
+        ACCUMULATORS.with(handle, |acc| {
+            // Safety: all lengths were read above; no JNI call until the guards drop.
+            let p = unsafe { Critical::pin(env, &ptr, n_ptr)? };
+            let j = unsafe { Critical::pin(env, &indices, n_indices)? };
+            let x = unsafe { Critical::pin(env, &values, n_values)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n_rows)? };
+            let l = unsafe { Critical::pin(env, &sel_labels, n_labels)? };
+            let wt = unsafe { pin_optional(env, &sel_weights, n_weights)? };
+            let rows = BlockRows::Sparse(SparseRows::new(&p, &j, &x, dim)?);
+            let sel = Selection {
+                rows: &r,
+                labels: &l,
+                weights: wt.as_deref(),
+            };
+            pass.add_to(acc, rows, dim, first_row, &sel, fraction)
         })
     })
 }

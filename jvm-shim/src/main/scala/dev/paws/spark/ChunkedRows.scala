@@ -5,9 +5,24 @@ import org.apache.spark.Partitioner
 import org.apache.spark.rdd.RDD
 import org.apache.spark.storage.StorageLevel
 
-/** One row of the dataset: its global index, float32 features and label. */
-private[spark] final class IndexedRow(val index: Long, val features: Array[Float], val label: Double)
-  extends Serializable
+/**
+ * One row of the dataset: its global index, float32 features and label. A sparse row
+ * (`indices` not null) holds only its non-zero features: `features(k)` is feature
+ * `indices(k)`, ascending, of `size` features.
+ */
+private[spark] final class IndexedRow(
+    val index: Long,
+    val features: Array[Float],
+    val label: Double,
+    val indices: Array[Int] = null,
+    sparseSize: Int = -1)
+  extends Serializable {
+
+  def isSparse: Boolean = indices != null
+
+  /** The number of features. */
+  def size: Int = if (isSparse) sparseSize else features.length
+}
 
 /**
  * The block builder: rows keyed by their global index (`0 until n`, each once) as cached
@@ -148,11 +163,12 @@ private[spark] object ChunkedRows {
     val rows = it.toArray
     java.util.Arrays.sort(rows, Ordering.by[IndexedRow, Long](_.index))
     if (rows.isEmpty) return Iterator.empty
-    val dim = rows(0).features.length
+    val dim = rows(0).size
+    val sparse = rows(0).isSparse
     var i = 0
     while (i < rows.length) {
       val g = rows(i).index
-      val x = rows(i).features
+      require(rows(i).isSparse == sparse, "paws: dense and sparse rows in one input")
       if (!chunks.containsRow(g)) {
         val read = if (chunks.isAll) s"0..${chunks.n - 1}" else s"the rows read (${chunks.describe})"
         throw new IllegalStateException(s"paws: row index $g outside $read")
@@ -160,8 +176,8 @@ private[spark] object ChunkedRows {
       if (i > 0 && rows(i - 1).index == g) {
         throw new IllegalStateException(s"paws: ${describe(g)} was read twice: is the input deterministic?")
       }
-      if (x.length != dim) {
-        throw new IllegalArgumentException(s"${describe(g)} has ${x.length} features, " +
+      if (rows(i).size != dim) {
+        throw new IllegalArgumentException(s"${describe(g)} has ${rows(i).size} features, " +
           s"${describe(rows(0).index)} has $dim: all rows must have the same number")
       }
       i += 1
@@ -176,16 +192,24 @@ private[spark] object ChunkedRows {
         end += 1
       }
       val first = rows(start).index
-      val flat = new Array[Float]((end - start) * dim)
       val labels = new Array[Double](end - start)
-      var k = start
-      while (k < end) {
-        System.arraycopy(rows(k).features, 0, flat, (k - start) * dim, dim)
-        labels(k - start) = rows(k).label
-        rows(k) = null // the copy is the only one kept
-        k += 1
+      if (sparse) {
+        val run = rows.slice(start, end)
+        for (k <- start until end) labels(k - start) = rows(k).label
+        out += RowBlock.sparse(first, dim, SparseRows.build(dim, run.map(r => (r.indices, r.features)).toSeq),
+          labels)
+        for (k <- start until end) rows(k) = null // the block is the only copy kept
+      } else {
+        val flat = new Array[Float]((end - start) * dim)
+        var k = start
+        while (k < end) {
+          System.arraycopy(rows(k).features, 0, flat, (k - start) * dim, dim)
+          labels(k - start) = rows(k).label
+          rows(k) = null // the copy is the only one kept
+          k += 1
+        }
+        out += new RowBlock(first, dim, flat, labels)
       }
-      out += new RowBlock(first, dim, flat, labels)
       start = end
     }
     out.iterator

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory
  * @param kernelSeconds time the tasks spent in the native gradient kernel, summed over tasks
  * @param exchangeSeconds time the barrier driver's tasks spent exchanging their sums
  *                        (waiting for the slowest task included), summed over tasks
+ * @param blockFormat "dense" or "sparse": how the cached blocks hold the rows ([[BlockFormat]])
  */
 final class NativeTrainingSummary(
     val weights: Vector,
@@ -39,11 +40,13 @@ final class NativeTrainingSummary(
     val trainSeconds: Double,
     val driver: String,
     val kernelSeconds: Double,
-    val exchangeSeconds: Double)
+    val exchangeSeconds: Double,
+    val blockFormat: String)
   extends Serializable {
   override def toString: String =
     f"NativeTrainingSummary(rows $numRows, features ${weights.size}, passes $passes, " +
-      f"updates $updates, converged $converged, prepare $prepareSeconds%.3f s, train $trainSeconds%.3f s " +
+      f"updates $updates, converged $converged, $blockFormat blocks, prepare $prepareSeconds%.3f s, " +
+      f"train $trainSeconds%.3f s " +
       f"($driver driver; summed over tasks: kernel $kernelSeconds%.3f s, exchange $exchangeSeconds%.3f s))"
 }
 
@@ -52,7 +55,8 @@ final class NativeTrainingSummary(
  * paws native core: the same parameters, defaults and results (to the last digits; see
  * the README), returning real MLlib models.
  *
- * Data flow: the input is converted once into float32 [[RowBlock]]s persisted at
+ * Data flow: the input is converted once into float32 [[RowBlock]]s (dense, or sparse
+ * when few values are non-zero: [[BlockFormat]]) persisted at
  * [[setStorageLevel]] (default MEMORY_ONLY, [[LabeledInput]]), then [[SgdDriver]] runs the
  * passes with this one model, as it runs a whole sweep of `PetBreedExperiment`. The
  * blocks are unpersisted at the end.
@@ -215,7 +219,8 @@ abstract class NativeGLMWithSGD[M <: GeneralizedLinearModel] protected (
             (System.nanoTime() - t1) / 1e9,
             timings.driver,
             timings.kernelNanos.sum / 1e9,
-            timings.exchangeNanos.sum / 1e9)
+            timings.exchangeNanos.sum / 1e9,
+            prepared.format)
           summary = s
           log.info(s"paws: $displayName trained: $s")
           s

@@ -262,8 +262,13 @@ private[spark] object SgdDriver {
     def addTo(acc: Long, b: RowBlock, loss: Int, iteration: Int, fraction: Double): Long = {
       if (!select(b)) return 0L
       val t0 = System.nanoTime()
-      NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels, weights, kernelV,
-        offsets, iteration, fraction)
+      if (b.isSparse) {
+        NativeKernels.sweepAccAddSparse(acc, loss, b.sparse.ptr, b.sparse.indices, b.sparse.values, dim,
+          b.firstRow, ids, start, rows, labels, weights, kernelV, offsets, iteration, fraction)
+      } else {
+        NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels, weights, kernelV,
+          offsets, iteration, fraction)
+      }
       System.nanoTime() - t0
     }
 

@@ -193,6 +193,18 @@ public final class NativeKernels {
             double[] kernelV, double[] offsets, int iteration, double fraction);
 
     /**
+     * {@link #sweepAccAdd} for a block of sparse rows: row r's non-zero features are
+     * stored lane by lane, segment s (features j with j mod 4 = s below the last multiple
+     * of 4 for s = 0..3, the rest for s = 4) holding the entries {@code ptr[5r + s] ..
+     * ptr[5r + s + 1]} of {@code indices} and {@code values}, ascending. Every model's sum
+     * is the one of the same rows dense, bit for bit.
+     */
+    public static native void sweepAccAddSparse(
+            long handle, int loss, int[] ptr, int[] indices, float[] values, int dim, long firstRow,
+            int[] modelIds, int[] selStart, long[] selRows, double[] selLabels, double[] selWeights,
+            double[] kernelV, double[] offsets, int iteration, double fraction);
+
+    /**
      * Frees the accumulator and returns its sums: {@code n}, the {@code n} model ids,
      * then their {@code n} sums' words ({@link #sumWords} each).
      */
