@@ -3,8 +3,9 @@
 //! [`GradientSource`] is the seam between the optimiser and the data: the in-process
 //! engine implements it over a [`Dataset`](crate::Dataset) in memory, the Spark engine
 //! over cached partition blocks. Both cut rows into the same fixed chunks
-//! ([`CHUNK_ROWS`] consecutive dataset rows) and add chunk partials with
-//! [`GradientSum`], so the sum is the same bit for bit however the work is spread.
+//! ([`CHUNK_ROWS`](crate::data::chunk::CHUNK_ROWS) consecutive dataset rows) and add
+//! chunk partials with [`GradientSum`], so the sum is the same bit for bit however the
+//! work is spread.
 
 use crate::data::chunk::chunk_ranges;
 use crate::data::exact_sum::GradientSum;

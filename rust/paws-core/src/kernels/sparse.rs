@@ -1,6 +1,6 @@
 //! Sparse rows: the one-model arithmetic on the non-zero values only, same bits.
 //!
-//! [`dot`](crate::kernels::gradient::dot) adds `x[j]·v[j]` to one of four partial sums,
+//! [`dot`] adds `x[j]·v[j]` to one of four partial sums,
 //! the one of `j mod 4` (up to the last multiple of 4, in ascending `j`), combines them as
 //! `(s0 + s1) + (s2 + s3)` and adds the tail `j ≥ dim − dim mod 4` in order. A zero
 //! feature adds a signed zero, which leaves a partial sum as it is: a partial sum is never

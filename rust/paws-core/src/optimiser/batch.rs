@@ -6,7 +6,11 @@
 //! Per chunk of [`CHUNK_ROWS`] dataset rows, the models with rows in it are grouped by
 //! the span of rows they select there (in data ordered by breed, a one-vs-one model
 //! only spans its two breeds' rows, so it never reads other breeds' rows), and each
-//! group runs the GEMM-shaped [`batch_kernel`](crate::kernels::batch_kernel).
+//! group runs the GEMM-shaped [`batch_kernel`](crate::kernels::batch_kernel): the margins
+//! of every group block of rows by block of rows (a block stays in L2 while all groups
+//! read it), then each group's coefficients and gradients. Blocks stored sparse
+//! ([`SweepAccumulator::add_selected`] with [`BlockRows::Sparse`]) go model by model
+//! through [`crate::kernels::sparse`] instead.
 //!
 //! The per-chunk partials are exactly the one-model kernel's (see `batch_kernel`), and
 //! they are added with the same [`GradientSum`], so every model's weights are those of
