@@ -32,10 +32,12 @@ fn invalid<T>(message: String) -> Result<T> {
 
 /// The block of `rows` (row-major, `dim` wide) whose first row is the global row `first`.
 pub fn block_at(rows: &[f32], dim: usize, first: i64) -> Result<RowBlock<'_>> {
-    if first < 0 {
-        return invalid(format!("firstRow must be >= 0, got {first}"));
-    }
-    RowBlock::new(rows, dim, RowIndex::Consecutive(first as u64))
+    RowBlock::new(rows, dim, RowIndex::Consecutive(first_row(first)?))
+}
+
+/// A block's first global row as the JVM hands it over (`long`), checked: not negative.
+pub fn first_row(first: i64) -> Result<u64> {
+    u64::try_from(first).or_else(|_| invalid(format!("firstRow must be >= 0, got {first}")))
 }
 
 /// The part of `rows` (sorted) inside `[first, first + n)`, checked: ascending and in

@@ -151,6 +151,15 @@ fn add_chunk(
     // different subsets), computed block of rows by block of rows for all groups: a
     // block stays in cache while every group reads it, where group by group every group
     // would read the whole chunk from memory again.
+    let vs: Vec<Vec<&[f64]>> = groups
+        .iter()
+        .map(|&(g0, g1)| {
+            selected[g0..g1]
+                .iter()
+                .map(|(k, _)| kw[*k].as_ref().expect("active").v.as_slice())
+                .collect()
+        })
+        .collect();
     let lists: Vec<Vec<Vec<u32>>> = groups
         .iter()
         .map(|&(g0, g1)| {
@@ -186,16 +195,12 @@ fn add_chunk(
                     &l[from..from + l[from..].partition_point(|&r| r + lo < b1)]
                 })
                 .collect();
-            let vs: Vec<&[f64]> = selected[g0..g1]
-                .iter()
-                .map(|(k, _)| kw[*k].as_ref().expect("active").v.as_slice())
-                .collect();
             let xs = &x[lo as usize * dim..(hi as usize + 1) * dim];
             margins_selected(
                 simd,
                 xs,
                 dim,
-                &vs,
+                &vs[q],
                 &in_block,
                 &mut scratch.group_margins[q],
                 g1 - g0,
@@ -438,34 +443,7 @@ impl SweepAccumulator {
     /// of whole chunks: `x` holds the rows `first, first + 1, …` (`first` a multiple of
     /// [`CHUNK_ROWS`]), and every model's rows lie in the block.
     #[allow(clippy::too_many_arguments)]
-    pub fn add_block(
-        &mut self,
-        simd: Simd,
-        kind: LossKind,
-        x: &[f32],
-        first: u64,
-        models: &[BatchModel],
-        ids: &[usize],
-        kw: Vec<KernelWeights>,
-        iteration: u32,
-        fraction: f64,
-    ) -> Result<()> {
-        self.add_rows(
-            simd,
-            kind,
-            BlockRows::Dense(x),
-            first,
-            models,
-            ids,
-            kw,
-            iteration,
-            fraction,
-        )
-    }
-
-    /// [`SweepAccumulator::add_block`] for dense or sparse rows.
-    #[allow(clippy::too_many_arguments)]
-    fn add_rows(
+    fn add_block(
         &mut self,
         simd: Simd,
         kind: LossKind,
@@ -577,11 +555,7 @@ impl SweepAccumulator {
         fraction: f64,
     ) -> Result<()> {
         let dim = self.dim;
-        if first < 0 {
-            return Err(PawsError::invalid(format!(
-                "firstRow must be >= 0, got {first}"
-            )));
-        }
+        selection::first_row(first)?;
         let block_len = rows.rows(dim)?;
         sel.check_lengths()?;
         let invalid = |m: String| Err(PawsError::invalid(m));
@@ -647,7 +621,7 @@ impl SweepAccumulator {
             })
             .collect();
         let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
-        self.add_rows(
+        self.add_block(
             Simd::detect(),
             kind,
             rows,

@@ -613,9 +613,8 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_debugError<'l>(
     })
 }
 
-/// The selection arguments of the `*Selected` kernels: lengths first (nothing pinned).
+/// The lengths of a selection's arrays, read before anything is pinned.
 struct SelectionLengths {
-    values: usize,
     rows: usize,
     labels: Option<usize>,
     weights: Option<usize>,
@@ -623,16 +622,11 @@ struct SelectionLengths {
 
 fn selection_lengths(
     env: &JNIEnv,
-    rows: &JFloatArray,
-    dim: usize,
     sel_rows: &JLongArray,
     sel_labels: Option<&JDoubleArray>,
     sel_weights: Option<&JDoubleArray>,
 ) -> Result<SelectionLengths> {
-    let values = length(env, rows, "rows")?;
-    block_rows(values, dim, None)?;
     Ok(SelectionLengths {
-        values,
         rows: length(env, sel_rows, "selRows")?,
         labels: sel_labels
             .map(|l| length(env, l, "selLabels"))
@@ -642,6 +636,13 @@ fn selection_lengths(
             None => None,
         },
     })
+}
+
+/// The number of values of a dense block's `rows`, checked against `dim`.
+fn dense_values(env: &JNIEnv, rows: &JFloatArray, dim: usize) -> Result<usize> {
+    let values = length(env, rows, "rows")?;
+    block_rows(values, dim, None)?;
+    Ok(values)
 }
 
 /// `long[] confusionSelected(int loss, float[] rows, int dim, long firstRow,
@@ -668,10 +669,11 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_confusionSelected<'
         if threshold.is_nan() {
             return invalid("threshold must not be NaN for a confusion matrix");
         }
-        let n = selection_lengths(env, &rows, dim, &sel_rows, Some(&sel_labels), None)?;
+        let values = dense_values(env, &rows, dim)?;
+        let n = selection_lengths(env, &sel_rows, Some(&sel_labels), None)?;
         let model = model_arg(env, loss, &weights, intercept, threshold, dim)?;
         let c = {
-            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let x = unsafe { Critical::pin(env, &rows, values)? };
             let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
             let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
             let sel = Selection {
@@ -702,10 +704,11 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_momentsSelected<'l>
 ) -> jlongArray {
     guard::run(&mut env, "momentsSelected", |env| {
         let dim = positive(dim, "dim")?;
-        let n = selection_lengths(env, &rows, dim, &sel_rows, None, None)?;
+        let values = dense_values(env, &rows, dim)?;
+        let n = selection_lengths(env, &sel_rows, None, None)?;
         let center = arrays::read_optional_doubles(env, &center, "center")?;
         let sum = {
-            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let x = unsafe { Critical::pin(env, &rows, values)? };
             let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
             selection::moments(&x, dim, first_row, &r, center.as_deref())?
         };
@@ -879,20 +882,14 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAdd<'l>(
 ) {
     guard::run(&mut env, "sweepAccAdd", |env| {
         let dim = positive(dim, "dim")?;
-        let n = selection_lengths(
-            env,
-            &rows,
-            dim,
-            &sel_rows,
-            Some(&sel_labels),
-            Some(&sel_weights),
-        )?;
+        let values = dense_values(env, &rows, dim)?;
+        let n = selection_lengths(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
         let pass = PassArgs::read(
             env, loss, iteration, &model_ids, &sel_start, &kernel_v, &offsets,
         )?;
         ACCUMULATORS.with(handle, |acc| {
             // Safety: all lengths were read above; no JNI call until the guards drop.
-            let x = unsafe { Critical::pin(env, &rows, n.values)? };
+            let x = unsafe { Critical::pin(env, &rows, values)? };
             let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
             let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
             let wt = unsafe { pin_optional(env, &sel_weights, n.weights)? };
@@ -939,9 +936,7 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparse<'
         let n_ptr = length(env, &ptr, "ptr")?;
         let n_indices = length(env, &indices, "indices")?;
         let n_values = length(env, &values, "values")?;
-        let n_rows = length(env, &sel_rows, "selRows")?;
-        let n_labels = length(env, &sel_labels, "selLabels")?;
-        let n_weights = optional_length(env, &sel_weights, "selWeights")?;
+        let n = selection_lengths(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
         let pass = PassArgs::read(
             env, loss, iteration, &model_ids, &sel_start, &kernel_v, &offsets,
         )?;
@@ -950,13 +945,13 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparse<'
             let p = unsafe { Critical::pin(env, &ptr, n_ptr)? };
             let j = unsafe { Critical::pin(env, &indices, n_indices)? };
             let x = unsafe { Critical::pin(env, &values, n_values)? };
-            let r = unsafe { Critical::pin(env, &sel_rows, n_rows)? };
-            let l = unsafe { Critical::pin(env, &sel_labels, n_labels)? };
-            let wt = unsafe { pin_optional(env, &sel_weights, n_weights)? };
+            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
+            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
+            let wt = unsafe { pin_optional(env, &sel_weights, n.weights)? };
             let rows = BlockRows::Sparse(SparseRows::new(&p, &j, &x, dim)?);
             let sel = Selection {
                 rows: &r,
-                labels: &l,
+                labels: l.as_deref().unwrap_or_default(),
                 weights: wt.as_deref(),
             };
             pass.add_to(acc, rows, dim, first_row, &sel, fraction)
