@@ -246,17 +246,20 @@ mod x86 {
         let mut m = 0;
         while m < v.len() {
             let nm = (v.len() - m).min(M);
+            if nm < M {
+                // The last models alone, each over its own rows only.
+                for (j, r) in rows.iter().enumerate().skip(m) {
+                    union.clear();
+                    union.extend(r.iter().map(|&i| i as usize));
+                    one_model(x, dim, &union, v, j, out, stride);
+                }
+                break;
+            }
             super::union_of(&rows[m..m + nm], &mut union);
             let mut i = 0;
             while i + R <= union.len() {
                 let idx: [usize; R] = std::array::from_fn(|k| union[i + k]);
-                if nm == M {
-                    tile::<R, M>(x, dim, idx, v, m, out, stride);
-                } else {
-                    for j in m..m + nm {
-                        tile::<R, 1>(x, dim, idx, v, j, out, stride);
-                    }
-                }
+                tile::<R, M>(x, dim, idx, v, m, out, stride);
                 i += R;
             }
             for &r in &union[i..] {
@@ -267,6 +270,58 @@ mod x86 {
             m += nm;
         }
     }
+
+    /// Model `j`'s margins of rows `idx` (ascending), [`ONE_MODEL_ROWS`] rows a tile.
+    ///
+    /// A sweep's groups are mostly single models (each split selects its own rows), and
+    /// the rows of a chunk come from memory once per pass: more rows a tile means more
+    /// of them streaming at once and the weights loaded fewer times. W1 in process
+    /// (`paws-bench run --workload w1`, 2026-12-03, Xeon with AVX-512, 2 cores, six
+    /// alternating runs each) trained in 1.25-1.35 s (median 1.32) against 1.36-1.45 s
+    /// (median 1.43) with the 4-row tiles and single rows of the model pairs; 12-row
+    /// tiles were no faster.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn one_model(
+        x: &[f32],
+        dim: usize,
+        idx: &[usize],
+        v: &[&[f64]],
+        j: usize,
+        out: &mut [f64],
+        stride: usize,
+    ) {
+        let mut i = 0;
+        while i + ONE_MODEL_ROWS <= idx.len() {
+            let t: [usize; ONE_MODEL_ROWS] = std::array::from_fn(|k| idx[i + k]);
+            tile::<ONE_MODEL_ROWS, 1>(x, dim, t, v, j, out, stride);
+            i += ONE_MODEL_ROWS;
+        }
+        if i + 4 <= idx.len() {
+            tile::<4, 1>(
+                x,
+                dim,
+                [idx[i], idx[i + 1], idx[i + 2], idx[i + 3]],
+                v,
+                j,
+                out,
+                stride,
+            );
+            i += 4;
+        }
+        // One row alone waits on its own additions: two rows at least overlap theirs.
+        if i + 2 <= idx.len() {
+            tile::<2, 1>(x, dim, [idx[i], idx[i + 1]], v, j, out, stride);
+            i += 2;
+        }
+        if i < idx.len() {
+            tile::<1, 1>(x, dim, [idx[i]], v, j, out, stride);
+        }
+    }
+
+    /// Rows per tile of a model alone: 8 accumulators, a row's values and the weights
+    /// fit in AVX2's 16 registers.
+    const ONE_MODEL_ROWS: usize = 8;
 
     /// Rows `idx` of `x` × models `m..m + M`, written to `out[idx[i]·stride + m + j]`.
     #[inline]
