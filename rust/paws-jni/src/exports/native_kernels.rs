@@ -613,29 +613,67 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_debugError<'l>(
     })
 }
 
-/// The lengths of a selection's arrays, read before anything is pinned.
-struct SelectionLengths {
-    rows: usize,
-    labels: Option<usize>,
-    weights: Option<usize>,
+/// A selection's arrays (rows, and optionally labels and weights) with their lengths,
+/// read before anything is pinned: once an array is pinned, no other JNI call may come
+/// until it is released.
+struct SelectionArgs<'a, 'l> {
+    rows: (&'a JLongArray<'l>, usize),
+    labels: Option<(&'a JDoubleArray<'l>, usize)>,
+    weights: Option<(&'a JDoubleArray<'l>, usize)>,
 }
 
-fn selection_lengths(
-    env: &JNIEnv,
-    sel_rows: &JLongArray,
-    sel_labels: Option<&JDoubleArray>,
-    sel_weights: Option<&JDoubleArray>,
-) -> Result<SelectionLengths> {
-    Ok(SelectionLengths {
-        rows: length(env, sel_rows, "selRows")?,
-        labels: sel_labels
-            .map(|l| length(env, l, "selLabels"))
-            .transpose()?,
-        weights: match sel_weights {
-            Some(w) => optional_length(env, w, "selWeights")?,
-            None => None,
-        },
-    })
+impl<'a, 'l> SelectionArgs<'a, 'l> {
+    /// `labels` must not be null when given; `weights` may be (no row weights).
+    fn read(
+        env: &JNIEnv,
+        rows: &'a JLongArray<'l>,
+        labels: Option<&'a JDoubleArray<'l>>,
+        weights: Option<&'a JDoubleArray<'l>>,
+    ) -> Result<Self> {
+        Ok(SelectionArgs {
+            rows: (rows, length(env, rows, "selRows")?),
+            labels: labels
+                .map(|l| Ok::<_, Error>((l, length(env, l, "selLabels")?)))
+                .transpose()?,
+            weights: match weights {
+                Some(w) => optional_length(env, w, "selWeights")?.map(|n| (w, n)),
+                None => None,
+            },
+        })
+    }
+
+    /// Pins the arrays for one kernel call.
+    ///
+    /// # Safety
+    /// As [`Critical::pin`]: no JNI call but pinning others until the guards drop.
+    unsafe fn pin(&self, env: &JNIEnv) -> Result<PinnedSelection<'a>> {
+        let pin = |a: Option<(&'a JDoubleArray<'l>, usize)>| match a {
+            Some((array, n)) => Critical::pin(env, array, n).map(Some),
+            None => Ok(None),
+        };
+        Ok(PinnedSelection {
+            rows: Critical::pin(env, self.rows.0, self.rows.1)?,
+            labels: pin(self.labels)?,
+            weights: pin(self.weights)?,
+        })
+    }
+}
+
+/// A selection's arrays, pinned (see [`SelectionArgs::pin`]).
+struct PinnedSelection<'a> {
+    rows: Critical<'a, i64>,
+    labels: Option<Critical<'a, f64>>,
+    weights: Option<Critical<'a, f64>>,
+}
+
+impl PinnedSelection<'_> {
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            rows: &self.rows,
+            labels: self.labels.as_deref().unwrap_or_default(),
+            weights: self.weights.as_deref(),
+        }
+    }
 }
 
 /// The number of values of a dense block's `rows`, checked against `dim`.
@@ -670,18 +708,12 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_confusionSelected<'
             return invalid("threshold must not be NaN for a confusion matrix");
         }
         let values = dense_values(env, &rows, dim)?;
-        let n = selection_lengths(env, &sel_rows, Some(&sel_labels), None)?;
+        let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), None)?;
         let model = model_arg(env, loss, &weights, intercept, threshold, dim)?;
         let c = {
             let x = unsafe { Critical::pin(env, &rows, values)? };
-            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
-            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
-            let sel = Selection {
-                rows: &r,
-                labels: l.as_deref().unwrap_or_default(),
-                weights: None,
-            };
-            eval::selection_confusion(&model, &x, dim, first_row, &sel)?
+            let sel = unsafe { sel.pin(env)? };
+            eval::selection_confusion(&model, &x, dim, first_row, &sel.selection())?
         };
         let counts = [c.tp, c.fp, c.tn, c.fn_].map(|v| v as i64);
         new_long_array(env, &counts)
@@ -705,12 +737,12 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_momentsSelected<'l>
     guard::run(&mut env, "momentsSelected", |env| {
         let dim = positive(dim, "dim")?;
         let values = dense_values(env, &rows, dim)?;
-        let n = selection_lengths(env, &sel_rows, None, None)?;
+        let sel = SelectionArgs::read(env, &sel_rows, None, None)?;
         let center = arrays::read_optional_doubles(env, &center, "center")?;
         let sum = {
             let x = unsafe { Critical::pin(env, &rows, values)? };
-            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
-            selection::moments(&x, dim, first_row, &r, center.as_deref())?
+            let sel = unsafe { sel.pin(env)? };
+            selection::moments(&x, dim, first_row, &sel.rows, center.as_deref())?
         };
         new_long_array(env, &sum.to_words())
     })
@@ -883,22 +915,22 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAdd<'l>(
     guard::run(&mut env, "sweepAccAdd", |env| {
         let dim = positive(dim, "dim")?;
         let values = dense_values(env, &rows, dim)?;
-        let n = selection_lengths(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
+        let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
         let pass = PassArgs::read(
             env, loss, iteration, &model_ids, &sel_start, &kernel_v, &offsets,
         )?;
         ACCUMULATORS.with(handle, |acc| {
             // Safety: all lengths were read above; no JNI call until the guards drop.
             let x = unsafe { Critical::pin(env, &rows, values)? };
-            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
-            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
-            let wt = unsafe { pin_optional(env, &sel_weights, n.weights)? };
-            let sel = Selection {
-                rows: &r,
-                labels: l.as_deref().unwrap_or_default(),
-                weights: wt.as_deref(),
-            };
-            pass.add_to(acc, BlockRows::Dense(&x), dim, first_row, &sel, fraction)
+            let sel = unsafe { sel.pin(env)? };
+            pass.add_to(
+                acc,
+                BlockRows::Dense(&x),
+                dim,
+                first_row,
+                &sel.selection(),
+                fraction,
+            )
         })
     })
 }
@@ -936,7 +968,7 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparse<'
         let n_ptr = length(env, &ptr, "ptr")?;
         let n_indices = length(env, &indices, "indices")?;
         let n_values = length(env, &values, "values")?;
-        let n = selection_lengths(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
+        let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
         let pass = PassArgs::read(
             env, loss, iteration, &model_ids, &sel_start, &kernel_v, &offsets,
         )?;
@@ -945,16 +977,9 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparse<'
             let p = unsafe { Critical::pin(env, &ptr, n_ptr)? };
             let j = unsafe { Critical::pin(env, &indices, n_indices)? };
             let x = unsafe { Critical::pin(env, &values, n_values)? };
-            let r = unsafe { Critical::pin(env, &sel_rows, n.rows)? };
-            let l = unsafe { pin_optional(env, &sel_labels, n.labels)? };
-            let wt = unsafe { pin_optional(env, &sel_weights, n.weights)? };
+            let sel = unsafe { sel.pin(env)? };
             let rows = BlockRows::Sparse(SparseRows::new(&p, &j, &x, dim)?);
-            let sel = Selection {
-                rows: &r,
-                labels: l.as_deref().unwrap_or_default(),
-                weights: wt.as_deref(),
-            };
-            pass.add_to(acc, rows, dim, first_row, &sel, fraction)
+            pass.add_to(acc, rows, dim, first_row, &sel.selection(), fraction)
         })
     })
 }

@@ -39,8 +39,9 @@ final case class PreparedBlocks(blocks: RDD[RowBlock], numRows: Long, dim: Int, 
  * below [[SparseAtMost]] non-zero values. `paws-bench sparse` (one model's pass, one core,
  * 7,349 rows of 4,096 features, 2026-12-03): sparse blocks took 0.15, 0.40–0.45, 0.61–0.75
  * and 0.92–1.08 times the dense pass at 6, 15, 25 and 37 % non-zero values; the drop-in
- * benchmark's 25 % rows trained no faster through Spark (kernel 1.70 s against 1.63 s
- * summed over tasks, preparation 0.69 s against 0.42 s). An input of `SparseVector`s of many
+ * benchmark's 25 % rows trained no faster through Spark (two runs: kernel 1.70 and 1.36 s
+ * against 1.63 and 1.59 s dense, summed over tasks; preparation 0.69 and 0.53 s against
+ * 0.42 and 0.38 s; benches/README.md). An input of `SparseVector`s of many
  * features (text, hashed features) is where they matter: no dense copy of its rows.
  */
 object BlockFormat {
