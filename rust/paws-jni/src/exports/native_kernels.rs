@@ -402,42 +402,43 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdApply<'l>(
     })
 }
 
-/// `String sgdSave(long h)`: the whole state as JSON (exact), for a copy elsewhere.
+/// `byte[] sgdSave(long h)`: the whole state in binary (`Sgd::to_bytes`, exact), for a
+/// copy elsewhere.
 #[no_mangle]
 pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdSave<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
-) -> jstring {
+) -> jbyteArray {
     guard::run(&mut env, "sgdSave", |env| {
-        let json = handles::with(h, |s| Ok(s.to_json()))?;
-        arrays::string_result(env, json)
+        let bytes = handles::with(h, |s| Ok(s.to_bytes()))?;
+        Ok(env.byte_array_from_slice(&bytes)?.into_raw())
     })
 }
 
-/// `long sgdLoad(String json)`: a new state from `sgdSave`'s JSON.
+/// `long sgdLoad(byte[] state)`: a new state from `sgdSave`'s bytes.
 #[no_mangle]
 pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdLoad<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
-    json: JString<'l>,
+    state: JByteArray<'l>,
 ) -> jlong {
     guard::run(&mut env, "sgdLoad", |env| {
-        let text = string_arg(env, &json, "json")?;
-        Ok(handles::insert(Sgd::from_json(&text)?))
+        let bytes = env.convert_byte_array(&state)?;
+        Ok(handles::insert(Sgd::from_bytes(&bytes)?))
     })
 }
 
-/// `void sgdRestore(long h, String json)`: replaces the state with `sgdSave`'s JSON.
+/// `void sgdRestore(long h, byte[] state)`: replaces the state with `sgdSave`'s bytes.
 #[no_mangle]
 pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdRestore<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     h: jlong,
-    json: JString<'l>,
+    state: JByteArray<'l>,
 ) {
     guard::run(&mut env, "sgdRestore", |env| {
-        let state = Sgd::from_json(&string_arg(env, &json, "json")?)?;
+        let state = Sgd::from_bytes(&env.convert_byte_array(&state)?)?;
         handles::with(h, |s| {
             *s = state;
             Ok(())

@@ -1,7 +1,7 @@
 package dev.paws.spark
 
 import dev.paws.spark.jni.{NativeKernels, PawsNativeException}
-import java.nio.charset.StandardCharsets.{ISO_8859_1, UTF_8}
+import java.nio.charset.StandardCharsets.ISO_8859_1
 import java.util.UUID
 
 import org.apache.hadoop.conf.Configuration
@@ -35,7 +35,7 @@ private[spark] object BarrierSgd {
    * What the first task returns: the final states, or the error that stopped every task
    * (its class and message: an outcome goes through a shuffle, see [[train]]).
    */
-  private final case class Outcome(states: Array[String], errorClass: String, errorMessage: String)
+  private final case class Outcome(states: Array[Array[Byte]], errorClass: String, errorMessage: String)
 
   private def rethrow(o: Outcome): Nothing = o.errorClass match {
     case "dev.paws.spark.jni.PawsNativeException" => throw new PawsNativeException(o.errorMessage)
@@ -90,7 +90,7 @@ private[spark] object BarrierSgd {
       checkpoints: Option[SgdCheckpoints],
       timings: SgdDriver.Timings): Unit = {
     SchedulerAccess.cancelBarrierTimerAtEnd(sc)
-    val initial: Broadcast[Array[String]] = sc.broadcast(training.map(j => NativeKernels.sgdSave(sgds(j))))
+    val initial: Broadcast[Array[Array[Byte]]] = sc.broadcast(training.map(j => NativeKernels.sgdSave(sgds(j))))
     val models = sgds.length
     // As spark.paws.sgd.driver, a local property of the calling thread overrides the setting.
     val chunkChars = Option(sc.getLocalProperty(ExchangeChunkConf)).orElse(sc.getConf.getOption(ExchangeChunkConf))
@@ -122,15 +122,23 @@ private[spark] object BarrierSgd {
         var round = round0
         var kernel = 0L
         var exchanging = 0L
+        var preparing = 0L
+        var encoding = 0L
+        var applying = 0L
         var error: Exception = null
         while (active.nonEmpty && error == null) {
+          val tp = System.nanoTime()
           val i = NativeKernels.sgdIteration(hs(active.head))
           val sw = new SweepWeights(active.map(training), active.map(k => NativeKernels.sgdKernelWeights(hs(k))))
           val members = new SgdDriver.BlockMembers(rows, sw, dim)
           val acc = NativeKernels.sweepAccCreate(models, dim)
+          preparing += System.nanoTime() - tp
           val message = try {
             for (b <- local) kernel += members.addTo(acc, b, loss, i, fraction)
-            NativeKernels.sweepAccFinishMessage(acc)
+            val tf = System.nanoTime()
+            val m = NativeKernels.sweepAccFinishMessage(acc)
+            encoding += System.nanoTime() - tf
+            m
           } finally {
             NativeKernels.sweepAccFree(acc)
           }
@@ -140,7 +148,9 @@ private[spark] object BarrierSgd {
           // Every task applies the same sums to the same states: an error here (an
           // overflow) is every task's, so all stop at this round and report it.
           try {
+            val ta = System.nanoTime()
             NativeKernels.sgdApplyRound(active.map(hs), active.map(training), all)
+            applying += System.nanoTime() - ta
             active = active.filter(k => !NativeKernels.sgdIsDone(hs(k)))
             round += 1
             if (ctx.partitionId() == 0) checkpoints.foreach(_.maybeWrite(round, hs.map(NativeKernels.sgdSave)))
@@ -151,7 +161,14 @@ private[spark] object BarrierSgd {
         }
         kernelNanos.add(kernel)
         exchangeNanos.add(exchanging)
-        taskNanos.add(System.nanoTime() - start)
+        val took = System.nanoTime() - start
+        taskNanos.add(took)
+        // Per task (the sums above hide it): a task that waits at the exchange far longer
+        // than the others holds less of the work.
+        log.info(f"paws SGD: barrier task ${ctx.partitionId()}: ${local.length} blocks, ${round - round0} rounds " +
+          f"in ${took / 1e9}%.3f s: kernel ${kernel / 1e9}%.3f s, waiting for and exchanging sums " +
+          f"${exchanging / 1e9}%.3f s, weights ${preparing / 1e9}%.3f s, encoding ${encoding / 1e9}%.3f s, " +
+          f"applying ${applying / 1e9}%.3f s")
         if (ctx.partitionId() == 0) {
           Iterator.single(
             if (error == null) Outcome(hs.map(NativeKernels.sgdSave), null, null)
@@ -180,7 +197,8 @@ private[spark] object BarrierSgd {
 
 /**
  * Checkpoints of a barrier run's SGD states, under `dir/paws-sgd-<id>/` on any Hadoop
- * file system: `round-<n>.json`, one `sgdSave` state per line, written atomically
+ * file system: `round-<n>.bin`, the number of states then each `sgdSave` state (an int
+ * of its length, then its bytes), written atomically
  * (temporary file, then rename) every `interval` rounds, but no sooner than `minSeconds`
  * after the stage's first round or the previous checkpoint: saving every model's state
  * costs about as much as a round of a large sweep, so a run shorter than `minSeconds`
@@ -206,7 +224,7 @@ private[spark] final class SgdCheckpoints(
   @transient private var lastCost: Long = 0L
 
   private def fs(p: Path): FileSystem = p.getFileSystem(conf.value.value)
-  private def file(round: Int): Path = new Path(dir, f"round-$round%06d.json")
+  private def file(round: Int): Path = new Path(dir, f"round-$round%06d.bin")
 
   /** The newest checkpoint's round, if any. */
   def newest(): Option[Int] = {
@@ -218,24 +236,39 @@ private[spark] final class SgdCheckpoints(
     if (rounds.isEmpty) None else Some(rounds.max)
   }
 
-  def read(round: Int): Array[String] = {
+  def read(round: Int): Array[Array[Byte]] = {
     val p = file(round)
-    val in = fs(p).open(p)
-    try new String(in.readAllBytes(), UTF_8).split('\n').filter(_.nonEmpty)
-    finally in.close()
+    val in = new java.io.DataInputStream(new java.io.BufferedInputStream(fs(p).open(p), 1 << 20))
+    try {
+      def count(what: String): Int = {
+        val n = in.readInt()
+        if (n < 0) throw new java.io.IOException(s"paws: the SGD checkpoint $p is damaged: $what $n")
+        n
+      }
+      Array.fill(count("states")) {
+        val state = new Array[Byte](count("state length"))
+        in.readFully(state)
+        state
+      }
+    } catch {
+      case e: java.io.EOFException =>
+        throw new java.io.IOException(s"paws: the SGD checkpoint $p ends inside a state", e)
+    } finally in.close()
   }
 
-  def maybeWrite(round: Int, states: => Array[String]): Unit = {
+  def maybeWrite(round: Int, states: => Array[Array[Byte]]): Unit = {
     val now = System.nanoTime()
     if (lastWrite == 0L) lastWrite = now
     val gap = math.max(minSeconds * 1e9, costFactor.toDouble * lastCost)
     if (interval <= 0 || round % interval != 0 || (now - lastWrite) < gap) return
     val p = file(round)
     val tmp = new Path(dir, s".${p.getName}.${UUID.randomUUID()}.tmp")
-    // Line by line: one string of every state would copy a large sweep's states twice.
-    val out = new java.io.BufferedOutputStream(fs(tmp).create(tmp, true), 1 << 20)
-    try for (state <- states) { out.write(state.getBytes(UTF_8)); out.write('\n') }
-    finally out.close()
+    val all = states
+    val out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(fs(tmp).create(tmp, true), 1 << 20))
+    try {
+      out.writeInt(all.length)
+      for (state <- all) { out.writeInt(state.length); out.write(state) }
+    } finally out.close()
     if (!fs(p).rename(tmp, p)) {
       fs(tmp).delete(tmp, false)
       throw new java.io.IOException(s"paws: could not rename the SGD checkpoint $tmp to $p")
@@ -251,7 +284,7 @@ private[spark] final class SgdCheckpoints(
 }
 
 private[spark] object SgdCheckpoints {
-  private val Name = """round-(\d+)\.json""".r
+  private val Name = """round-(\d+)\.bin""".r
 
   /** A checkpoint waits at least this many times the previous one's own time. */
   val CostFactor = 20

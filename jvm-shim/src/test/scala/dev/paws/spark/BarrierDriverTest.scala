@@ -142,10 +142,21 @@ class BarrierDriverTest {
     try {
       assertEquals(None, ck.newest())
       ck.maybeWrite(3, fail("not a checkpoint round"))
-      ck.maybeWrite(5, Array("""{"a":1}""", """{"b":2}"""))
-      ck.maybeWrite(10, Array("""{"c":3}"""))
+      val states = Array(Array[Byte](1, -2, 3), Array.emptyByteArray, Array.tabulate[Byte](70000)(_.toByte))
+      ck.maybeWrite(5, states)
+      ck.maybeWrite(10, Array(Array[Byte](4)))
       assertEquals(Some(10), ck.newest())
-      assertArrayEquals(Array[AnyRef]("""{"a":1}""", """{"b":2}"""), ck.read(5).asInstanceOf[Array[AnyRef]])
+      assertEquals(states.map(_.toSeq).toSeq, ck.read(5).map(_.toSeq).toSeq)
+      // A file cut short (not one that paws writes: it renames whole files into place) is
+      // named, not read as fewer states. Without its .crc file, as on an object store
+      // (the local file system's checksum would name the file first).
+      val file = java.nio.file.Files.walk(java.nio.file.Paths.get(new java.net.URI(dir)))
+        .filter(_.getFileName.toString == "round-000005.bin").findFirst().get()
+      val bytes = java.nio.file.Files.readAllBytes(file)
+      java.nio.file.Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 10))
+      java.nio.file.Files.deleteIfExists(file.resolveSibling(".round-000005.bin.crc"))
+      val cut = assertThrows(classOf[java.io.IOException], new Executable { def execute(): Unit = ck.read(5) })
+      assertTrue(cut.getMessage.contains("round-000005.bin ends inside a state"), cut.getMessage)
     } finally ck.delete()
     assertEquals(None, ck.newest(), "deleted")
     // No sooner than minSeconds after the first round seen, or after the previous one.
@@ -153,7 +164,7 @@ class BarrierDriverTest {
     try {
       slow.maybeWrite(5, fail("within 0.3 s of the first round"))
       Thread.sleep(400)
-      slow.maybeWrite(10, Array("""{"d":4}"""))
+      slow.maybeWrite(10, Array(Array[Byte](4)))
       slow.maybeWrite(15, fail("within 0.3 s of the previous checkpoint"))
       assertEquals(Some(10), slow.newest())
     } finally slow.delete()
@@ -161,7 +172,7 @@ class BarrierDriverTest {
     // checkpoint that took at least 0.2 s keeps the next one 2 s away or more.
     val costly = SgdCheckpoints.create(sc, dir, interval = 5, minSeconds = 0, costFactor = 10).get
     try {
-      costly.maybeWrite(5, { Thread.sleep(200); Array("""{"e":5}""") })
+      costly.maybeWrite(5, { Thread.sleep(200); Array(Array[Byte](5)) })
       costly.maybeWrite(10, fail("within 10 times the previous checkpoint's 0.2 s"))
       assertEquals(Some(5), costly.newest())
     } finally costly.delete()

@@ -133,16 +133,17 @@ public final class NativeKernels {
     public static native void sgdApply(long handle, long[] sumWords);
 
     /**
-     * The whole state as JSON (floats exact): a copy made with {@link #sgdLoad} continues
-     * bit for bit as this one would. How the barrier driver gives every task the states.
+     * The whole state in binary (every float's bits): a copy made with {@link #sgdLoad}
+     * continues bit for bit as this one would. How the barrier driver gives every task the
+     * states, gets them back and checkpoints them.
      */
-    public static native String sgdSave(long handle);
+    public static native byte[] sgdSave(long handle);
 
-    /** A new SGD state from {@link #sgdSave}'s JSON; free it with {@link #sgdFree}. */
-    public static native long sgdLoad(String json);
+    /** A new SGD state from {@link #sgdSave}'s bytes; free it with {@link #sgdFree}. */
+    public static native long sgdLoad(byte[] state);
 
-    /** Replaces the state of {@code handle} with {@link #sgdSave}'s JSON. */
-    public static native void sgdRestore(long handle, String json);
+    /** Replaces the state of {@code handle} with {@link #sgdSave}'s bytes. */
+    public static native void sgdRestore(long handle, byte[] state);
 
     /**
      * One round of the barrier driver: merges {@code messages} (every task's
