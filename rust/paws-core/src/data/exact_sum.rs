@@ -235,6 +235,39 @@ impl GradientSum {
         Some(sum)
     }
 
+    /// The byte length of the sum of [`GradientSum::write_compact`] at the front of
+    /// `input`, checked as [`GradientSum::add_compact`] checks it (so that a round's
+    /// messages can be checked whole before any sum is used).
+    pub fn compact_len(input: &[u8], values: usize) -> Result<usize, CompactError> {
+        use CompactError::Corrupt;
+        let (head, rest) = input.split_first_chunk::<5>().ok_or(Corrupt)?;
+        let n = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let w = usize::from(head[4]);
+        if !(1..=16).contains(&w) {
+            return Err(Corrupt);
+        }
+        let body = n
+            .checked_add(1)
+            .and_then(|k| k.checked_mul(w))
+            .filter(|&b| b + 9 <= rest.len())
+            .ok_or(Corrupt)?;
+        if n != values {
+            return Err(CompactError::Values(n));
+        }
+        if rest[body + 8] > 1 {
+            return Err(Corrupt);
+        }
+        Ok(5 + body + 9)
+    }
+
+    /// Back to the empty sum, keeping its memory.
+    pub fn clear(&mut self) {
+        self.grad.fill(0);
+        self.loss = 0;
+        self.count = 0;
+        self.overflow = false;
+    }
+
     /// Adds a sum of [`GradientSum::write_compact`], read from the front of `input`, to
     /// this one without building it (the merge of a barrier round). A sum of another
     /// length adds nothing (`CompactError::Values`); on `Corrupt` this sum is left

@@ -29,34 +29,76 @@ pub fn encode(sums: &[(usize, GradientSum)]) -> Vec<u8> {
 /// no message holds gets the empty sum. Every sum must have `values` numbers (a gradient
 /// sum of `dim` features has `dim + 1`).
 pub fn merge(values: usize, ids: &[usize], messages: &[&[u8]]) -> Result<Vec<GradientSum>> {
-    let mut merged: Vec<GradientSum> = ids.iter().map(|_| GradientSum::zeros(values)).collect();
+    let mut merged = Vec::with_capacity(ids.len());
+    for_each_merged::<PawsError>(values, ids, messages, |_, sum| {
+        merged.push(sum.clone());
+        Ok(())
+    })?;
+    Ok(merged)
+}
+
+/// Calls `f(k, sum)` with the merged sum of model `ids[k]` over all `messages`, for every
+/// `k` in order, after checking the messages whole (a bad message changes nothing).
+///
+/// One sum's worth of memory is reused from model to model. Merging every model's sum
+/// first (the way [`merge`] returns them) zeroed and filled 16 bytes a number for every
+/// model each round: 131 MB a round and task for 1,998 models of 4,096 features, where
+/// each task of a barrier run spent more time applying rounds than in its kernel.
+pub fn for_each_merged<E: From<PawsError>>(
+    values: usize,
+    ids: &[usize],
+    messages: &[&[u8]],
+    mut f: impl FnMut(usize, &GradientSum) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    // The position in `ids` of each model id.
+    let mut slot = vec![usize::MAX; ids.iter().max().map_or(0, |&m| m + 1)];
+    for (k, &id) in ids.iter().enumerate() {
+        if slot[id] != usize::MAX {
+            return Err(PawsError::invalid(format!("model {id} is twice in the round")).into());
+        }
+        slot[id] = k;
+    }
+    // Each model's sums in the messages: the bytes of each, model by model.
+    let mut parts: Vec<Vec<&[u8]>> = vec![Vec::new(); ids.len()];
     for (m, message) in messages.iter().enumerate() {
         let bad = |what: &str| PawsError::invalid(format!("round message {m}: {what}"));
         let (&version, mut input) = message.split_first().ok_or_else(|| bad("empty"))?;
         if version != VERSION {
-            return Err(bad(&format!(
-                "format {version}, this library reads {VERSION}"
-            )));
+            return Err(bad(&format!("format {version}, this library reads {VERSION}")).into());
         }
         let n = take_u32(&mut input).ok_or_else(|| bad("truncated"))?;
         for _ in 0..n {
             let id = take_u32(&mut input).ok_or_else(|| bad("truncated"))? as usize;
-            let k = ids
-                .iter()
-                .position(|&i| i == id)
+            let k = slot
+                .get(id)
+                .copied()
+                .filter(|&k| k != usize::MAX)
                 .ok_or_else(|| bad(&format!("holds model {id}, which is not in this round")))?;
-            merged[k].add_compact(&mut input).map_err(|e| match e {
+            let len = GradientSum::compact_len(input, values).map_err(|e| match e {
                 CompactError::Corrupt => bad("corrupt sum"),
                 CompactError::Values(n) => {
                     bad(&format!("model {id} has {n} values, expected {values}"))
                 }
             })?;
+            let (sum, rest) = input.split_at(len);
+            parts[k].push(sum);
+            input = rest;
         }
         if !input.is_empty() {
-            return Err(bad("trailing bytes"));
+            return Err(bad("trailing bytes").into());
         }
     }
-    Ok(merged)
+    let mut sum = GradientSum::zeros(values);
+    for (k, sums) in parts.iter().enumerate() {
+        sum.clear();
+        for bytes in sums {
+            let mut input = *bytes;
+            sum.add_compact(&mut input)
+                .expect("a sum checked by compact_len adds");
+        }
+        f(k, &sum)?;
+    }
+    Ok(())
 }
 
 fn take_u32(input: &mut &[u8]) -> Option<u32> {
@@ -91,6 +133,28 @@ mod tests {
         assert_eq!(one[0], want2);
         assert_eq!(one[1], sum(0.3, 4));
         assert_eq!(one[2], GradientSum::zeros(4));
+    }
+
+    #[test]
+    fn a_bad_message_is_found_before_any_sum_is_used() {
+        let a = encode(&[(0, sum(0.3, 4)), (1, sum(1.3, 4))]);
+        let mut b = encode(&[(0, sum(0.7, 4)), (1, sum(2.3, 4))]);
+        b.truncate(b.len() - 1);
+        let mut seen = Vec::new();
+        let e = for_each_merged::<PawsError>(4, &[0, 1], &[&a, &b], |k, _| {
+            seen.push(k);
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("round message 1"), "{e}");
+        assert!(
+            seen.is_empty(),
+            "applied {seen:?} before the bad message was found"
+        );
+        assert!(merge(4, &[0, 0], &[&a])
+            .unwrap_err()
+            .to_string()
+            .contains("model 0 is twice"));
     }
 
     #[test]

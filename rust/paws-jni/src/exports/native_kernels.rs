@@ -485,11 +485,9 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdApplyRound<'l>(
         };
         let values = handles::with(first, |s| Ok(s.feature_map().dim + 1))?;
         let views: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
-        let sums = round::merge(values, &ids, &views)?;
-        for (h, sum) in hs.iter().zip(&sums) {
-            handles::with(*h, |s| Ok(s.apply(sum)?))?;
-        }
-        Ok(())
+        round::for_each_merged(values, &ids, &views, |k, sum| {
+            handles::with(hs[k], |s| Ok(s.apply(sum)?))
+        })
     })
 }
 
