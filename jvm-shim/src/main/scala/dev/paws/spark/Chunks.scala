@@ -9,8 +9,12 @@ import dev.paws.spark.jni.NativeKernels
  * the kernels then sum, for every model, exactly the rows the in-process engine sums.
  *
  * @param ids the kept chunks in increasing order, or `None` for all of them
+ * @param trained per chunk, (the rows that models train on there, a row as many times as
+ *   models train on it; the models that train there), when known: what each iteration
+ *   costs there
  */
-private[spark] final class Chunks private (val n: Long, ids: Option[Array[Long]]) extends Serializable {
+private[spark] final class Chunks private (val n: Long, ids: Option[Array[Long]],
+    trained: Option[Map[Long, (Long, Int)]]) extends Serializable {
   import Chunks.C
 
   /** Number of kept chunks. */
@@ -32,6 +36,20 @@ private[spark] final class Chunks private (val n: Long, ids: Option[Array[Long]]
   def rank(chunk: Long): Long = ids match {
     case None => chunk
     case Some(a) => java.util.Arrays.binarySearch(a, chunk).toLong
+  }
+
+  /**
+   * What an iteration costs in a kept chunk, in rows' margins, to spread the chunks over
+   * tasks that each run every iteration over theirs (the barrier driver waits for the
+   * slowest one): the chunk's rows (read from memory once a pass), the rows that models
+   * train on there, and [[Chunks.PerModel]] for each model that trains there (its exact
+   * sum of the chunk's gradient, `dim + 1` numbers); its rows alone when the models are
+   * not known. One breed's chunk in a sweep of that breed against four others is trained
+   * on by every model, another breed's by a quarter of them.
+   */
+  def work(chunk: Long): Long = {
+    val (rows, models) = trained.flatMap(_.get(chunk)).getOrElse((0L, 0))
+    length(chunk) + rows + Chunks.PerModel * models
   }
 
   /** Rows of chunk `chunk` (the last one may be short). */
@@ -57,19 +75,36 @@ private[spark] object Chunks {
 
   def all(n: Long): Chunks = {
     require(n > 0, "no rows")
-    new Chunks(n, None)
+    new Chunks(n, None, None)
   }
+
+  /**
+   * Rows' margins that a model's exact sum of one chunk's gradient costs (`dim + 1`
+   * fixed-point additions and the gradient pass's setup), for [[Chunks.work]]: W2 through
+   * the barrier driver (2026-12-03, local[2]) balanced its two tasks' kernels with it.
+   */
+  val PerModel = 64
 
   /**
    * The chunks holding `rows` (indices of an `n`-row dataset); all of them if that is
    * every chunk, or if `rows` is empty (nothing to save, and the dimension is still read).
+   * `trainedBy` holds each model's training rows (see [[Chunks.work]]).
    */
-  def holding(n: Long, rows: Iterator[Long]): Chunks = {
+  def holding(n: Long, rows: Iterator[Long], trainedBy: Seq[Array[Long]] = Nil): Chunks = {
     require(n > 0, "no rows")
-    val ids = rows.map { r =>
+    def chunkOf(r: Long) = {
       require(r >= 0 && r < n, s"row $r outside 0..${n - 1}")
       r / C
-    }.toArray.distinct.sorted
-    if (ids.isEmpty || ids.length.toLong == in(n)) all(n) else new Chunks(n, Some(ids))
+    }
+    val ids = rows.map(chunkOf).toArray.distinct.sorted
+    val counts = scala.collection.mutable.HashMap.empty[Long, (Long, Int)]
+    for (model <- trainedBy) {
+      model.groupBy(chunkOf).foreach { case (c, rs) =>
+        val (r, m) = counts.getOrElse(c, (0L, 0))
+        counts(c) = (r + rs.length, m + 1)
+      }
+    }
+    val work = if (counts.isEmpty) None else Some(counts.toMap)
+    if (ids.isEmpty || ids.length.toLong == in(n)) new Chunks(n, None, work) else new Chunks(n, Some(ids), work)
   }
 }

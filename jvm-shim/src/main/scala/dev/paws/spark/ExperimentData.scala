@@ -75,10 +75,11 @@ object ExperimentData {
     val parts = read.blocks.getNumPartitions
     val name = s"paws experiment blocks: $path (${chunks.describe}, float32)"
     val built = try {
-      if (read.aligned && ChunkedRows.isFair(read.sizes, chunks, wanted)) {
+      if (read.aligned && (read.byWork || ChunkedRows.isFair(read.sizes, chunks, wanted))) {
         // Every partition starts on a chunk boundary: its blocks are whole chunks
-        // already, cached where they were read, the input read once.
-        ChunkedRows.cached(read.blocks, chunks, level, name, s"kept in the $parts input partitions")
+        // already, cached where they were read.
+        val how = if (read.byWork) " (cut for about equal training work)" else ""
+        ChunkedRows.cached(read.blocks, chunks, level, name, s"kept in the $parts input partitions$how")
       } else {
         ChunkedRows.fromBlocks(read.blocks, chunks, wanted, level, name)
       }

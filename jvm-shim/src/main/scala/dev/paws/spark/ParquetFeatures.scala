@@ -23,6 +23,7 @@ import org.apache.spark.rdd.RDD
  * `paws experiment` does. The rows come out as [[RowBlock]]s cut at chunk boundaries.
  */
 private[spark] object ParquetFeatures {
+  private val log = org.slf4j.LoggerFactory.getLogger(getClass)
   private val C = NativeKernels.CHUNK_ROWS.toLong
   /** The bytes read from a file's end at first: the footer of a features file fits. */
   private val TailRead = 64 * 1024
@@ -59,9 +60,10 @@ private[spark] object ParquetFeatures {
 
   /**
    * The blocks of [[blocks]]: `sizes` rows per partition; `aligned` when every partition
-   * starts on a chunk boundary (then no chunk straddles two of them).
+   * starts on a chunk boundary (then no chunk straddles two of them); `byWork` when the
+   * partitions were cut for about equal work (their rows may differ).
    */
-  final case class Read(blocks: RDD[RowBlock], sizes: Seq[Long], aligned: Boolean)
+  final case class Read(blocks: RDD[RowBlock], sizes: Seq[Long], aligned: Boolean, byWork: Boolean)
 
   private def bad(msg: String) = new IllegalArgumentException(msg)
 
@@ -161,34 +163,91 @@ private[spark] object ParquetFeatures {
   }
 
   /**
-   * The row groups holding rows of `chunks` (the others are not read) cut into at most
-   * `wanted` contiguous runs of about equal kept rows, as an RDD of blocks: a partition
-   * holds its runs' kept rows in order, cut at chunk boundaries (a chunk is whole in one
-   * block unless it straddles two partitions).
+   * The row groups holding rows of `chunks` (the others are not read) as an RDD of blocks
+   * in at most `wanted` partitions, each a contiguous run of the kept chunks of about
+   * equal work ([[Chunks.work]]): the barrier driver's tasks each run every iteration
+   * over their chunks and wait for the slowest one. A partition reads the row groups that
+   * hold its chunks (a group holding chunks of two runs is read by both tasks) and keeps
+   * its chunks whole.
+   *
+   * Cut by rows at row-group boundaries (how this read before), W1's 29 chunks went 16
+   * and 13 to two tasks in 1,024-row groups, and one breed against four others put the
+   * breed that every model trains on with another: its task's kernel took 0.47-0.51 s
+   * against 0.18-0.23 s for the other's. Where runs are much smaller than row groups (a
+   * few large groups, many tasks), a group would be read by many tasks: then groups are
+   * not shared, each goes whole to one run, and the caller spreads the chunks with a
+   * shuffle when that is uneven.
    */
   def blocks(sc: SparkContext, fs: FileSystem, plan: Plan, chunks: Chunks, wanted: Int): Read = {
     def kept(g: Group) = chunks.rowsIn(g.firstRow, g.firstRow + g.rows)
     val groups = plan.groups.filter(kept(_) > 0)
-    val parts = math.max(1, math.min(wanted, groups.length))
-    // Group i goes to the part its first kept row falls in, for kept rows spread evenly.
-    val before = groups.scanLeft(0L)(_ + kept(_))
-    val runs = groups.indices.groupBy(i => (before(i) * parts / chunks.rows).toInt).toSeq.sortBy(_._1)
-      .map(_._2.map(groups(_)))
-    // A run's first block starts where its first group's first kept chunk does.
-    val aligned = runs.forall(r => keptStarts(r.head, chunks).next() % C == 0)
-    val withHosts = runs.map(r => r -> hosts(fs, plan.statuses(r.head.path), r.head))
+    val balanced = byWork(groups, chunks, wanted)
+    val runs = balanced.getOrElse(byGroup(groups, chunks, wanted))
+    balanced.foreach(rs => log.info(s"paws: ${rs.size} partitions of about equal training work: " +
+      rs.map(r => s"chunks ${r.firstChunk}-${r.lastChunk} (${r.work} row margins an iteration)").mkString(", ")))
+    val withHosts = runs.map(r => r -> hosts(fs, plan.statuses(r.groups.head.path), r.groups.head))
     val conf = sc.broadcast(new SerializableWritable(sc.hadoopConfiguration))
     val rdd = sc.makeRDD(withHosts).mapPartitions { it =>
       // A file is opened once per task, however many of its row groups the task reads.
       val open = scala.collection.mutable.Map.empty[String, FSDataInputStream]
       TaskContext.get().addTaskCompletionListener[Unit](_ => open.values.foreach(_.close()))
       it.flatMap { run =>
-        val fs = new HPath(run.head.path).getFileSystem(conf.value.value)
+        val fs = new HPath(run.groups.head.path).getFileSystem(conf.value.value)
         def in(g: Group) = open.getOrElseUpdate(g.path, fs.open(new HPath(g.path)))
-        joinChunks(run.iterator.flatMap(g => cut(readGroup(in(g), g), g, chunks)))
+        joinChunks(run.groups.iterator.flatMap(g => cut(readGroup(in(g), g), g, chunks, run)))
       }
     }
-    Read(rdd, runs.map(_.map(kept).sum), aligned)
+    Read(rdd, runs.map(_.rows), runs.forall(_.aligned), balanced.isDefined)
+  }
+
+  /**
+   * One partition's read: the row groups `groups`, of which it keeps the rows of the kept
+   * chunks `firstChunk..lastChunk` (`rows` of them, `work` as [[Chunks.work]] sums it, 0
+   * when not cut by work); `aligned` when those chunks are whole in it.
+   */
+  private[spark] final case class Run(groups: Seq[Group], firstChunk: Long, lastChunk: Long, rows: Long,
+      work: Long, aligned: Boolean) {
+    def keeps(chunk: Long): Boolean = chunk >= firstChunk && chunk <= lastChunk
+  }
+
+  /**
+   * Runs of about equal work, cut between chunks; None when a row group would be read by
+   * more than two runs.
+   */
+  private[spark] def byWork(groups: Seq[Group], chunks: Chunks, wanted: Int): Option[Seq[Run]] = {
+    val ids = groups.iterator.flatMap(g => keptStarts(g, chunks).map(_ / C)).toArray.distinct
+    if (ids.isEmpty) return None
+    val work = ids.map(chunks.work)
+    val parts = math.max(1, math.min(wanted, ids.length))
+    // Chunk i goes to the part that the middle of its work falls in, for work spread
+    // evenly (by where its work starts, a heavy last chunk would join all the others).
+    val before = work.scanLeft(0L)(_ + _)
+    val ranges = ids.indices.groupBy(i => (BigInt(2 * before(i) + work(i)) * parts / (2 * before.last)).toInt)
+      .toSeq.sortBy(_._1)
+      .map { case (_, is) => (ids(is.min), ids(is.max), is.map(work(_)).sum) }
+    val runs = ranges.map { case (lo, hi, w) =>
+      Run(groups.filter(g => g.firstRow < (hi + 1) * C && g.firstRow + g.rows > lo * C), lo, hi,
+        chunks.rowsIn(lo * C, (hi + 1) * C), w, aligned = true)
+    }
+    val readers = groups.map(g => runs.count(_.groups.contains(g)))
+    if (readers.max > 2) None else Some(runs)
+  }
+
+  /**
+   * Runs of whole row groups, of about equal kept rows (a group goes to the run its
+   * first kept row falls in); `aligned` when a run's first group starts on a chunk.
+   */
+  private def byGroup(groups: Seq[Group], chunks: Chunks, wanted: Int): Seq[Run] = {
+    def kept(g: Group) = chunks.rowsIn(g.firstRow, g.firstRow + g.rows)
+    val parts = math.max(1, math.min(wanted, groups.length))
+    val before = groups.scanLeft(0L)(_ + kept(_))
+    groups.indices.groupBy(i => (before(i) * parts / chunks.rows).toInt).toSeq.sortBy(_._1)
+      .map(_._2.map(groups(_)))
+      .map { gs =>
+        val starts = gs.iterator.flatMap(keptStarts(_, chunks))
+        val first = starts.next()
+        Run(gs, first / C, Long.MaxValue, gs.map(kept).sum, 0L, aligned = first % C == 0)
+      }
   }
 
   /** Hosts holding the start of a group's features (none for object stores and local files). */
@@ -212,12 +271,15 @@ private[spark] object ParquetFeatures {
     Iterator.iterate(g.firstRow)(s => (s / C + 1) * C).takeWhile(_ < g.firstRow + g.rows)
       .filter(s => chunks.contains(s / C))
 
-  /** A group's rows (row-major) in kept chunks as blocks, cut at the dataset's chunk boundaries. */
-  private def cut(x: Array[Float], g: Group, chunks: Chunks): Iterator[RowBlock] = {
+  /**
+   * A group's rows (row-major) in the kept chunks that `run` keeps, as blocks cut at the
+   * dataset's chunk boundaries.
+   */
+  private def cut(x: Array[Float], g: Group, chunks: Chunks, run: Run): Iterator[RowBlock] = {
     val dim = (x.length / g.rows).toInt
     if (dim == 0) throw bad(s"${g.path}: column 'features': row group ${g.index}: rows have no values")
     val end = g.firstRow + g.rows
-    keptStarts(g, chunks).map { s =>
+    keptStarts(g, chunks).filter(s => run.keeps(s / C)).map { s =>
       val e = math.min((s / C + 1) * C, end)
       val rows = java.util.Arrays.copyOfRange(x, ((s - g.firstRow) * dim).toInt, ((e - g.firstRow) * dim).toInt)
       new RowBlock(s, dim, rows, new Array[Double]((e - s).toInt))

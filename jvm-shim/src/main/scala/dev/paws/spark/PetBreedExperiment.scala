@@ -226,17 +226,20 @@ object PetBreedExperiment {
   }
 
   /**
-   * The chunks of rows that the experiment's models read (training and test rows): a
-   * sweep of one breed against a few others reads and caches only the row groups or
-   * files that hold those breeds. The models are planned from the dataset's index alone
+   * The chunks of rows that the experiment's models read (training and test rows), with
+   * the rows each model trains on (how the chunks are spread over tasks): a sweep of one
+   * breed against a few others reads and caches only the row groups or files that hold
+   * those breeds. The models are planned from the dataset's index alone
    * (images and breeds; no split depends on the feature dimension, given here as 1), and
    * planned again once the features are read, to the same plan.
    */
   private def modelChunks(h: Long, source: String): ExperimentData.ChooseChunks = (images, breeds) => {
     val plan = mapper.readTree(NativeExperiment.setData(h, images, breeds, 1, "unknown", source))
-    val tasks = plan.get("models").elements().asScala.map(_.get("task").asInt())
+    val tasks = plan.get("models").elements().asScala.map(_.get("task").asInt()).toArray
+    val train = tasks.map(t => NativeExperiment.trainRows(h, t))
     Chunks.holding(images.length.toLong,
-      tasks.flatMap(t => NativeExperiment.trainRows(h, t).iterator ++ NativeExperiment.testRows(h, t).iterator))
+      train.iterator.flatMap(_.iterator) ++ tasks.iterator.flatMap(t => NativeExperiment.testRows(h, t).iterator),
+      trainedBy = train.toSeq)
   }
 
   /** The features path as a Hadoop path; the embedded sample (no --features) in local mode. */

@@ -106,6 +106,29 @@ class ParquetFeaturesTest {
   }
 
   @Test
+  def chunksAreSpreadOverTasksByTheirTrainingWork(): Unit = {
+    // The sample's one row group holds chunks 0, 1 and 2 (256, 256 and 88 rows): both
+    // tasks read it and each keeps its chunks. By rows, chunk 0 goes alone (256 against
+    // 344 rows); so it does when models train on it, and chunk 2 goes alone when they
+    // train there.
+    def parts(trainedBy: Seq[Array[Long]]): Seq[Seq[Long]] = {
+      val choose: ExperimentData.ChooseChunks = (images, _) =>
+        Chunks.holding(images.length.toLong, images.indices.iterator.map(_.toLong), trainedBy)
+      val d = ExperimentData.parquet(spark, sample.toUri.toString, StorageLevel.MEMORY_ONLY, choose)
+      try {
+        assertTrue(d.blockLayout.contains("about equal training work"), d.blockLayout)
+        val c = C // not the test instance, which tasks cannot take
+        d.blocks.mapPartitions(it => Iterator(it.map(_.firstRow / c).toList)).collect().toSeq
+      } finally d.blocks.unpersist(blocking = true)
+    }
+    assertEquals(Seq(Seq(0L), Seq(1L, 2L)), parts(Nil))
+    // Eight models train on all of chunk 0's rows.
+    assertEquals(Seq(Seq(0L), Seq(1L, 2L)), parts(Seq.fill(8)(Array.range(0, 256).map(_.toLong))))
+    // Three models train on all of chunk 2's rows.
+    assertEquals(Seq(Seq(0L, 1L), Seq(2L)), parts(Seq.fill(3)(Array.range(512, 600).map(_.toLong))))
+  }
+
+  @Test
   def badFilesAreNamedErrors(): Unit = {
     val dir = tempDir("bad")
     val schema = StructType(Seq(
