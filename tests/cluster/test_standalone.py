@@ -356,7 +356,7 @@ def test_executor_loss_in_the_barrier_stage_resumes_from_a_checkpoint(standalone
     t0 = time.monotonic()
 
     def checkpoint_rounds() -> list[int]:
-        return sorted(int(p.stem.split("-")[1]) for p in ckpt.glob("paws-sgd-*/round-*.json"))
+        return sorted(int(p.stem.split("-")[1]) for p in ckpt.glob("paws-sgd-*/round-*.bin"))
 
     with submitted_in_background(standalone, args, log_path) as proc:
         wait_for("the disturbed training to start", lambda: (ctl / "disturbed-started").exists(), 300,
