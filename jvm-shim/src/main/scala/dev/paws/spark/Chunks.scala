@@ -79,9 +79,11 @@ private[spark] object Chunks {
   }
 
   /**
-   * Rows' margins that a model's exact sum of one chunk's gradient costs (`dim + 1`
-   * fixed-point additions and the gradient pass's setup), for [[Chunks.work]]: W2 through
-   * the barrier driver (2026-12-03, local[2]) balanced its two tasks' kernels with it.
+   * Rows' margins that a model's share of one chunk costs besides its rows (its exact sum
+   * of the chunk's gradient, `dim + 1` fixed-point additions, and the gradient pass's
+   * setup), for [[Chunks.work]]: an estimate, not fitted. With it W1's 29 chunks went
+   * 14/15 to two tasks, and W2's two tasks' kernels took 0.39–0.45 and 0.30–0.33 s (its
+   * two heaviest chunks go to one task: split either way, one task gets more).
    */
   val PerModel = 64
 
