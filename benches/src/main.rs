@@ -258,14 +258,13 @@ fn kernels(dim: usize, seed: u64) -> Result<()> {
             })
             .collect();
         let plan = batch::BatchPlan::new(&models)?;
-        let kw: Vec<Option<KernelWeights>> = (0..k)
-            .map(|j| {
-                Some(KernelWeights {
-                    v: w.v.iter().map(|v| v * (1.0 + j as f64 * 0.01)).collect(),
-                    offset: 0.0,
-                })
+        let owned: Vec<KernelWeights> = (0..k)
+            .map(|j| KernelWeights {
+                v: w.v.iter().map(|v| v * (1.0 + j as f64 * 0.01)).collect(),
+                offset: 0.0,
             })
             .collect();
+        let kw: Vec<Option<&KernelWeights>> = owned.iter().map(Some).collect();
         for simd in Simd::available() {
             let best = (0..3)
                 .map(|i| {

@@ -128,7 +128,7 @@ fn add_chunk(
     dim: usize,
     models: &[BatchModel],
     members: &[Member],
-    kw: &[Option<KernelWeights>],
+    kw: &[Option<&KernelWeights>],
     iteration: u32,
     fraction: f64,
     scratch: &mut Scratch,
@@ -156,7 +156,7 @@ fn add_chunk(
         .map(|&(g0, g1)| {
             selected[g0..g1]
                 .iter()
-                .map(|(k, _)| kw[*k].as_ref().expect("active").v.as_slice())
+                .map(|(k, _)| kw[*k].expect("active").v.as_slice())
                 .collect()
         })
         .collect();
@@ -221,7 +221,7 @@ fn add_chunk(
         scratch.coef.resize(len * n, 0.0);
         let mut totals = Vec::with_capacity(n);
         for (j, (k, sel)) in group.iter().enumerate() {
-            let offset = kw[*k].as_ref().expect("active").offset;
+            let offset = kw[*k].expect("active").offset;
             let (mut loss, mut coef_sum) = (0.0, 0.0);
             for &(off, y, weight) in sel {
                 let at = (off - lo) as usize * n + j;
@@ -262,7 +262,7 @@ fn add_chunk(
 fn sampled(
     models: &[BatchModel],
     members: &[Member],
-    kw: &[Option<KernelWeights>],
+    kw: &[Option<&KernelWeights>],
     first: u64,
     iteration: u32,
     fraction: f64,
@@ -299,7 +299,7 @@ fn add_chunk_sparse(
     first: u64,
     models: &[BatchModel],
     members: &[Member],
-    kw: &[Option<KernelWeights>],
+    kw: &[Option<&KernelWeights>],
     iteration: u32,
     fraction: f64,
     scratch: &mut Scratch,
@@ -311,7 +311,7 @@ fn add_chunk_sparse(
     }
     let g = &mut scratch.grads[0];
     for (k, sel) in sampled(models, members, kw, first, iteration, fraction) {
-        let w = kw[k].as_ref().expect("active");
+        let w = kw[k].expect("active");
         let mut model = SparseModel::new(&w.v);
         g.clear();
         g.resize(dim + 1, 0.0);
@@ -331,6 +331,27 @@ fn add_chunk_sparse(
     }
 }
 
+/// The number of models K of an `add_selected` call: `start` rises from 0 to the
+/// selection's rows in K + 1 entries, and `ids` holds K ids.
+fn check_members(ids: &[i32], start: &[i32], sel: &Selection) -> Result<usize> {
+    sel.check_lengths()?;
+    let invalid = |m: String| Err(PawsError::invalid(m));
+    let Some(k) = start.len().checked_sub(1) else {
+        return invalid("selStart must have K + 1 entries".into());
+    };
+    if start[0] != 0 || start[k] as usize != sel.rows.len() || start.windows(2).any(|p| p[0] > p[1])
+    {
+        return invalid(format!(
+            "selStart must rise from 0 to {} (the selected rows), got {start:?}",
+            sel.rows.len()
+        ));
+    }
+    if ids.len() != k || ids.iter().any(|&i| i < 0) {
+        return invalid(format!("modelIds must hold {k} ids >= 0, got {ids:?}"));
+    }
+    Ok(k)
+}
+
 /// One pass: the gradient sums of every active model (`kw[k]` is `Some`), by model.
 #[allow(clippy::too_many_arguments)]
 pub fn gradient_sums(
@@ -340,7 +361,7 @@ pub fn gradient_sums(
     dim: usize,
     models: &[BatchModel],
     plan: &BatchPlan,
-    kw: &[Option<KernelWeights>],
+    kw: &[Option<&KernelWeights>],
     iteration: u32,
     fraction: f64,
 ) -> Vec<Option<GradientSum>> {
@@ -451,7 +472,7 @@ impl SweepAccumulator {
         first: u64,
         models: &[BatchModel],
         ids: &[usize],
-        kw: Vec<KernelWeights>,
+        kw: &[&KernelWeights],
         iteration: u32,
         fraction: f64,
     ) -> Result<()> {
@@ -492,7 +513,7 @@ impl SweepAccumulator {
             }
         }
         let plan = BatchPlan::new(models)?;
-        let kw: Vec<Option<KernelWeights>> = kw.into_iter().map(Some).collect();
+        let kw: Vec<Option<&KernelWeights>> = kw.iter().copied().map(Some).collect();
         for (chunk, members) in &plan.chunks {
             let start = (*chunk * CHUNK_ROWS) as u64;
             let end = (start + CHUNK_ROWS as u64).min(first + len);
@@ -555,35 +576,56 @@ impl SweepAccumulator {
         fraction: f64,
     ) -> Result<()> {
         let dim = self.dim;
-        selection::first_row(first)?;
-        let block_len = rows.rows(dim)?;
-        sel.check_lengths()?;
-        let invalid = |m: String| Err(PawsError::invalid(m));
-        let Some(k) = start.len().checked_sub(1) else {
-            return invalid("selStart must have K + 1 entries".into());
-        };
-        if start[0] != 0
-            || start[k] as usize != sel.rows.len()
-            || start.windows(2).any(|p| p[0] > p[1])
-        {
-            return invalid(format!(
-                "selStart must rise from 0 to {} (the selected rows), got {start:?}",
-                sel.rows.len()
-            ));
-        }
-        if ids.len() != k || ids.iter().any(|&i| i < 0) {
-            return invalid(format!("modelIds must hold {k} ids >= 0, got {ids:?}"));
-        }
+        let k = check_members(ids, start, sel)?;
         if v.len() != k * dim || offsets.len() != k {
-            return invalid(format!(
+            return Err(PawsError::invalid(format!(
                 "{k} models of dim {dim} need {} kernelV and {k} offsets, got {} and {}",
                 k * dim,
                 v.len(),
                 offsets.len()
+            )));
+        }
+        let owned: Vec<KernelWeights> = (0..k)
+            .map(|m| KernelWeights {
+                v: v[m * dim..(m + 1) * dim].to_vec(),
+                offset: offsets[m],
+            })
+            .collect();
+        let weights: Vec<&KernelWeights> = owned.iter().collect();
+        self.add_selected_with(
+            kind, rows, first, ids, start, sel, &weights, iteration, fraction,
+        )
+    }
+
+    /// [`SweepAccumulator::add_selected`] with each model's kernel weights given as they
+    /// are (the barrier driver's round: the weights of a round's models are computed once
+    /// from their SGD states, not copied per block).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_selected_with(
+        &mut self,
+        kind: LossKind,
+        rows: BlockRows,
+        first: i64,
+        ids: &[i32],
+        start: &[i32],
+        sel: &Selection,
+        weights: &[&KernelWeights],
+        iteration: u32,
+        fraction: f64,
+    ) -> Result<()> {
+        let dim = self.dim;
+        selection::first_row(first)?;
+        let block_len = rows.rows(dim)?;
+        let k = check_members(ids, start, sel)?;
+        let invalid = |m: String| Err(PawsError::invalid(m));
+        if weights.len() != k || weights.iter().any(|w| w.v.len() != dim) {
+            return invalid(format!(
+                "{k} models of dim {dim} need {k} kernel weight vectors of {dim}, got {}",
+                weights.len()
             ));
         }
-        if let Some(o) = offsets.iter().find(|o| !o.is_finite()) {
-            return invalid(format!("offsets must be finite, got {o}"));
+        if let Some(w) = weights.iter().find(|w| !w.offset.is_finite()) {
+            return invalid(format!("offsets must be finite, got {}", w.offset));
         }
         selection::check_fraction(fraction)?;
         let mut rows32 = Vec::with_capacity(sel.rows.len());
@@ -614,12 +656,6 @@ impl SweepAccumulator {
                 }
             })
             .collect();
-        let kernel_weights = (0..k)
-            .map(|m| KernelWeights {
-                v: v[m * dim..(m + 1) * dim].to_vec(),
-                offset: offsets[m],
-            })
-            .collect();
         let ids: Vec<usize> = ids.iter().map(|&i| i as usize).collect();
         self.add_block(
             Simd::detect(),
@@ -628,7 +664,7 @@ impl SweepAccumulator {
             first as u64,
             &models,
             &ids,
-            kernel_weights,
+            weights,
             iteration,
             fraction,
         )
@@ -703,6 +739,7 @@ pub fn train_many_with(
             .zip(&kw)
             .find_map(|(s, w)| w.as_ref().map(|_| s.iteration()))
             .expect("an active model");
+        let refs: Vec<Option<&KernelWeights>> = kw.iter().map(Option::as_ref).collect();
         let mut sums = gradient_sums(
             simd,
             params.loss,
@@ -710,7 +747,7 @@ pub fn train_many_with(
             dim,
             models,
             &plan,
-            &kw,
+            &refs,
             iteration,
             params.mini_batch_fraction,
         );

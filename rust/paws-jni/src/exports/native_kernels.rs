@@ -1017,6 +1017,226 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccFinishMessa
     })
 }
 
+/// The kernel weights of one barrier round's models, computed once from their SGD states
+/// (`sweepWeightsCreate`) and read in place by each block's `sweepAccAddRound`: a round no
+/// longer brings every model's weights into the JVM, stacks them per block and copies them
+/// back.
+static ROUND_WEIGHTS: Handles<Vec<KernelWeights>> = Handles::new("round weights");
+
+/// `long sweepWeightsCreate(long[] sgdHandles)`: the kernel weights of these SGD states
+/// (`sgdKernelWeights` of each), in that order; free with `sweepWeightsFree`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsCreate<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    sgds: JLongArray<'l>,
+) -> jlong {
+    guard::run(&mut env, "sweepWeightsCreate", |env| {
+        let n = length(env, &sgds, "sgdHandles")?;
+        let mut hs = vec![0i64; n];
+        env.get_long_array_region(&sgds, 0, &mut hs)?;
+        let weights = hs
+            .iter()
+            .map(|&h| handles::with(h, |s| Ok(s.kernel_weights())))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ROUND_WEIGHTS.insert(weights))
+    })
+}
+
+/// `boolean sweepWeightsFree(long weights)`: false when it was not live.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsFree<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    weights: jlong,
+) -> jboolean {
+    guard::run(&mut env, "sweepWeightsFree", |_| {
+        Ok(jbool(ROUND_WEIGHTS.remove(weights)))
+    })
+}
+
+/// `void sweepAccAddRound(long handle, int loss, float[] rows, int dim, long firstRow,
+/// int[] modelIds, int[] selStart, long[] selRows, double[] selLabels,
+/// double[] selWeights, long weights, int[] members, int iteration, double fraction)`:
+/// `sweepAccAdd` where model k's kernel weights are entry `members[k]` of the round's
+/// `weights` (`sweepWeightsCreate`).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddRound<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    loss: jint,
+    rows: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    model_ids: JIntArray<'l>,
+    sel_start: JIntArray<'l>,
+    sel_rows: JLongArray<'l>,
+    sel_labels: JDoubleArray<'l>,
+    sel_weights: JDoubleArray<'l>,
+    weights: jlong,
+    members: JIntArray<'l>,
+    iteration: jint,
+    fraction: jdouble,
+) {
+    guard::run(&mut env, "sweepAccAddRound", |env| {
+        let dim = positive(dim, "dim")?;
+        let values = dense_values(env, &rows, dim)?;
+        let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
+        let round = RoundArgs::read(env, loss, iteration, &model_ids, &sel_start, &members)?;
+        round.with_weights(weights, |kw| {
+            ACCUMULATORS.with(handle, |acc| {
+                // Safety: all lengths were read above; no JNI call until the guards drop.
+                let x = unsafe { Critical::pin(env, &rows, values)? };
+                let sel = unsafe { sel.pin(env)? };
+                round.add_to(
+                    acc,
+                    BlockRows::Dense(&x),
+                    dim,
+                    first_row,
+                    &sel.selection(),
+                    kw,
+                    fraction,
+                )
+            })
+        })
+    })
+}
+
+/// `void sweepAccAddSparseRound(long handle, int loss, int[] ptr, int[] indices,
+/// float[] values, int dim, long firstRow, int[] modelIds, int[] selStart,
+/// long[] selRows, double[] selLabels, double[] selWeights, long weights,
+/// int[] members, int iteration, double fraction)`: `sweepAccAddSparse` with the
+/// round's weights, as `sweepAccAddRound`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparseRound<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    loss: jint,
+    ptr: JIntArray<'l>,
+    indices: JIntArray<'l>,
+    values: JFloatArray<'l>,
+    dim: jint,
+    first_row: jlong,
+    model_ids: JIntArray<'l>,
+    sel_start: JIntArray<'l>,
+    sel_rows: JLongArray<'l>,
+    sel_labels: JDoubleArray<'l>,
+    sel_weights: JDoubleArray<'l>,
+    weights: jlong,
+    members: JIntArray<'l>,
+    iteration: jint,
+    fraction: jdouble,
+) {
+    guard::run(&mut env, "sweepAccAddSparseRound", |env| {
+        let dim = positive(dim, "dim")?;
+        let n_ptr = length(env, &ptr, "ptr")?;
+        let n_indices = length(env, &indices, "indices")?;
+        let n_values = length(env, &values, "values")?;
+        let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
+        let round = RoundArgs::read(env, loss, iteration, &model_ids, &sel_start, &members)?;
+        round.with_weights(weights, |kw| {
+            ACCUMULATORS.with(handle, |acc| {
+                // Safety: all lengths were read above; no JNI call until the guards drop.
+                let p = unsafe { Critical::pin(env, &ptr, n_ptr)? };
+                let j = unsafe { Critical::pin(env, &indices, n_indices)? };
+                let x = unsafe { Critical::pin(env, &values, n_values)? };
+                let sel = unsafe { sel.pin(env)? };
+                let rows = BlockRows::Sparse(SparseRows::new(&p, &j, &x, dim)?);
+                round.add_to(acc, rows, dim, first_row, &sel.selection(), kw, fraction)
+            })
+        })
+    })
+}
+
+/// The arguments of a `sweepAcc*Round` call besides the rows and the selection.
+struct RoundArgs {
+    kind: LossKind,
+    iteration: u32,
+    ids: Vec<i32>,
+    start: Vec<i32>,
+    members: Vec<i32>,
+}
+
+impl RoundArgs {
+    fn read(
+        env: &JNIEnv,
+        loss: jint,
+        iteration: jint,
+        model_ids: &JIntArray,
+        sel_start: &JIntArray,
+        members: &JIntArray,
+    ) -> Result<Self> {
+        Ok(RoundArgs {
+            kind: loss_kind(loss)?,
+            iteration: u32::try_from(iteration)
+                .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?,
+            ids: read_ints(env, model_ids, "modelIds")?,
+            start: read_ints(env, sel_start, "selStart")?,
+            members: read_ints(env, members, "members")?,
+        })
+    }
+
+    /// Calls `f` with the kernel weights of `members` from the round's `weights`.
+    fn with_weights<R>(
+        &self,
+        weights: jlong,
+        f: impl FnOnce(&[&KernelWeights]) -> Result<R>,
+    ) -> Result<R> {
+        ROUND_WEIGHTS.with(weights, |all| {
+            let kw = self
+                .members
+                .iter()
+                .map(|&m| {
+                    usize::try_from(m)
+                        .ok()
+                        .and_then(|m| all.get(m))
+                        .ok_or_else(|| {
+                            Error::Invalid(format!(
+                                "member {m} out of range: the round has {} models",
+                                all.len()
+                            ))
+                        })
+                })
+                .collect::<Result<Vec<&KernelWeights>>>()?;
+            f(&kw)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_to(
+        &self,
+        acc: &mut SweepAccumulator,
+        rows: BlockRows,
+        dim: usize,
+        first_row: i64,
+        sel: &Selection,
+        kw: &[&KernelWeights],
+        fraction: f64,
+    ) -> Result<()> {
+        if acc.dim() != dim {
+            return invalid(format!(
+                "dim {dim}, but the accumulator was created for dim {}",
+                acc.dim()
+            ));
+        }
+        Ok(acc.add_selected_with(
+            self.kind,
+            rows,
+            first_row,
+            &self.ids,
+            &self.start,
+            sel,
+            kw,
+            self.iteration,
+            fraction,
+        )?)
+    }
+}
+
 /// `boolean sweepAccFree(long handle)`: frees an accumulator that will not be finished
 /// (a failed task); false when it was not live.
 #[no_mangle]

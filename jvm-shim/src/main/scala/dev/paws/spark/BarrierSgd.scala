@@ -129,9 +129,14 @@ private[spark] object BarrierSgd {
         while (active.nonEmpty && error == null) {
           val tp = System.nanoTime()
           val i = NativeKernels.sgdIteration(hs(active.head))
-          val sw = new SweepWeights(active.map(training), active.map(k => NativeKernels.sgdKernelWeights(hs(k))))
-          val members = new SgdDriver.BlockMembers(rows, sw, dim)
-          val acc = NativeKernels.sweepAccCreate(models, dim)
+          // The round's kernel weights stay native: computed once from the states, read in
+          // place by every block (not a double[] per model through the JVM, stacked per block).
+          val roundWeights = NativeKernels.sweepWeightsCreate(active.map(hs))
+          val members = new SgdDriver.BlockMembers(rows, new SweepWeights(active.map(training), null), dim,
+            roundWeights)
+          val acc = try NativeKernels.sweepAccCreate(models, dim) catch {
+            case e: Throwable => NativeKernels.sweepWeightsFree(roundWeights); throw e
+          }
           preparing += System.nanoTime() - tp
           val message = try {
             for (b <- local) kernel += members.addTo(acc, b, loss, i, fraction)
@@ -141,6 +146,7 @@ private[spark] object BarrierSgd {
             m
           } finally {
             NativeKernels.sweepAccFree(acc)
+            NativeKernels.sweepWeightsFree(roundWeights)
           }
           val te = System.nanoTime()
           val all = gatherBytes(exchange, message, chunkChars)

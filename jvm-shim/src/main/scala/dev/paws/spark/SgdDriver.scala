@@ -239,9 +239,12 @@ private[spark] object SgdDriver {
 
   /**
    * The arguments of `sweepAccAdd` for one block: the models of the pass that read rows
-   * of it, their rows, labels, weights and stacked kernel weights.
+   * of it, their rows, labels, weights and stacked kernel weights; or, given a round's
+   * native weights (`sweepWeightsCreate` of the models of `sw`, in order; the barrier
+   * driver), each member's index in them (`sweepAccAddRound`), and `sw.kernel` is unused.
    */
-  private[spark] final class BlockMembers(modelRows: ModelRows, sw: SweepWeights, dim: Int) {
+  private[spark] final class BlockMembers(modelRows: ModelRows, sw: SweepWeights, dim: Int,
+      roundWeights: Long = 0L) {
     private val selections = modelRows match {
       case Selected(s) => s.value
       case EveryRow => null
@@ -253,6 +256,7 @@ private[spark] object SgdDriver {
     var weights: Array[Double] = _
     var kernelV: Array[Double] = _
     var offsets: Array[Double] = _
+    var members: Array[Int] = _
 
     /**
      * Adds block `b`'s rows of the models that read it to the task's accumulator `acc`
@@ -262,7 +266,15 @@ private[spark] object SgdDriver {
     def addTo(acc: Long, b: RowBlock, loss: Int, iteration: Int, fraction: Double): Long = {
       if (!select(b)) return 0L
       val t0 = System.nanoTime()
-      if (b.isSparse) {
+      if (roundWeights != 0L) {
+        if (b.isSparse) {
+          NativeKernels.sweepAccAddSparseRound(acc, loss, b.sparse.ptr, b.sparse.indices, b.sparse.values, dim,
+            b.firstRow, ids, start, rows, labels, weights, roundWeights, members, iteration, fraction)
+        } else {
+          NativeKernels.sweepAccAddRound(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels, weights,
+            roundWeights, members, iteration, fraction)
+        }
+      } else if (b.isSparse) {
         NativeKernels.sweepAccAddSparse(acc, loss, b.sparse.ptr, b.sparse.indices, b.sparse.values, dim,
           b.firstRow, ids, start, rows, labels, weights, kernelV, offsets, iteration, fraction)
       } else {
@@ -294,9 +306,12 @@ private[spark] object SgdDriver {
       val weighted = selections != null && members.exists(m => selections(sw.models(m._1)).weights != null)
       weights = if (weighted) new Array[Double](n) else null
       val memberIds = members.map(m => sw.models(m._1)).toArray
-      // Consecutive blocks are usually read by the same models (every block, for one model
-      // or one-vs-rest sweeps): their stacked weights are built once for those.
-      if (ids == null || !java.util.Arrays.equals(memberIds, ids)) {
+      if (roundWeights != 0L) {
+        ids = memberIds
+        this.members = members.map(_._1).toArray
+      } else if (ids == null || !java.util.Arrays.equals(memberIds, ids)) {
+        // Consecutive blocks are usually read by the same models (every block, for one
+        // model or one-vs-rest sweeps): their stacked weights are built once for those.
         ids = memberIds
         kernelV = new Array[Double](members.length * dim)
         offsets = new Array[Double](members.length)

@@ -235,6 +235,31 @@ class NativeShapesTest {
       assertTrue(n >= 3, s"$n models accumulated")
       assertFalse(sweepAccFree(acc), "finished accumulators are freed")
       iae("unknown sweep accumulator handle")(sweepAccFinish(acc))
+
+      // The same sums with the kernel weights of a round's SGD states, read natively
+      // (the barrier driver's path): states whose weights are the models' (v, offset),
+      // their round weights in another order (members index them).
+      val sgds = Array(3, 1, 0, 2).map(k => sgdCreate(svm, d, true, null, null, vs(k) :+ offs(k)))
+      val round = sweepWeightsCreate(sgds)
+      try {
+        val acc2 = sweepAccCreate(10, d)
+        for ((models, ids) <- Seq((Seq(0, 1), Array(3, 7)), (Seq(2, 3), Array(0, 9)))) {
+          val ss = models.map(sels(_))
+          val st = ss.scanLeft(0)(_ + _.length).toArray
+          sweepAccAddRound(acc2, loss, x, d, first, ids, st, ss.flatten.toArray, models.flatMap(ys(_)).toArray,
+            if (weighted) models.flatMap(ws(_)).toArray else null, round,
+            models.map(m => Array(3, 1, 0, 2).indexOf(m)).toArray, 3, fraction)
+        }
+        assertArrayEquals(out, sweepAccFinish(acc2), "round weights give the stacked weights' sums")
+        val acc3 = sweepAccCreate(10, d)
+        try iae("member 4 out of range: the round has 4 models")(sweepAccAddRound(acc3, loss, x, d, first, Array(0),
+          Array(0, 1), Array(first), Array(1.0), null, round, Array(4), 3, fraction))
+        finally sweepAccFree(acc3)
+      } finally {
+        assertTrue(sweepWeightsFree(round))
+        sgds.foreach(sgdFree)
+      }
+      assertFalse(sweepWeightsFree(round), "freed once")
     }
     val acc = sweepAccCreate(2, d)
     iae("model id 5 out of range")(sweepAccAdd(acc, LOSS_HINGE, x, d, first, Array(5), Array(0, 1), Array(first),

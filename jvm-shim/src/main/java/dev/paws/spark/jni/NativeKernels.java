@@ -206,6 +206,31 @@ public final class NativeKernels {
             double[] kernelV, double[] offsets, int iteration, double fraction);
 
     /**
+     * The kernel weights of these SGD states ({@link #sgdKernelWeights} of each, in that
+     * order), kept native for one barrier round's {@link #sweepAccAddRound} calls; free
+     * with {@link #sweepWeightsFree}.
+     */
+    public static native long sweepWeightsCreate(long[] sgdHandles);
+
+    /** Frees {@link #sweepWeightsCreate}'s weights; false when they were not live. */
+    public static native boolean sweepWeightsFree(long weights);
+
+    /**
+     * {@link #sweepAccAdd} where model k's kernel weights are entry {@code members[k]} of
+     * the round's {@code weights} ({@link #sweepWeightsCreate}), read in place.
+     */
+    public static native void sweepAccAddRound(
+            long handle, int loss, float[] rows, int dim, long firstRow, int[] modelIds,
+            int[] selStart, long[] selRows, double[] selLabels, double[] selWeights,
+            long weights, int[] members, int iteration, double fraction);
+
+    /** {@link #sweepAccAddSparse} with the round's weights, as {@link #sweepAccAddRound}. */
+    public static native void sweepAccAddSparseRound(
+            long handle, int loss, int[] ptr, int[] indices, float[] values, int dim, long firstRow,
+            int[] modelIds, int[] selStart, long[] selRows, double[] selLabels, double[] selWeights,
+            long weights, int[] members, int iteration, double fraction);
+
+    /**
      * Frees the accumulator and returns its sums: {@code n}, the {@code n} model ids,
      * then their {@code n} sums' words ({@link #sumWords} each).
      */
