@@ -576,6 +576,9 @@ impl SweepAccumulator {
         fraction: f64,
     ) -> Result<()> {
         let dim = self.dim;
+        // The block and the selection first, as add_selected_with checks them.
+        selection::first_row(first)?;
+        rows.rows(dim)?;
         let k = check_members(ids, start, sel)?;
         if v.len() != k * dim || offsets.len() != k {
             return Err(PawsError::invalid(format!(
