@@ -352,19 +352,8 @@ fn sparse_pass(x: &[f32], dim: usize, labels: &[f64], w: &KernelWeights) -> Resu
         let pass = |rows: BlockRows| {
             best(&mut |it| {
                 let mut acc = SweepAccumulator::new(1, dim);
-                acc.add_selected(
-                    LossKind::Hinge,
-                    rows,
-                    0,
-                    &ids,
-                    &start,
-                    &sel,
-                    &w.v,
-                    &[0.0],
-                    it,
-                    1.0,
-                )
-                .expect("a pass");
+                acc.add_selected(LossKind::Hinge, rows, 0, &ids, &start, &sel, &[w], it, 1.0)
+                    .expect("a pass");
                 std::hint::black_box(acc.finish());
             })
         };

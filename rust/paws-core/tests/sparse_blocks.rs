@@ -1,11 +1,11 @@
 //! Sparse blocks (paws_core::kernels::sparse) against the same rows dense: a Spark task's
-//! accumulator (`SweepAccumulator::add_selected` / `add_selected_sparse`) gives every
+//! accumulator (`SweepAccumulator::add_selected` on dense and on sparse `BlockRows`) gives every
 //! model the same exact sum, word for word, for both losses, with row weights,
 //! mini-batch sampling, a feature count that is not a multiple of 4, models of different
 //! selections in one call, and a model whose weights are not all finite.
 
 use paws_core::access::selection::Selection;
-use paws_core::kernels::gradient::LossKind;
+use paws_core::kernels::gradient::{KernelWeights, LossKind};
 use paws_core::kernels::sparse::{from_dense, SparseRows};
 use paws_core::optimiser::batch::{BlockRows, SweepAccumulator};
 
@@ -40,8 +40,13 @@ struct Models {
     rows: Vec<i64>,
     labels: Vec<f64>,
     weights: Vec<f64>,
-    v: Vec<f64>,
-    offsets: Vec<f64>,
+    kernel: Vec<KernelWeights>,
+}
+
+impl Models {
+    fn kernel(&self) -> Vec<&KernelWeights> {
+        self.kernel.iter().collect()
+    }
 }
 
 /// Three models reading rows of the block `first..first + n`: every row, every third
@@ -59,8 +64,7 @@ fn models(rng: &mut Rng, first: i64, n: usize, dim: usize, infinite: bool) -> Mo
         rows: vec![],
         labels: vec![],
         weights: vec![],
-        v: vec![],
-        offsets: vec![],
+        kernel: vec![],
     };
     for (k, pick) in picks.iter().enumerate() {
         for &r in pick {
@@ -69,11 +73,13 @@ fn models(rng: &mut Rng, first: i64, n: usize, dim: usize, infinite: bool) -> Mo
             m.weights.push(0.5 + rng.next());
         }
         m.start.push(m.rows.len() as i32);
-        m.v.extend((0..dim).map(|_| (rng.next() - 0.5) * 0.02));
-        m.offsets.push(0.1 * k as f64);
+        m.kernel.push(KernelWeights {
+            v: (0..dim).map(|_| (rng.next() - 0.5) * 0.02).collect(),
+            offset: 0.1 * k as f64,
+        });
     }
     if infinite {
-        m.v[2 * dim + 1] = f64::INFINITY;
+        m.kernel[2].v[1] = f64::INFINITY;
     }
     m
 }
@@ -113,8 +119,15 @@ fn sparse_blocks_give_the_dense_sums_word_for_word() {
                             (&mut sparse_acc, BlockRows::Sparse(sparse)),
                         ] {
                             acc.add_selected(
-                                kind, rows, first, &m.ids, &m.start, &sel, &m.v, &m.offsets,
-                                iteration, fraction,
+                                kind,
+                                rows,
+                                first,
+                                &m.ids,
+                                &m.start,
+                                &sel,
+                                &m.kernel(),
+                                iteration,
+                                fraction,
                             )
                             .unwrap();
                         }
@@ -153,8 +166,7 @@ fn a_sparse_block_of_another_dimension_or_outside_rows_is_refused() {
                 &m.ids,
                 &m.start,
                 &sel,
-                &m.v,
-                &m.offsets,
+                &m.kernel(),
                 1,
                 1.0,
             )

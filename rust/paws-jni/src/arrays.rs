@@ -85,21 +85,6 @@ impl<'a, T: TypeArray> Critical<'a, T> {
     }
 }
 
-/// Pins an optional array (`None` stays `None`).
-///
-/// # Safety
-/// As [`Critical::pin`].
-pub unsafe fn pin_optional<'a, T: TypeArray>(
-    env: &JNIEnv,
-    array: &'a JPrimitiveArray<'_, T>,
-    len: Option<usize>,
-) -> Result<Option<Critical<'a, T>>> {
-    match len {
-        None => Ok(None),
-        Some(n) => Critical::pin(env, array, n).map(Some),
-    }
-}
-
 impl<T> std::ops::Deref for Critical<'_, T> {
     type Target = [T];
     fn deref(&self) -> &[T] {

@@ -94,22 +94,15 @@ fn params_arg(env: &mut JNIEnv, json: &JString) -> Result<SgdParams> {
     Ok(params)
 }
 
-/// Checks the shape of a block from array lengths alone (before pinning anything).
-fn block_rows(n_values: usize, dim: usize, n_labels: Option<usize>) -> Result<usize> {
+/// Checks the shape of a block from array lengths alone (before pinning anything): its
+/// number of rows.
+fn block_rows(n_values: usize, dim: usize) -> Result<usize> {
     if n_values % dim != 0 {
         return invalid(format!(
             "rows has {n_values} values, not a multiple of dim {dim}"
         ));
     }
-    let n = n_values / dim;
-    if let Some(l) = n_labels {
-        if l != n {
-            return invalid(format!(
-                "labels has {l} values for {n} rows (rows has {n_values} values, dim {dim})"
-            ));
-        }
-    }
-    Ok(n)
+    Ok(n_values / dim)
 }
 
 /// `JNI_OnLoad`: installs the panic hook as soon as the library is loaded.

@@ -269,25 +269,14 @@ impl GradientSum {
     }
 
     /// Adds a sum of [`GradientSum::write_compact`], read from the front of `input`, to
-    /// this one without building it (the merge of a barrier round). A sum of another
-    /// length adds nothing (`CompactError::Values`); on `Corrupt` this sum is left
-    /// partly added and must be dropped.
+    /// this one without building it (the merge of a barrier round). The sum is checked
+    /// whole first ([`GradientSum::compact_len`]): a sum of another length
+    /// (`CompactError::Values`) or a corrupt one adds nothing.
     pub fn add_compact(&mut self, input: &mut &[u8]) -> Result<(), CompactError> {
-        use CompactError::Corrupt;
-        let (head, rest) = input.split_first_chunk::<5>().ok_or(Corrupt)?;
-        let n = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let w = usize::from(head[4]);
-        if !(1..=16).contains(&w) {
-            return Err(Corrupt);
-        }
-        let body = n
-            .checked_add(1)
-            .and_then(|k| k.checked_mul(w))
-            .filter(|&b| b + 9 <= rest.len())
-            .ok_or(Corrupt)?;
-        if n != self.grad.len() {
-            return Err(CompactError::Values(n));
-        }
+        let n = self.grad.len();
+        let len = Self::compact_len(input, n)?;
+        let w = usize::from(input[4]);
+        let rest = &input[5..len];
         // The number at byte `at`: 16 bytes read at once where the input has them (the
         // bytes past the number are shifted out), sign-extended from `w` bytes.
         let shift = 128 - 8 * w as u32;
@@ -306,16 +295,12 @@ impl GradientSum {
             *acc = acc.wrapping_add(number(i * w));
         }
         self.loss = self.loss.wrapping_add(number(n * w));
-        let tail = &rest[body..];
-        let count = u64::from_le_bytes(*tail.first_chunk::<8>().ok_or(Corrupt)?);
-        let overflow = match tail[8] {
-            0 => false,
-            1 => true,
-            _ => return Err(Corrupt),
-        };
+        // compact_len checked the count's 8 bytes and the overflow flag (0 or 1).
+        let tail = &rest[(n + 1) * w..];
+        let count = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
         self.count = self.count.wrapping_add(count);
-        self.overflow |= overflow;
-        *input = &tail[9..];
+        self.overflow |= tail[8] == 1;
+        *input = &input[len..];
         Ok(())
     }
 }

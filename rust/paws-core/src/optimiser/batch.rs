@@ -559,52 +559,11 @@ impl SweepAccumulator {
     /// Adds K models' partials over one block of whole chunks (global rows `first,
     /// first + 1, …`), each model given by its selected rows inside the block: model k
     /// has the entries `start[k]..start[k + 1]` of `sel` (all in the block), kernel
-    /// weights `v[k·dim..(k + 1)·dim]` and `offsets[k]`, and is model `ids[k]` of the
+    /// weights `weights[k]` (borrowed: the drivers keep a pass's weights native and
+    /// index them, rather than stacking a copy per block), and is model `ids[k]` of the
     /// accumulator. Each model's sum equals [`selection::gradient`] of it alone.
     #[allow(clippy::too_many_arguments)]
     pub fn add_selected(
-        &mut self,
-        kind: LossKind,
-        rows: BlockRows,
-        first: i64,
-        ids: &[i32],
-        start: &[i32],
-        sel: &Selection,
-        v: &[f64],
-        offsets: &[f64],
-        iteration: u32,
-        fraction: f64,
-    ) -> Result<()> {
-        let dim = self.dim;
-        // The block and the selection first, as add_selected_with checks them.
-        selection::first_row(first)?;
-        rows.rows(dim)?;
-        let k = check_members(ids, start, sel)?;
-        if v.len() != k * dim || offsets.len() != k {
-            return Err(PawsError::invalid(format!(
-                "{k} models of dim {dim} need {} kernelV and {k} offsets, got {} and {}",
-                k * dim,
-                v.len(),
-                offsets.len()
-            )));
-        }
-        let owned: Vec<KernelWeights> = (0..k)
-            .map(|m| KernelWeights {
-                v: v[m * dim..(m + 1) * dim].to_vec(),
-                offset: offsets[m],
-            })
-            .collect();
-        let weights: Vec<&KernelWeights> = owned.iter().collect();
-        self.add_selected_with(
-            kind, rows, first, ids, start, sel, &weights, iteration, fraction,
-        )
-    }
-
-    /// [`SweepAccumulator::add_selected`] with each model's kernel weights given as they
-    /// are (the barrier driver's round: the weights of a round's models are computed once
-    /// from their SGD states, not copied per block).
-    #[allow(clippy::too_many_arguments)]
-    pub fn add_selected_with(
         &mut self,
         kind: LossKind,
         rows: BlockRows,

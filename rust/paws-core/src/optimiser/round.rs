@@ -5,7 +5,7 @@
 //! The sums are exact ([`GradientSum`]), so every worker merges the messages to the same
 //! bits whatever their order, and the states stay identical without a coordinator.
 
-use crate::data::error::{PawsError, Result};
+use crate::data::error::PawsError;
 use crate::data::exact_sum::{CompactError, GradientSum};
 
 /// Format of [`encode`]; bumped when it changes, so that mixed library versions fail
@@ -25,23 +25,13 @@ pub fn encode(sums: &[(usize, GradientSum)]) -> Vec<u8> {
     out
 }
 
-/// The merged sums of models `ids` (in that order) over all `messages`; a model that
-/// no message holds gets the empty sum. Every sum must have `values` numbers (a gradient
-/// sum of `dim` features has `dim + 1`).
-pub fn merge(values: usize, ids: &[usize], messages: &[&[u8]]) -> Result<Vec<GradientSum>> {
-    let mut merged = Vec::with_capacity(ids.len());
-    for_each_merged::<PawsError>(values, ids, messages, |_, sum| {
-        merged.push(sum.clone());
-        Ok(())
-    })?;
-    Ok(merged)
-}
-
 /// Calls `f(k, sum)` with the merged sum of model `ids[k]` over all `messages`, for every
-/// `k` in order, after checking the messages whole (a bad message changes nothing).
+/// `k` in order, after checking the messages whole (a bad message changes nothing). A
+/// model that no message holds gets the empty sum; every sum must have `values` numbers
+/// (a gradient sum of `dim` features has `dim + 1`).
 ///
 /// One sum's worth of memory is reused from model to model. Merging every model's sum
-/// first (the way [`merge`] returns them) zeroed and filled 16 bytes a number for every
+/// first zeroed and filled 16 bytes a number for every
 /// model each round: 131 MB a round and task for 1,998 models of 4,096 features, where
 /// each task of a barrier run spent more time applying rounds than in its kernel.
 pub fn for_each_merged<E: From<PawsError>>(
@@ -110,6 +100,18 @@ fn take_u32(input: &mut &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::data::error::Result;
+
+    /// The merged sums of `ids`, collected from [`for_each_merged`].
+    fn merge(values: usize, ids: &[usize], messages: &[&[u8]]) -> Result<Vec<GradientSum>> {
+        let mut merged = Vec::with_capacity(ids.len());
+        for_each_merged::<PawsError>(values, ids, messages, |_, sum| {
+            merged.push(sum.clone());
+            Ok(())
+        })?;
+        Ok(merged)
+    }
 
     fn sum(seed: f64, n: usize) -> GradientSum {
         let mut s = GradientSum::zeros(n);

@@ -12,8 +12,8 @@
 //! table lock is held only to clone the `Arc`, never while an image runs.
 
 use crate::arrays::{
-    self, length, new_double_array, new_float_array, new_long_array, optional_length, pin_optional,
-    read_bytes, Critical,
+    self, length, new_double_array, new_float_array, new_long_array, optional_length, read_bytes,
+    Critical,
 };
 use crate::guard::{self, invalid, Error, Result};
 use crate::handles::{self, Handles};
@@ -25,7 +25,6 @@ use jni::sys::{
     jboolean, jbyteArray, jdouble, jdoubleArray, jfloatArray, jint, jlong, jlongArray, jstring,
 };
 use jni::JNIEnv;
-use paws_core::access::blocks::{self, RowBlock, RowIndex};
 use paws_core::access::selection::{self, Selection};
 use paws_core::data::chunk::CHUNK_ROWS;
 use paws_core::data::exact_sum::GradientSum;
@@ -138,96 +137,6 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_nativeVersion<'l>(
             paws_core::data::chunk::CHUNK_ROWS
         );
         Ok(env.new_string(s)?.into_raw())
-    })
-}
-
-/// `long[] gradientBlock(int loss, float[] rows, int dim, double[] labels,
-/// double[] rowWeights, long firstRow, long[] rowIndex, double[] kernelV,
-/// double offset, int iteration, double fraction)`
-///
-/// The exact gradient sum (`GradientSum::to_words`) of one block for one model. Rows
-/// are the global dataset rows `firstRow, firstRow + 1, …`, or, when `rowIndex` is
-/// not null, `rowIndex[i]` (strictly ascending; then `firstRow` must be -1).
-/// `rowWeights` may be null (MLlib's weight 1.0).
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_gradientBlock<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    loss: jint,
-    rows: JFloatArray<'l>,
-    dim: jint,
-    labels: JDoubleArray<'l>,
-    row_weights: JDoubleArray<'l>,
-    first_row: jlong,
-    row_index: JLongArray<'l>,
-    kernel_v: JDoubleArray<'l>,
-    offset: jdouble,
-    iteration: jint,
-    fraction: jdouble,
-) -> jlongArray {
-    guard::run(&mut env, "gradientBlock", |env| {
-        let kind = loss_kind(loss)?;
-        let dim = positive(dim, "dim")?;
-        let iteration = u32::try_from(iteration)
-            .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?;
-        // Every length, and the small kernel weights, before anything is pinned.
-        let n_values = length(env, &rows, "rows")?;
-        let n_labels = length(env, &labels, "labels")?;
-        let n = block_rows(n_values, dim, Some(n_labels))?;
-        let n_weights = optional_length(env, &row_weights, "rowWeights")?;
-        if let Some(w) = n_weights.filter(|&w| w != n) {
-            return invalid(format!("rowWeights has {w} values for {n} rows"));
-        }
-        let n_index = optional_length(env, &row_index, "rowIndex")?;
-        match n_index {
-            Some(k) if k != n => {
-                return invalid(format!("rowIndex has {k} values for {n} rows"));
-            }
-            Some(_) if first_row != -1 => {
-                return invalid(format!(
-                    "firstRow must be -1 when rowIndex is given, got {first_row}"
-                ));
-            }
-            None if first_row < 0 => {
-                return invalid(format!("firstRow must be >= 0, got {first_row}"));
-            }
-            _ => {}
-        }
-        let v = arrays::read_doubles(env, &kernel_v, "kernelV")?;
-        if v.len() != dim {
-            return invalid(format!("kernelV has {} values for dim {dim}", v.len()));
-        }
-        if !offset.is_finite() {
-            return invalid(format!("offset must be finite, got {offset}"));
-        }
-        let w = KernelWeights { v, offset };
-        let sum = {
-            // Safety: all lengths were read above; no JNI call until the guards drop.
-            let rows = unsafe { Critical::pin(env, &rows, n_values)? };
-            let labels = unsafe { Critical::pin(env, &labels, n_labels)? };
-            let weights = unsafe { pin_optional(env, &row_weights, n_weights)? };
-            let index = unsafe { pin_optional(env, &row_index, n_index)? };
-            let index = match &index {
-                // i64 and u64 have one layout; RowBlock rejects values above i64::MAX,
-                // that is negative Java longs.
-                Some(ix) => RowIndex::Listed(unsafe {
-                    std::slice::from_raw_parts(ix.as_ptr() as *const u64, ix.len())
-                }),
-                None => RowIndex::Consecutive(first_row as u64),
-            };
-            let block = RowBlock::new(&rows, dim, index)?;
-            blocks::block_gradient_sum(
-                kind,
-                &block,
-                &labels,
-                weights.as_deref(),
-                &w,
-                iteration,
-                fraction,
-            )?
-        };
-        new_long_array(env, &sum.to_words())
     })
 }
 
@@ -385,7 +294,7 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdUpdates<'l>(
 }
 
 /// `void sgdApply(long h, long[] sumWords)`: one pass's gradient sum (from
-/// `gradientBlock` / `mergeSums`) applied with MLlib's updater and convergence test.
+/// `sweepAccAdd` / `mergeSums`) applied with MLlib's updater and convergence test.
 #[no_mangle]
 pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sgdApply<'l>(
     mut env: JNIEnv<'l>,
@@ -678,7 +587,7 @@ impl PinnedSelection<'_> {
 /// The number of values of a dense block's `rows`, checked against `dim`.
 fn dense_values(env: &JNIEnv, rows: &JFloatArray, dim: usize) -> Result<usize> {
     let values = length(env, rows, "rows")?;
-    block_rows(values, dim, None)?;
+    block_rows(values, dim)?;
     Ok(values)
 }
 
@@ -803,70 +712,6 @@ fn read_ints(env: &JNIEnv, a: &JIntArray, what: &str) -> Result<Vec<i32>> {
     Ok(out)
 }
 
-/// The per-pass arguments of `sweepAccAdd` and `sweepAccAddSparse` beside the block and
-/// the selections.
-struct PassArgs {
-    kind: LossKind,
-    iteration: u32,
-    ids: Vec<i32>,
-    start: Vec<i32>,
-    v: Vec<f64>,
-    offsets: Vec<f64>,
-}
-
-impl PassArgs {
-    fn read(
-        env: &JNIEnv,
-        loss: jint,
-        iteration: jint,
-        model_ids: &JIntArray,
-        sel_start: &JIntArray,
-        kernel_v: &JDoubleArray,
-        offsets: &JDoubleArray,
-    ) -> Result<Self> {
-        Ok(PassArgs {
-            kind: loss_kind(loss)?,
-            iteration: u32::try_from(iteration)
-                .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?,
-            ids: read_ints(env, model_ids, "modelIds")?,
-            start: read_ints(env, sel_start, "selStart")?,
-            v: arrays::read_doubles(env, kernel_v, "kernelV")?,
-            offsets: arrays::read_doubles(env, offsets, "offsets")?,
-        })
-    }
-
-    /// Adds the sums over a block of rows of `dim` features to `acc`
-    /// (`SweepAccumulator::add_selected`).
-    fn add_to(
-        &self,
-        acc: &mut SweepAccumulator,
-        rows: BlockRows,
-        dim: usize,
-        first_row: i64,
-        sel: &Selection,
-        fraction: f64,
-    ) -> Result<()> {
-        if acc.dim() != dim {
-            return invalid(format!(
-                "dim {dim}, but the accumulator was created for dim {}",
-                acc.dim()
-            ));
-        }
-        Ok(acc.add_selected(
-            self.kind,
-            rows,
-            first_row,
-            &self.ids,
-            &self.start,
-            sel,
-            &self.v,
-            &self.offsets,
-            self.iteration,
-            fraction,
-        )?)
-    }
-}
-
 /// `long sweepAccCreate(int models, int dim)`: an empty accumulator for model ids
 /// `0..models`.
 #[no_mangle]
@@ -880,106 +725,6 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccCreate<'l>(
         let models = positive(models, "models")?;
         let dim = positive(dim, "dim")?;
         Ok(ACCUMULATORS.insert(SweepAccumulator::new(models, dim)))
-    })
-}
-
-/// `void sweepAccAdd(long handle, int loss, float[] rows, int dim, long firstRow,
-/// int[] modelIds, int[] selStart, long[] selRows, double[] selLabels,
-/// double[] selWeights, double[] kernelV, double[] offsets, int iteration,
-/// double fraction)`: adds K models' gradient sums over one cached block of whole
-/// chunks (`SweepAccumulator::add_selected`): model k's selected rows in the block are
-/// `selRows[selStart[k]..selStart[k + 1]]` (with their labels and, unless `selWeights`
-/// is null, weights), its kernel weights `kernelV[k·dim..(k+1)·dim]` and `offsets[k]`,
-/// and it is model `modelIds[k]` of the accumulator.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAdd<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    loss: jint,
-    rows: JFloatArray<'l>,
-    dim: jint,
-    first_row: jlong,
-    model_ids: JIntArray<'l>,
-    sel_start: JIntArray<'l>,
-    sel_rows: JLongArray<'l>,
-    sel_labels: JDoubleArray<'l>,
-    sel_weights: JDoubleArray<'l>,
-    kernel_v: JDoubleArray<'l>,
-    offsets: JDoubleArray<'l>,
-    iteration: jint,
-    fraction: jdouble,
-) {
-    guard::run(&mut env, "sweepAccAdd", |env| {
-        let dim = positive(dim, "dim")?;
-        let values = dense_values(env, &rows, dim)?;
-        let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
-        let pass = PassArgs::read(
-            env, loss, iteration, &model_ids, &sel_start, &kernel_v, &offsets,
-        )?;
-        ACCUMULATORS.with(handle, |acc| {
-            // Safety: all lengths were read above; no JNI call until the guards drop.
-            let x = unsafe { Critical::pin(env, &rows, values)? };
-            let sel = unsafe { sel.pin(env)? };
-            pass.add_to(
-                acc,
-                BlockRows::Dense(&x),
-                dim,
-                first_row,
-                &sel.selection(),
-                fraction,
-            )
-        })
-    })
-}
-
-/// `void sweepAccAddSparse(long handle, int loss, int[] ptr, int[] indices,
-/// float[] values, int dim, long firstRow, int[] modelIds, int[] selStart,
-/// long[] selRows, double[] selLabels, double[] selWeights, double[] kernelV,
-/// double[] offsets, int iteration, double fraction)`: `sweepAccAdd` for a block of
-/// sparse rows in the lane layout of `paws_core::kernels::sparse::SparseRows`; every
-/// sum is the one of the same rows dense, bit for bit.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparse<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-    loss: jint,
-    ptr: JIntArray<'l>,
-    indices: JIntArray<'l>,
-    values: JFloatArray<'l>,
-    dim: jint,
-    first_row: jlong,
-    model_ids: JIntArray<'l>,
-    sel_start: JIntArray<'l>,
-    sel_rows: JLongArray<'l>,
-    sel_labels: JDoubleArray<'l>,
-    sel_weights: JDoubleArray<'l>,
-    kernel_v: JDoubleArray<'l>,
-    offsets: JDoubleArray<'l>,
-    iteration: jint,
-    fraction: jdouble,
-) {
-    guard::run(&mut env, "sweepAccAddSparse", |env| {
-        let dim = positive(dim, "dim")?;
-        let n_ptr = length(env, &ptr, "ptr")?;
-        let n_indices = length(env, &indices, "indices")?;
-        let n_values = length(env, &values, "values")?;
-        let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
-        let pass = PassArgs::read(
-            env, loss, iteration, &model_ids, &sel_start, &kernel_v, &offsets,
-        )?;
-        ACCUMULATORS.with(handle, |acc| {
-            // Safety: all lengths were read above; no JNI call until the guards drop.
-            let p = unsafe { Critical::pin(env, &ptr, n_ptr)? };
-            let j = unsafe { Critical::pin(env, &indices, n_indices)? };
-            let x = unsafe { Critical::pin(env, &values, n_values)? };
-            let sel = unsafe { sel.pin(env)? };
-            let rows = BlockRows::Sparse(SparseRows::new(&p, &j, &x, dim)?);
-            pass.add_to(acc, rows, dim, first_row, &sel.selection(), fraction)
-        })
     })
 }
 
@@ -1017,11 +762,11 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccFinishMessa
     })
 }
 
-/// The kernel weights of one barrier round's models, computed once from their SGD states
-/// (`sweepWeightsCreate`) and read in place by each block's `sweepAccAddRound`: a round no
-/// longer brings every model's weights into the JVM, stacks them per block and copies them
-/// back.
-static ROUND_WEIGHTS: Handles<Vec<KernelWeights>> = Handles::new("round weights");
+/// The kernel weights of one pass's models, made once per task and pass
+/// (`sweepWeightsCreate` from the barrier task's SGD states, `sweepWeightsOf` from the
+/// per-job driver's broadcast) and read in place by each block's `sweepAccAdd`: a pass
+/// does not stack and copy every model's weights per block.
+static SWEEP_WEIGHTS: Handles<Vec<KernelWeights>> = Handles::new("sweep weights");
 
 /// `long sweepWeightsCreate(long[] sgdHandles)`: the kernel weights of these SGD states
 /// (`sgdKernelWeights` of each), in that order; free with `sweepWeightsFree`.
@@ -1039,11 +784,43 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsCreate<
             .iter()
             .map(|&h| handles::with(h, |s| Ok(s.kernel_weights())))
             .collect::<Result<Vec<_>>>()?;
-        Ok(ROUND_WEIGHTS.insert(weights))
+        Ok(SWEEP_WEIGHTS.insert(weights))
     })
 }
 
-/// `boolean sweepWeightsFree(long weights)`: false when it was not live.
+/// `long sweepWeightsOf(double[] kernels, int dim)`: K models' kernel weights given as
+/// `sgdKernelWeights` returns them, one after the other (`dim` weights, then the offset,
+/// each); free with `sweepWeightsFree`.
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsOf<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    kernels: JDoubleArray<'l>,
+    dim: jint,
+) -> jlong {
+    guard::run(&mut env, "sweepWeightsOf", |env| {
+        let dim = positive(dim, "dim")?;
+        let all = arrays::read_doubles(env, &kernels, "kernels")?;
+        if all.len() % (dim + 1) != 0 {
+            return invalid(format!(
+                "kernels must hold K × (dim + 1) = K × {} values (dim weights, then the offset, \
+                 per model), got {}",
+                dim + 1,
+                all.len()
+            ));
+        }
+        let weights = all
+            .chunks_exact(dim + 1)
+            .map(|k| KernelWeights {
+                v: k[..dim].to_vec(),
+                offset: k[dim],
+            })
+            .collect();
+        Ok(SWEEP_WEIGHTS.insert(weights))
+    })
+}
+
+/// `boolean sweepWeightsFree(long weights)`: false when they were not live.
 #[no_mangle]
 pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsFree<'l>(
     mut env: JNIEnv<'l>,
@@ -1051,18 +828,22 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsFree<'l
     weights: jlong,
 ) -> jboolean {
     guard::run(&mut env, "sweepWeightsFree", |_| {
-        Ok(jbool(ROUND_WEIGHTS.remove(weights)))
+        Ok(jbool(SWEEP_WEIGHTS.remove(weights)))
     })
 }
 
-/// `void sweepAccAddRound(long handle, int loss, float[] rows, int dim, long firstRow,
+/// `void sweepAccAdd(long handle, int loss, float[] rows, int dim, long firstRow,
 /// int[] modelIds, int[] selStart, long[] selRows, double[] selLabels,
 /// double[] selWeights, long weights, int[] members, int iteration, double fraction)`:
-/// `sweepAccAdd` where model k's kernel weights are entry `members[k]` of the round's
-/// `weights` (`sweepWeightsCreate`).
+/// adds K models' gradient sums over one cached block of whole chunks
+/// (`SweepAccumulator::add_selected`): model k's selected rows in the block are
+/// `selRows[selStart[k]..selStart[k + 1]]` (with their labels and, unless `selWeights`
+/// is null, weights), its kernel weights are entry `members[k]` of the pass's `weights`
+/// (`sweepWeightsCreate`/`sweepWeightsOf`), and it is model `modelIds[k]` of the
+/// accumulator.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddRound<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAdd<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -1080,17 +861,17 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddRound<'l
     iteration: jint,
     fraction: jdouble,
 ) {
-    guard::run(&mut env, "sweepAccAddRound", |env| {
+    guard::run(&mut env, "sweepAccAdd", |env| {
         let dim = positive(dim, "dim")?;
         let values = dense_values(env, &rows, dim)?;
         let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
-        let round = RoundArgs::read(env, loss, iteration, &model_ids, &sel_start, &members)?;
-        round.with_weights(weights, |kw| {
+        let pass = AddArgs::read(env, loss, iteration, &model_ids, &sel_start, &members)?;
+        pass.with_weights(weights, |kw| {
             ACCUMULATORS.with(handle, |acc| {
                 // Safety: all lengths were read above; no JNI call until the guards drop.
                 let x = unsafe { Critical::pin(env, &rows, values)? };
                 let sel = unsafe { sel.pin(env)? };
-                round.add_to(
+                pass.add_to(
                     acc,
                     BlockRows::Dense(&x),
                     dim,
@@ -1104,14 +885,15 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddRound<'l
     })
 }
 
-/// `void sweepAccAddSparseRound(long handle, int loss, int[] ptr, int[] indices,
+/// `void sweepAccAddSparse(long handle, int loss, int[] ptr, int[] indices,
 /// float[] values, int dim, long firstRow, int[] modelIds, int[] selStart,
 /// long[] selRows, double[] selLabels, double[] selWeights, long weights,
-/// int[] members, int iteration, double fraction)`: `sweepAccAddSparse` with the
-/// round's weights, as `sweepAccAddRound`.
+/// int[] members, int iteration, double fraction)`: `sweepAccAdd` for a block of
+/// sparse rows in the lane layout of `paws_core::kernels::sparse::SparseRows`; every
+/// sum is the one of the same rows dense, bit for bit.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparseRound<'l>(
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparse<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
     handle: jlong,
@@ -1131,14 +913,14 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparseRo
     iteration: jint,
     fraction: jdouble,
 ) {
-    guard::run(&mut env, "sweepAccAddSparseRound", |env| {
+    guard::run(&mut env, "sweepAccAddSparse", |env| {
         let dim = positive(dim, "dim")?;
         let n_ptr = length(env, &ptr, "ptr")?;
         let n_indices = length(env, &indices, "indices")?;
         let n_values = length(env, &values, "values")?;
         let sel = SelectionArgs::read(env, &sel_rows, Some(&sel_labels), Some(&sel_weights))?;
-        let round = RoundArgs::read(env, loss, iteration, &model_ids, &sel_start, &members)?;
-        round.with_weights(weights, |kw| {
+        let pass = AddArgs::read(env, loss, iteration, &model_ids, &sel_start, &members)?;
+        pass.with_weights(weights, |kw| {
             ACCUMULATORS.with(handle, |acc| {
                 // Safety: all lengths were read above; no JNI call until the guards drop.
                 let p = unsafe { Critical::pin(env, &ptr, n_ptr)? };
@@ -1146,14 +928,14 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccAddSparseRo
                 let x = unsafe { Critical::pin(env, &values, n_values)? };
                 let sel = unsafe { sel.pin(env)? };
                 let rows = BlockRows::Sparse(SparseRows::new(&p, &j, &x, dim)?);
-                round.add_to(acc, rows, dim, first_row, &sel.selection(), kw, fraction)
+                pass.add_to(acc, rows, dim, first_row, &sel.selection(), kw, fraction)
             })
         })
     })
 }
 
-/// The arguments of a `sweepAcc*Round` call besides the rows and the selection.
-struct RoundArgs {
+/// The arguments of a `sweepAccAdd*` call besides the rows and the selection.
+struct AddArgs {
     kind: LossKind,
     iteration: u32,
     ids: Vec<i32>,
@@ -1161,7 +943,7 @@ struct RoundArgs {
     members: Vec<i32>,
 }
 
-impl RoundArgs {
+impl AddArgs {
     fn read(
         env: &JNIEnv,
         loss: jint,
@@ -1170,7 +952,7 @@ impl RoundArgs {
         sel_start: &JIntArray,
         members: &JIntArray,
     ) -> Result<Self> {
-        Ok(RoundArgs {
+        Ok(AddArgs {
             kind: loss_kind(loss)?,
             iteration: u32::try_from(iteration)
                 .map_err(|_| Error::Invalid(format!("iteration must be >= 0, got {iteration}")))?,
@@ -1180,13 +962,13 @@ impl RoundArgs {
         })
     }
 
-    /// Calls `f` with the kernel weights of `members` from the round's `weights`.
+    /// Calls `f` with the kernel weights of `members` from the pass's `weights`.
     fn with_weights<R>(
         &self,
         weights: jlong,
         f: impl FnOnce(&[&KernelWeights]) -> Result<R>,
     ) -> Result<R> {
-        ROUND_WEIGHTS.with(weights, |all| {
+        SWEEP_WEIGHTS.with(weights, |all| {
             let kw = self
                 .members
                 .iter()
@@ -1196,7 +978,7 @@ impl RoundArgs {
                         .and_then(|m| all.get(m))
                         .ok_or_else(|| {
                             Error::Invalid(format!(
-                                "member {m} out of range: the round has {} models",
+                                "member {m} out of range: the pass has {} models",
                                 all.len()
                             ))
                         })
@@ -1223,7 +1005,7 @@ impl RoundArgs {
                 acc.dim()
             ));
         }
-        Ok(acc.add_selected_with(
+        Ok(acc.add_selected(
             self.kind,
             rows,
             first_row,

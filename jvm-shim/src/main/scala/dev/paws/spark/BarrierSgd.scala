@@ -132,8 +132,7 @@ private[spark] object BarrierSgd {
           // The round's kernel weights stay native: computed once from the states, read in
           // place by every block (not a double[] per model through the JVM, stacked per block).
           val roundWeights = NativeKernels.sweepWeightsCreate(active.map(hs))
-          val members = new SgdDriver.BlockMembers(rows, new SweepWeights(active.map(training), null), dim,
-            roundWeights)
+          val members = new SgdDriver.BlockMembers(rows, active.map(training), dim, roundWeights)
           val acc = try NativeKernels.sweepAccCreate(models, dim) catch {
             case e: Throwable => NativeKernels.sweepWeightsFree(roundWeights); throw e
           }

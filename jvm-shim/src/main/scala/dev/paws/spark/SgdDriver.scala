@@ -17,8 +17,11 @@ private[spark] final class Selection(
     val weights: Array[Double])
   extends Serializable
 
-/** The kernel weights of a pass (`dim` weights, then the offset) of models `models`. */
-private[spark] final class SweepWeights(val models: Array[Int], val kernel: Array[Array[Double]])
+/**
+ * The kernel weights of a pass's models `models`: `sgdKernelWeights` of each (`dim`
+ * weights, then the offset), one after the other, as `sweepWeightsOf` takes them.
+ */
+private[spark] final class SweepWeights(val models: Array[Int], val kernels: Array[Double])
   extends Serializable
 
 /**
@@ -175,7 +178,7 @@ private[spark] object SgdDriver {
       while (running.nonEmpty) {
         val i = NativeKernels.sgdIteration(sgds(running.head))
         sc.setJobDescription(describe(i, running.length))
-        val kernels = running.map(j => NativeKernels.sgdKernelWeights(sgds(j)))
+        val kernels = running.flatMap(j => NativeKernels.sgdKernelWeights(sgds(j)))
         val w = sc.broadcast(new SweepWeights(running, kernels))
         try {
           val t0 = System.nanoTime()
@@ -224,10 +227,17 @@ private[spark] object SgdDriver {
       val t0 = System.nanoTime()
       var kernel = 0L
       val sw = w.value
-      val members = new BlockMembers(rows, sw, dim)
-      // The task's per-model sums stay native; freed when the task ends, whatever happens.
-      val acc = NativeKernels.sweepAccCreate(models, dim)
-      Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit](_ => NativeKernels.sweepAccFree(acc)))
+      // The pass's kernel weights and the task's per-model sums stay native; freed when
+      // the task ends, whatever happens.
+      val weights = NativeKernels.sweepWeightsOf(sw.kernels, dim)
+      val acc = try NativeKernels.sweepAccCreate(models, dim) catch {
+        case e: Throwable => NativeKernels.sweepWeightsFree(weights); throw e
+      }
+      Option(TaskContext.get()).foreach(_.addTaskCompletionListener[Unit] { _ =>
+        NativeKernels.sweepAccFree(acc)
+        NativeKernels.sweepWeightsFree(weights)
+      })
+      val members = new BlockMembers(rows, sw.models, dim, weights)
       while (it.hasNext) kernel += members.addTo(acc, it.next(), loss, iteration, fraction)
       val sums = NativeKernels.sweepSumsById(NativeKernels.sweepAccFinish(acc), dim).asScala
         .map { case (id, words) => id.intValue -> words }.toMap
@@ -238,13 +248,11 @@ private[spark] object SgdDriver {
   }
 
   /**
-   * The arguments of `sweepAccAdd` for one block: the models of the pass that read rows
-   * of it, their rows, labels, weights and stacked kernel weights; or, given a round's
-   * native weights (`sweepWeightsCreate` of the models of `sw`, in order; the barrier
-   * driver), each member's index in them (`sweepAccAddRound`), and `sw.kernel` is unused.
+   * The arguments of `sweepAccAdd` for one block: the models of the pass (`models`, in
+   * the order of the pass's native kernel `weights`) that read rows of it, their rows,
+   * labels and weights, and each one's index in `weights`.
    */
-  private[spark] final class BlockMembers(modelRows: ModelRows, sw: SweepWeights, dim: Int,
-      roundWeights: Long = 0L) {
+  private[spark] final class BlockMembers(modelRows: ModelRows, models: Array[Int], dim: Int, kernelWeights: Long) {
     private val selections = modelRows match {
       case Selected(s) => s.value
       case EveryRow => null
@@ -254,8 +262,6 @@ private[spark] object SgdDriver {
     var rows: Array[Long] = _
     var labels: Array[Double] = _
     var weights: Array[Double] = _
-    var kernelV: Array[Double] = _
-    var offsets: Array[Double] = _
     var members: Array[Int] = _
 
     /**
@@ -266,20 +272,12 @@ private[spark] object SgdDriver {
     def addTo(acc: Long, b: RowBlock, loss: Int, iteration: Int, fraction: Double): Long = {
       if (!select(b)) return 0L
       val t0 = System.nanoTime()
-      if (roundWeights != 0L) {
-        if (b.isSparse) {
-          NativeKernels.sweepAccAddSparseRound(acc, loss, b.sparse.ptr, b.sparse.indices, b.sparse.values, dim,
-            b.firstRow, ids, start, rows, labels, weights, roundWeights, members, iteration, fraction)
-        } else {
-          NativeKernels.sweepAccAddRound(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels, weights,
-            roundWeights, members, iteration, fraction)
-        }
-      } else if (b.isSparse) {
+      if (b.isSparse) {
         NativeKernels.sweepAccAddSparse(acc, loss, b.sparse.ptr, b.sparse.indices, b.sparse.values, dim,
-          b.firstRow, ids, start, rows, labels, weights, kernelV, offsets, iteration, fraction)
+          b.firstRow, ids, start, rows, labels, weights, kernelWeights, members, iteration, fraction)
       } else {
-        NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels, weights, kernelV,
-          offsets, iteration, fraction)
+        NativeKernels.sweepAccAdd(acc, loss, b.rows, dim, b.firstRow, ids, start, rows, labels, weights,
+          kernelWeights, members, iteration, fraction)
       }
       System.nanoTime() - t0
     }
@@ -289,10 +287,10 @@ private[spark] object SgdDriver {
       val (lo, hi) = (b.firstRow, b.firstRow + b.numRows)
       // (index in the pass, first selected row, end) per model reading the block.
       val members = if (selections == null) {
-        sw.models.indices.map(a => (a, 0, b.numRows))
+        models.indices.map(a => (a, 0, b.numRows))
       } else {
-        sw.models.indices.flatMap { a =>
-          val s = selections(sw.models(a))
+        models.indices.flatMap { a =>
+          val s = selections(models(a))
           val from = lowerBound(s.rows, lo)
           val to = lowerBound(s.rows, hi)
           if (to > from) Some((a, from, to)) else None
@@ -303,23 +301,10 @@ private[spark] object SgdDriver {
       val n = start.last
       rows = new Array[Long](n)
       labels = new Array[Double](n)
-      val weighted = selections != null && members.exists(m => selections(sw.models(m._1)).weights != null)
+      val weighted = selections != null && members.exists(m => selections(models(m._1)).weights != null)
       weights = if (weighted) new Array[Double](n) else null
-      val memberIds = members.map(m => sw.models(m._1)).toArray
-      if (roundWeights != 0L) {
-        ids = memberIds
-        this.members = members.map(_._1).toArray
-      } else if (ids == null || !java.util.Arrays.equals(memberIds, ids)) {
-        // Consecutive blocks are usually read by the same models (every block, for one
-        // model or one-vs-rest sweeps): their stacked weights are built once for those.
-        ids = memberIds
-        kernelV = new Array[Double](members.length * dim)
-        offsets = new Array[Double](members.length)
-        for (((a, _, _), q) <- members.zipWithIndex) {
-          System.arraycopy(sw.kernel(a), 0, kernelV, q * dim, dim)
-          offsets(q) = sw.kernel(a)(dim)
-        }
-      }
+      ids = members.map(m => models(m._1)).toArray
+      this.members = members.map(_._1).toArray
       for (((a, from, to), q) <- members.zipWithIndex) {
         if (selections == null) {
           var r = 0
@@ -329,7 +314,7 @@ private[spark] object SgdDriver {
           }
           System.arraycopy(b.labels, from, labels, start(q), to - from)
         } else {
-          val s = selections(sw.models(a))
+          val s = selections(models(a))
           System.arraycopy(s.rows, from, rows, start(q), to - from)
           System.arraycopy(s.labels, from, labels, start(q), to - from)
           if (weighted) {

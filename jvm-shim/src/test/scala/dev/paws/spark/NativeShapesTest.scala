@@ -24,9 +24,16 @@ class NativeShapesTest {
   private val v = Array(0.1, -0.2, 0.3)
   private val svm = """{"loss":"hinge","updater":"l2","step_size":1.0,"iterations":5,"reg_param":0.01,"mini_batch_fraction":1.0,"convergence_tol":0.001}"""
 
+  /** Runs `f` with the native kernel weights of `kernels` (`sweepWeightsOf`), freed after. */
+  private def withWeights[T](kernels: Array[Double], dim: Int)(f: Long => T): T = {
+    val w = sweepWeightsOf(kernels, dim)
+    try f(w) finally assertTrue(sweepWeightsFree(w))
+  }
+
   /**
    * One model's exact sum over the selected rows of one block, through a task
-   * accumulator (`sweepAccAdd`, model id 0); zero words when no row is sampled.
+   * accumulator (`sweepAccAdd`, model id 0) and the kernel weights `v` and `offset`
+   * (`sweepWeightsOf`, of `v.length` features); zero words when no row is sampled.
    */
   private def grad(
       loss: Int = LOSS_HINGE,
@@ -40,13 +47,15 @@ class NativeShapesTest {
       offset: Double = 0.0,
       iteration: Int = 1,
       fraction: Double = 1.0): Array[Long] = {
-    val acc = sweepAccCreate(1, math.max(dim, 1))
-    try {
-      sweepAccAdd(acc, loss, rows, dim, first, Array(0), Array(0, if (sel == null) 0 else sel.length), sel,
-        labels, weights, v, Array(offset), iteration, fraction)
-      val out = sweepAccFinish(acc)
-      if (out(0) == 0L) new Array[Long](sumWords(dim)) else out.drop(2)
-    } finally sweepAccFree(acc)
+    withWeights(if (v == null) null else v :+ offset, if (v == null) 1 else v.length) { w =>
+      val acc = sweepAccCreate(1, math.max(dim, 1))
+      try {
+        sweepAccAdd(acc, loss, rows, dim, first, Array(0), Array(0, if (sel == null) 0 else sel.length), sel,
+          labels, weights, w, Array(0), iteration, fraction)
+        val out = sweepAccFinish(acc)
+        if (out(0) == 0L) new Array[Long](sumWords(dim)) else out.drop(2)
+      } finally sweepAccFree(acc)
+    }
   }
 
   @Test
@@ -72,8 +81,8 @@ class NativeShapesTest {
     iae("dim must be positive")(grad(dim = -3))
     iae("rows must not be null")(grad(rows = null))
     iae("must not be null")(grad(labels = null))
-    iae("must not be null")(grad(v = null))
-    iae("need 3 kernelV")(grad(v = v.take(2)))
+    iae("kernels must not be null")(grad(v = null))
+    iae("need 1 kernel weight vectors of 3")(grad(v = v.take(2)))
     iae("loss must be 0 (hinge) or 1 (logistic)")(grad(loss = 7))
     iae("iteration must be >= 0")(grad(iteration = -1))
     iae("miniBatchFraction")(grad(fraction = 0.0))
@@ -214,16 +223,27 @@ class NativeShapesTest {
       val alone = sels.indices.map(k => grad(loss, x, d, first, sels(k), ys(k), if (weighted) ws(k) else null,
         vs(k), offs(k), 3, fraction))
       // The same sums through a task accumulator, the models added in two calls under
-      // other ids (3, 7 and 0, 9): n, the ids in order, then their words.
-      val acc = sweepAccCreate(10, d)
-      for ((models, ids) <- Seq((Seq(0, 1), Array(3, 7)), (Seq(2, 3), Array(0, 9)))) {
-        val ss = models.map(sels(_))
-        val st = ss.scanLeft(0)(_ + _.length).toArray
-        sweepAccAdd(acc, loss, x, d, first, ids, st, ss.flatten.toArray, models.flatMap(ys(_)).toArray,
-          if (weighted) models.flatMap(ws(_)).toArray else null, models.flatMap(vs(_)).toArray,
-          models.map(offs(_)).toArray, 3, fraction)
+      // other ids (3, 7 and 0, 9): n, the ids in order, then their words. The pass's
+      // kernel weights are the per-job driver's (`sweepWeightsOf` of the four models'
+      // weights, broadcast) or the barrier driver's (`sweepWeightsCreate` of SGD states
+      // whose weights are the models'); both are given in another order than the models'
+      // (members index them).
+      val order = Array(3, 1, 0, 2)
+      def accumulate(weights: Long): Array[Long] = {
+        val acc = sweepAccCreate(10, d)
+        for ((models, ids) <- Seq((Seq(0, 1), Array(3, 7)), (Seq(2, 3), Array(0, 9)))) {
+          val ss = models.map(sels(_))
+          val st = ss.scanLeft(0)(_ + _.length).toArray
+          sweepAccAdd(acc, loss, x, d, first, ids, st, ss.flatten.toArray, models.flatMap(ys(_)).toArray,
+            if (weighted) models.flatMap(ws(_)).toArray else null, weights, models.map(order.indexOf(_)).toArray,
+            3, fraction)
+        }
+        val out = sweepAccFinish(acc)
+        assertFalse(sweepAccFree(acc), "finished accumulators are freed")
+        iae("unknown sweep accumulator handle")(sweepAccFinish(acc))
+        out
       }
-      val out = sweepAccFinish(acc)
+      val out = withWeights(order.flatMap(k => vs(k) :+ offs(k)), d)(accumulate)
       val n = out(0).toInt
       val got = (0 until n).map(q => out(1 + q).toInt -> out.slice(1 + n + q * words, 1 + n + (q + 1) * words)).toMap
       assertEquals(got.keys.toSeq.sorted, out.slice(1, 1 + n).map(_.toInt).toSeq, "ids in ascending order")
@@ -233,26 +253,13 @@ class NativeShapesTest {
         assertArrayEquals(want, got.getOrElse(id, new Array[Long](words)), s"accumulated model $model (id $id)")
       }
       assertTrue(n >= 3, s"$n models accumulated")
-      assertFalse(sweepAccFree(acc), "finished accumulators are freed")
-      iae("unknown sweep accumulator handle")(sweepAccFinish(acc))
 
-      // The same sums with the kernel weights of a round's SGD states, read natively
-      // (the barrier driver's path): states whose weights are the models' (v, offset),
-      // their round weights in another order (members index them).
-      val sgds = Array(3, 1, 0, 2).map(k => sgdCreate(svm, d, true, null, null, vs(k) :+ offs(k)))
+      val sgds = order.map(k => sgdCreate(svm, d, true, null, null, vs(k) :+ offs(k)))
       val round = sweepWeightsCreate(sgds)
       try {
-        val acc2 = sweepAccCreate(10, d)
-        for ((models, ids) <- Seq((Seq(0, 1), Array(3, 7)), (Seq(2, 3), Array(0, 9)))) {
-          val ss = models.map(sels(_))
-          val st = ss.scanLeft(0)(_ + _.length).toArray
-          sweepAccAddRound(acc2, loss, x, d, first, ids, st, ss.flatten.toArray, models.flatMap(ys(_)).toArray,
-            if (weighted) models.flatMap(ws(_)).toArray else null, round,
-            models.map(m => Array(3, 1, 0, 2).indexOf(m)).toArray, 3, fraction)
-        }
-        assertArrayEquals(out, sweepAccFinish(acc2), "round weights give the stacked weights' sums")
+        assertArrayEquals(out, accumulate(round), "the SGD states' weights give the given weights' sums")
         val acc3 = sweepAccCreate(10, d)
-        try iae("member 4 out of range: the round has 4 models")(sweepAccAddRound(acc3, loss, x, d, first, Array(0),
+        try iae("member 4 out of range: the pass has 4 models")(sweepAccAdd(acc3, loss, x, d, first, Array(0),
           Array(0, 1), Array(first), Array(1.0), null, round, Array(4), 3, fraction))
         finally sweepAccFree(acc3)
       } finally {
@@ -260,18 +267,29 @@ class NativeShapesTest {
         sgds.foreach(sgdFree)
       }
       assertFalse(sweepWeightsFree(round), "freed once")
+      val acc4 = sweepAccCreate(10, d)
+      try iae("unknown sweep weights handle")(sweepAccAdd(acc4, loss, x, d, first, Array(0),
+        Array(0, 1), Array(first), Array(1.0), null, round, Array(0), 3, fraction))
+      finally sweepAccFree(acc4)
     }
-    val acc = sweepAccCreate(2, d)
-    iae("model id 5 out of range")(sweepAccAdd(acc, LOSS_HINGE, x, d, first, Array(5), Array(0, 1), Array(first),
-      Array(1.0), null, Array.fill(d)(0.1), Array(0.0), 1, 1.0))
-    iae("modelIds must hold 1 ids")(sweepAccAdd(acc, LOSS_HINGE, x, d, first, Array(0, 1), Array(0, 1), Array(first),
-      Array(1.0), null, Array.fill(d)(0.1), Array(0.0), 1, 1.0))
-    assertTrue(sweepAccFree(acc))
+    iae("kernels must hold K × (dim + 1) = K × 8 values")(sweepWeightsOf(Array.fill(7)(0.1), d))
+    iae("dim must be positive")(sweepWeightsOf(Array(0.1), 0))
+    iae("kernels must not be null")(sweepWeightsOf(null, d))
+    withWeights(Array.fill(d)(0.1) :+ 0.0, d) { w =>
+      val acc = sweepAccCreate(2, d)
+      iae("model id 5 out of range")(sweepAccAdd(acc, LOSS_HINGE, x, d, first, Array(5), Array(0, 1), Array(first),
+        Array(1.0), null, w, Array(0), 1, 1.0))
+      iae("modelIds must hold 1 ids")(sweepAccAdd(acc, LOSS_HINGE, x, d, first, Array(0, 1), Array(0, 1),
+        Array(first), Array(1.0), null, w, Array(0), 1, 1.0))
+      iae("members must not be null")(sweepAccAdd(acc, LOSS_HINGE, x, d, first, Array(0), Array(0, 1),
+        Array(first), Array(1.0), null, w, null, 1, 1.0))
+      assertTrue(sweepAccFree(acc))
+    }
     def gb(start: Array[Int] = Array(0, 2), rows: Array[Long] = Array(first, first + 1),
         labels: Array[Double] = Array(1.0, 0.0), v: Array[Double] = Array.fill(d)(0.1),
-        offsets: Array[Double] = Array(0.0), firstRow: Long = first): Unit = {
+        offset: Double = 0.0, firstRow: Long = first): Unit = withWeights(v :+ offset, v.length) { w =>
       val a = sweepAccCreate(1, d)
-      try sweepAccAdd(a, LOSS_HINGE, x, d, firstRow, Array(0), start, rows, labels, null, v, offsets, 1, 1.0)
+      try sweepAccAdd(a, LOSS_HINGE, x, d, firstRow, Array(0), start, rows, labels, null, w, Array(0), 1, 1.0)
       finally sweepAccFree(a)
     }
     gb()
@@ -279,8 +297,8 @@ class NativeShapesTest {
     iae("selStart must rise from 0 to 2")(gb(start = Array(0, 1)))
     iae("selStart must have K + 1 entries")(gb(start = Array()))
     iae("must all lie in the block")(gb(rows = Array(first, first + n)))
-    iae("need 7 kernelV and 1 offsets")(gb(v = Array(0.1)))
-    iae("offsets must be finite")(gb(offsets = Array(Double.NaN)))
+    iae("need 1 kernel weight vectors of 7")(gb(v = Array(0.1)))
+    iae("offsets must be finite")(gb(offset = Double.NaN))
     iae("label 2")(gb(labels = Array(1.0, 2.0)))
     iae("strictly ascending")(gb(rows = Array(first + 1, first)))
     iae("selStart must not be null")(gb(start = null))
@@ -300,10 +318,13 @@ class NativeShapesTest {
         val acc = sweepAccCreate(1, math.max(d, 1))
         try {
           val sel = if (r.nextInt(10) == 0) null else (0 until n).map(_.toLong + r.nextInt(2)).toArray
-          sweepAccAdd(acc, r.nextInt(3), arr(n * math.max(d, 1) + r.nextInt(2)), d, (r.nextInt(3) - 1) * 256L,
-            Array(r.nextInt(2)), Array(0, n + r.nextInt(2) - 1), sel, darr(n + r.nextInt(2) - 1),
-            if (r.nextBoolean()) null else darr(n), darr(math.max(d, 0)), Array(r.nextGaussian()),
-            r.nextInt(4) - 1, r.nextDouble() * 1.2)
+          val kernel = darr(math.max(d, 0) + 1)
+          val w = sweepWeightsOf(kernel, math.max(d + r.nextInt(3) - 1, 1))
+          try {
+            sweepAccAdd(acc, r.nextInt(3), arr(n * math.max(d, 1) + r.nextInt(2)), d, (r.nextInt(3) - 1) * 256L,
+              Array(r.nextInt(2)), Array(0, n + r.nextInt(2) - 1), sel, darr(n + r.nextInt(2) - 1),
+              if (r.nextBoolean()) null else darr(n), w, Array(r.nextInt(2)), r.nextInt(4) - 1, r.nextDouble() * 1.2)
+          } finally sweepWeightsFree(w)
           sweepAccFinish(acc)
         } finally sweepAccFree(acc)
         ok += 1

@@ -102,18 +102,20 @@ class SparseBlocksTest {
   @Test
   def theNativeKernelNamesABadSparseBlock(): Unit = {
     val acc = NativeKernels.sweepAccCreate(1, 4)
+    val w = NativeKernels.sweepWeightsOf(Array(0.1, 0.2, 0.3, 0.4, 0.0), 4)
     try {
       // Row 0 has one value, at feature 7 of 4.
       val e = assertThrows(classOf[IllegalArgumentException], () =>
         NativeKernels.sweepAccAddSparse(acc, NativeKernels.LOSS_HINGE, Array(0, 1, 1, 1, 1, 1), Array(7),
-          Array(1f), 4, 0L, Array(0), Array(0, 1), Array(0L), Array(1.0), null, Array(0.1, 0.2, 0.3, 0.4),
-          Array(0.0), 1, 1.0))
+          Array(1f), 4, 0L, Array(0), Array(0, 1), Array(0L), Array(1.0), null, w, Array(0), 1, 1.0))
       assertTrue(e.getMessage.contains("entry 0 has feature index 7, outside 0..4"), e.getMessage)
       val e2 = assertThrows(classOf[IllegalArgumentException], () =>
         NativeKernels.sweepAccAddSparse(acc, NativeKernels.LOSS_HINGE, Array(0, 1, 1, 1), Array(0),
-          Array(1f), 4, 0L, Array(0), Array(0, 1), Array(0L), Array(1.0), null, Array(0.1, 0.2, 0.3, 0.4),
-          Array(0.0), 1, 1.0))
+          Array(1f), 4, 0L, Array(0), Array(0, 1), Array(0L), Array(1.0), null, w, Array(0), 1, 1.0))
       assertTrue(e2.getMessage.contains("5 per row"), e2.getMessage)
-    } finally NativeKernels.sweepAccFree(acc)
+    } finally {
+      NativeKernels.sweepAccFree(acc)
+      NativeKernels.sweepWeightsFree(w)
+    }
   }
 }

@@ -181,17 +181,36 @@ public final class NativeKernels {
     public static native long sweepAccCreate(int models, int dim);
 
     /**
+     * The kernel weights of these SGD states ({@link #sgdKernelWeights} of each, in that
+     * order), kept native for one pass's {@link #sweepAccAdd} calls (a barrier task's
+     * round); free with {@link #sweepWeightsFree}.
+     */
+    public static native long sweepWeightsCreate(long[] sgdHandles);
+
+    /**
+     * K models' kernel weights given as {@link #sgdKernelWeights} returns them, one after
+     * the other ({@code dim} weights, then the offset, each), kept native for one pass's
+     * {@link #sweepAccAdd} calls (a per-job task's pass); free with
+     * {@link #sweepWeightsFree}.
+     */
+    public static native long sweepWeightsOf(double[] kernels, int dim);
+
+    /** Frees a pass's kernel weights; false when they were not live. */
+    public static native boolean sweepWeightsFree(long weights);
+
+    /**
      * Adds the sums of K models over one cached block of whole chunks to an accumulator,
      * in one GEMM-shaped pass: model {@code modelIds[k]} reads the block's rows {@code
      * selRows[selStart[k] .. selStart[k+1])} (strictly ascending, all inside the block;
-     * labels 0/1; weights null or one each), with kernel weights {@code kernelV[k·dim ..
-     * (k+1)·dim)} and offset {@code offsets[k]}. The sums stay native until
-     * {@link #sweepAccFinish}; each is the model's exact sum, whatever the other models.
+     * labels 0/1; weights null or one each), with kernel weights entry {@code members[k]}
+     * of the pass's {@code weights} ({@link #sweepWeightsCreate}, {@link #sweepWeightsOf}),
+     * read in place. The sums stay native until {@link #sweepAccFinish}; each is the
+     * model's exact sum, whatever the other models.
      */
     public static native void sweepAccAdd(
             long handle, int loss, float[] rows, int dim, long firstRow, int[] modelIds,
             int[] selStart, long[] selRows, double[] selLabels, double[] selWeights,
-            double[] kernelV, double[] offsets, int iteration, double fraction);
+            long weights, int[] members, int iteration, double fraction);
 
     /**
      * {@link #sweepAccAdd} for a block of sparse rows: row r's non-zero features are
@@ -201,31 +220,6 @@ public final class NativeKernels {
      * is the one of the same rows dense, bit for bit.
      */
     public static native void sweepAccAddSparse(
-            long handle, int loss, int[] ptr, int[] indices, float[] values, int dim, long firstRow,
-            int[] modelIds, int[] selStart, long[] selRows, double[] selLabels, double[] selWeights,
-            double[] kernelV, double[] offsets, int iteration, double fraction);
-
-    /**
-     * The kernel weights of these SGD states ({@link #sgdKernelWeights} of each, in that
-     * order), kept native for one barrier round's {@link #sweepAccAddRound} calls; free
-     * with {@link #sweepWeightsFree}.
-     */
-    public static native long sweepWeightsCreate(long[] sgdHandles);
-
-    /** Frees {@link #sweepWeightsCreate}'s weights; false when they were not live. */
-    public static native boolean sweepWeightsFree(long weights);
-
-    /**
-     * {@link #sweepAccAdd} where model k's kernel weights are entry {@code members[k]} of
-     * the round's {@code weights} ({@link #sweepWeightsCreate}), read in place.
-     */
-    public static native void sweepAccAddRound(
-            long handle, int loss, float[] rows, int dim, long firstRow, int[] modelIds,
-            int[] selStart, long[] selRows, double[] selLabels, double[] selWeights,
-            long weights, int[] members, int iteration, double fraction);
-
-    /** {@link #sweepAccAddSparse} with the round's weights, as {@link #sweepAccAddRound}. */
-    public static native void sweepAccAddSparseRound(
             long handle, int loss, int[] ptr, int[] indices, float[] values, int dim, long firstRow,
             int[] modelIds, int[] selStart, long[] selRows, double[] selLabels, double[] selWeights,
             long weights, int[] members, int iteration, double fraction);
