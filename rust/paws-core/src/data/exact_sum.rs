@@ -143,6 +143,12 @@ impl GradientSum {
         self.grad.iter().map(|&v| from_fixed(v)).collect()
     }
 
+    /// Number `j` of [`GradientSum::gradient`], without building the vector.
+    #[inline]
+    pub fn value(&self, j: usize) -> f64 {
+        from_fixed(self.grad[j])
+    }
+
     pub fn loss(&self) -> f64 {
         from_fixed(self.loss)
     }

@@ -242,26 +242,26 @@ impl Sgd {
             self.loss_history
                 .push(sum.loss() / count as f64 + self.reg_val);
             if i != self.params.iterations + 1 {
-                let n = count as f64;
-                let mean: Vec<f64> = self
-                    .map
-                    .model_gradient(&sum.gradient())
-                    .iter()
-                    .map(|g| g / n)
-                    .collect();
-                let mut w = self.weights.clone();
+                let mean = self.map.mean_model_gradient(sum, count as f64);
                 self.reg_val = updater::update(
                     self.params.updater,
-                    &mut w,
+                    &mut self.weights,
                     &mean,
                     self.params.step_size,
                     i,
                     self.params.reg_param,
                 );
-                if let Some(prev) = self.last_update.replace(w.clone()) {
-                    self.converged = updater::converged(&prev, &w, self.params.convergence_tol);
+                // `last_update` holds the weights of the previous update: compared with the
+                // new ones, then overwritten with them in place (no vector per update; a
+                // sweep applies hundreds of thousands).
+                match &mut self.last_update {
+                    Some(prev) => {
+                        self.converged =
+                            updater::converged(prev, &self.weights, self.params.convergence_tol);
+                        prev.copy_from_slice(&self.weights);
+                    }
+                    None => self.last_update = Some(self.weights.clone()),
                 }
-                self.weights = w;
                 self.updates += 1;
             }
         } else {
@@ -329,6 +329,120 @@ mod tests {
             .collect();
         sum.add_chunk(&g, k.abs() + 0.5, 4);
         s.apply(&sum).unwrap();
+    }
+
+    /// `Sgd::apply` as it was written before it was fused (the sum's values, the model
+    /// gradient and the mean as three vectors; the update on a copy; each norm's sum in
+    /// a pass of its own, added in order): the oracle of the fused one.
+    fn apply_unfused(s: &mut Sgd, sum: &GradientSum) {
+        let count = sum.count();
+        s.loss_history.push(sum.loss() / count as f64 + s.reg_val);
+        if s.iter != s.params.iterations + 1 {
+            let raw = sum.gradient();
+            let (dim, coef_sum) = (s.map.dim, raw[s.map.dim]);
+            let mut g: Vec<f64> = match &s.map.scaling {
+                None => raw[..dim].to_vec(),
+                Some(sc) => raw[..dim]
+                    .iter()
+                    .zip(&sc.mean)
+                    .zip(&sc.inv_std)
+                    .map(|((g, m), is)| (g - m * coef_sum) * is)
+                    .collect(),
+            };
+            if s.map.intercept {
+                g.push(coef_sum);
+            }
+            let n = count as f64;
+            let mean: Vec<f64> = g.iter().map(|g| g / n).collect();
+            let norm = |w: &[f64]| w.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let mut w = s.weights.clone();
+            let step = s.params.step_size / (s.iter as f64).sqrt();
+            s.reg_val = match s.params.updater {
+                UpdaterKind::L2 => {
+                    let shrink = 1.0 - step * s.params.reg_param;
+                    for (w, g) in w.iter_mut().zip(&mean) {
+                        *w *= shrink;
+                        *w += -step * g;
+                    }
+                    let nw = norm(&w);
+                    0.5 * s.params.reg_param * nw * nw
+                }
+                other => updater::update(
+                    other,
+                    &mut w,
+                    &mean,
+                    s.params.step_size,
+                    s.iter,
+                    s.params.reg_param,
+                ),
+            };
+            if let Some(prev) = s.last_update.replace(w.clone()) {
+                let diff: Vec<f64> = prev.iter().zip(&w).map(|(a, b)| a - b).collect();
+                s.converged = norm(&diff) < s.params.convergence_tol * norm(&w).max(1.0);
+            }
+            s.weights = w;
+            s.updates += 1;
+        }
+        s.iter += 1;
+    }
+
+    #[test]
+    fn the_fused_update_gives_the_unfused_bits() {
+        let scaled = Some(Scaling {
+            mean: (0..37).map(|j| (j as f64 * 0.7).cos() * 3.0).collect(),
+            inv_std: (0..37)
+                .map(|j| {
+                    if j % 9 == 4 {
+                        0.0
+                    } else {
+                        1.0 / (1.0 + j as f64)
+                    }
+                })
+                .collect(),
+        });
+        for (scaling, intercept) in [
+            (None, false),
+            (None, true),
+            (scaled.clone(), true),
+            (scaled, false),
+        ] {
+            for updater in UpdaterKind::ALL {
+                let map = FeatureMap {
+                    dim: 37,
+                    intercept,
+                    scaling: scaling.clone(),
+                };
+                let params = SgdParams {
+                    updater,
+                    iterations: 30,
+                    reg_param: 0.05,
+                    convergence_tol: 0.02,
+                    ..SgdParams::default()
+                };
+                let mut fused = Sgd::new(params, map, None).unwrap();
+                let mut plain = fused.clone();
+                let mut k = 0;
+                while !fused.is_done() {
+                    k += 1;
+                    let mut sum = GradientSum::zeros(38);
+                    // Large and tiny values, and the sums of hundreds of rows.
+                    let g: Vec<f64> = (0..38)
+                        .map(|j| ((j * k) as f64 * 0.61).sin() * 10f64.powi(j % 7 - 2))
+                        .collect();
+                    sum.add_chunk(&g, k as f64 * 0.3, 100 + k as u64);
+                    fused.apply(&sum).unwrap();
+                    apply_unfused(&mut plain, &sum);
+                    let bits = |s: &Sgd| s.weights.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
+                    let what = format!("{updater:?}, intercept {intercept}, iteration {k}");
+                    assert_eq!(bits(&fused), bits(&plain), "{what}");
+                    assert_eq!(fused.reg_val.to_bits(), plain.reg_val.to_bits(), "{what}");
+                    assert_eq!(fused.converged, plain.converged, "{what}");
+                    assert_eq!(fused.last_update, plain.last_update, "{what}");
+                    assert_eq!(fused.is_done(), plain.is_done(), "{what}");
+                }
+                assert!(k > 3, "{updater:?}: {k} iterations");
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! many models with different statistics can share one pass over the data.
 
 use crate::access::selection;
+use crate::data::exact_sum::GradientSum;
 use crate::kernels::gradient::KernelWeights;
 use serde::{Deserialize, Serialize};
 
@@ -78,21 +79,23 @@ impl FeatureMap {
         }
     }
 
-    /// The gradient in model space from the kernel's raw sums (`Σ c·x` then `Σ c`).
-    pub fn model_gradient(&self, raw: &[f64]) -> Vec<f64> {
-        assert_eq!(raw.len(), self.dim + 1, "raw gradient length");
-        let coef_sum = raw[self.dim];
-        let mut g: Vec<f64> = match &self.scaling {
-            None => raw[..self.dim].to_vec(),
-            Some(s) => raw[..self.dim]
-                .iter()
-                .zip(&s.mean)
-                .zip(&s.inv_std)
-                .map(|((g, m), is)| (g - m * coef_sum) * is)
-                .collect(),
-        };
+    /// The mean gradient in model space from the kernel's raw sums over `n` rows (`Σ c·x`
+    /// then `Σ c`): `((Σ c·x)_j - mean_j · Σ c) · invStd_j / n` with scaling,
+    /// `(Σ c·x)_j / n` without, then `Σ c / n` for the intercept. One pass over the sum
+    /// (it was three vectors: the sum's values, the model gradient, the mean); the same
+    /// operations in the same order, so the same bits.
+    pub fn mean_model_gradient(&self, raw: &GradientSum, n: f64) -> Vec<f64> {
+        assert_eq!(raw.dim(), self.dim + 1, "raw gradient length");
+        let coef_sum = raw.value(self.dim);
+        let mut g = Vec::with_capacity(self.weight_len());
+        match &self.scaling {
+            None => g.extend((0..self.dim).map(|j| raw.value(j) / n)),
+            Some(s) => g.extend(
+                (0..self.dim).map(|j| (raw.value(j) - s.mean[j] * coef_sum) * s.inv_std[j] / n),
+            ),
+        }
         if self.intercept {
-            g.push(coef_sum);
+            g.push(coef_sum / n);
         }
         g
     }
@@ -129,7 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn model_gradient_centres_and_scales() {
+    fn mean_model_gradient_centres_and_scales() {
         let map = FeatureMap {
             dim: 1,
             intercept: true,
@@ -138,14 +141,16 @@ mod tests {
                 inv_std: vec![0.5],
             }),
         };
-        // Σc·x = 6, Σc = 2 -> (6 - 2·2)·0.5 = 1, intercept gradient 2.
-        assert_eq!(map.model_gradient(&[6.0, 2.0]), vec![1.0, 2.0]);
+        // Σc·x = 6, Σc = 2 over 2 rows -> (6 - 2·2)·0.5 / 2 = 0.5, intercept 2 / 2 = 1.
+        let mut raw = GradientSum::zeros(2);
+        raw.add_chunk(&[6.0, 2.0], 0.0, 2);
+        assert_eq!(map.mean_model_gradient(&raw, 2.0), vec![0.5, 1.0]);
         let plain = FeatureMap {
             dim: 1,
             intercept: false,
             scaling: None,
         };
-        assert_eq!(plain.model_gradient(&[6.0, 2.0]), vec![6.0]);
+        assert_eq!(plain.mean_model_gradient(&raw, 2.0), vec![3.0]);
     }
 
     #[test]

@@ -34,10 +34,6 @@ impl UpdaterKind {
     }
 }
 
-fn l2_norm(w: &[f64]) -> f64 {
-    w.iter().map(|v| v * v).sum::<f64>().sqrt()
-}
-
 /// Updates `weights` in place and returns the regularisation value.
 ///
 /// `iter` starts at 1; the step is `step_size / sqrt(iter)`.
@@ -69,13 +65,16 @@ pub fn update(
             weights.iter().map(|w| w.abs()).sum::<f64>() * reg_param
         }
         UpdaterKind::L2 => {
-            // w' = w·(1 - step·λ) - step·g, then 0.5·λ·‖w'‖².
+            // w' = w·(1 - step·λ) - step·g, then 0.5·λ·‖w'‖²; the norm's sum is carried
+            // along in the same pass (the squares added in order, as a sum of them would).
             let shrink = 1.0 - step * reg_param;
+            let mut squares = 0.0;
             for (w, g) in weights.iter_mut().zip(gradient) {
                 *w *= shrink;
                 *w += -step * g;
+                squares += *w * *w;
             }
-            let norm = l2_norm(weights);
+            let norm = f64::sqrt(squares);
             0.5 * reg_param * norm * norm
         }
     }
@@ -91,13 +90,14 @@ pub fn initial_reg_value(kind: UpdaterKind, weights: &[f64], reg_param: f64) -> 
 
 /// MLlib's convergence test: `‖prev - cur‖ < tol · max(‖cur‖, 1)`.
 pub fn converged(prev: &[f64], cur: &[f64], tol: f64) -> bool {
-    let diff = prev
-        .iter()
-        .zip(cur)
-        .map(|(a, b)| (a - b) * (a - b))
-        .sum::<f64>()
-        .sqrt();
-    diff < tol * l2_norm(cur).max(1.0)
+    // Both sums in one pass: each is still added in order (the same bits as a pass for
+    // each), but the two chains of additions overlap.
+    let (mut diff, mut norm) = (0.0f64, 0.0f64);
+    for (a, b) in prev.iter().zip(cur) {
+        diff += (a - b) * (a - b);
+        norm += b * b;
+    }
+    diff.sqrt() < tol * norm.sqrt().max(1.0)
 }
 
 #[cfg(test)]
