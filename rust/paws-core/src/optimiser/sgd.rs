@@ -166,6 +166,11 @@ impl Sgd {
         self.map.kernel_weights(&self.weights)
     }
 
+    /// [`Sgd::kernel_weights`] written over `out`, its memory reused.
+    pub fn kernel_weights_into(&self, out: &mut KernelWeights) {
+        self.map.kernel_weights_into(&self.weights, out)
+    }
+
     /// The whole state in binary ([`postcard`]: every float's bits, so a copy continues bit
     /// for bit as the original would), behind [`STATE_MAGIC`]. What the barrier driver
     /// sends to its tasks, gets back and checkpoints. Against the JSON text it replaced

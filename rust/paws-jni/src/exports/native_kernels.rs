@@ -788,6 +788,47 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsCreate<
     })
 }
 
+/// `void sweepWeightsRefresh(long weights, long[] sgdHandles, int[] slots)`: entry
+/// `slots[i]` of `weights` becomes the kernel weights of SGD state `sgdHandles[i]`, in
+/// place (a barrier task's weights, refreshed for the models still training after each
+/// round; the other entries keep theirs).
+#[no_mangle]
+pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsRefresh<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    weights: jlong,
+    sgds: JLongArray<'l>,
+    slots: JIntArray<'l>,
+) {
+    guard::run(&mut env, "sweepWeightsRefresh", |env| {
+        let n = length(env, &sgds, "sgdHandles")?;
+        let mut hs = vec![0i64; n];
+        env.get_long_array_region(&sgds, 0, &mut hs)?;
+        let slots = read_ints(env, &slots, "slots")?;
+        if slots.len() != n {
+            return invalid(format!("{} slots for {n} SGD handles", slots.len()));
+        }
+        SWEEP_WEIGHTS.with(weights, |all| {
+            let held = all.len();
+            for (&h, &slot) in hs.iter().zip(&slots) {
+                let entry = usize::try_from(slot)
+                    .ok()
+                    .and_then(|s| all.get_mut(s))
+                    .ok_or_else(|| {
+                        Error::Invalid(format!(
+                            "slot {slot} out of range: the weights hold {held} models"
+                        ))
+                    })?;
+                handles::with(h, |s| {
+                    s.kernel_weights_into(entry);
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+    })
+}
+
 /// `long sweepWeightsOf(double[] kernels, int dim)`: K models' kernel weights given as
 /// `sgdKernelWeights` returns them, one after the other (`dim` weights, then the offset,
 /// each); free with `sweepWeightsFree`.

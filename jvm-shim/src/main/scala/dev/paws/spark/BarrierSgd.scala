@@ -118,24 +118,25 @@ private[spark] object BarrierSgd {
         } else initial.value
         val hs = states.map(NativeKernels.sgdLoad)
         ctx.addTaskCompletionListener[Unit](_ => hs.foreach(NativeKernels.sgdFree))
+        // The models' kernel weights stay native for the whole stage: computed once from
+        // the states (entry k for model k), read in place by every block (members index
+        // them), refreshed in place after each round for the models still training.
+        val tw = System.nanoTime()
+        val weights = NativeKernels.sweepWeightsCreate(hs)
+        ctx.addTaskCompletionListener[Unit](_ => NativeKernels.sweepWeightsFree(weights))
+        var preparing = System.nanoTime() - tw
         var active = hs.indices.filter(k => !NativeKernels.sgdIsDone(hs(k))).toArray
         var round = round0
         var kernel = 0L
         var exchanging = 0L
-        var preparing = 0L
         var encoding = 0L
         var applying = 0L
         var error: Exception = null
         while (active.nonEmpty && error == null) {
           val tp = System.nanoTime()
           val i = NativeKernels.sgdIteration(hs(active.head))
-          // The round's kernel weights stay native: computed once from the states, read in
-          // place by every block (not a double[] per model through the JVM, stacked per block).
-          val roundWeights = NativeKernels.sweepWeightsCreate(active.map(hs))
-          val members = new SgdDriver.BlockMembers(rows, active.map(training), dim, roundWeights)
-          val acc = try NativeKernels.sweepAccCreate(models, dim) catch {
-            case e: Throwable => NativeKernels.sweepWeightsFree(roundWeights); throw e
-          }
+          val members = new SgdDriver.BlockMembers(rows, active.map(training), dim, weights, active)
+          val acc = NativeKernels.sweepAccCreate(models, dim)
           preparing += System.nanoTime() - tp
           val message = try {
             for (b <- local) kernel += members.addTo(acc, b, loss, i, fraction)
@@ -143,10 +144,7 @@ private[spark] object BarrierSgd {
             val m = NativeKernels.sweepAccFinishMessage(acc)
             encoding += System.nanoTime() - tf
             m
-          } finally {
-            NativeKernels.sweepAccFree(acc)
-            NativeKernels.sweepWeightsFree(roundWeights)
-          }
+          } finally NativeKernels.sweepAccFree(acc)
           val te = System.nanoTime()
           val all = gatherBytes(exchange, message, chunkChars)
           exchanging += System.nanoTime() - te
@@ -157,6 +155,9 @@ private[spark] object BarrierSgd {
             NativeKernels.sgdApplyRound(active.map(hs), active.map(training), all)
             applying += System.nanoTime() - ta
             active = active.filter(k => !NativeKernels.sgdIsDone(hs(k)))
+            val tr = System.nanoTime()
+            NativeKernels.sweepWeightsRefresh(weights, active.map(hs), active)
+            preparing += System.nanoTime() - tr
             round += 1
             if (ctx.partitionId() == 0) checkpoints.foreach(_.maybeWrite(round, hs.map(NativeKernels.sgdSave)))
           } catch {

@@ -237,7 +237,7 @@ private[spark] object SgdDriver {
         NativeKernels.sweepAccFree(acc)
         NativeKernels.sweepWeightsFree(weights)
       })
-      val members = new BlockMembers(rows, sw.models, dim, weights)
+      val members = new BlockMembers(rows, sw.models, dim, weights, sw.models.indices.toArray)
       while (it.hasNext) kernel += members.addTo(acc, it.next(), loss, iteration, fraction)
       val sums = NativeKernels.sweepSumsById(NativeKernels.sweepAccFinish(acc), dim).asScala
         .map { case (id, words) => id.intValue -> words }.toMap
@@ -248,11 +248,12 @@ private[spark] object SgdDriver {
   }
 
   /**
-   * The arguments of `sweepAccAdd` for one block: the models of the pass (`models`, in
-   * the order of the pass's native kernel `weights`) that read rows of it, their rows,
-   * labels and weights, and each one's index in `weights`.
+   * The arguments of `sweepAccAdd` for one block: the models of the pass (`models`) that
+   * read rows of it, their rows, labels and weights, and each one's entry in the native
+   * kernel weights `kernelWeights`: `slots(a)` for `models(a)`.
    */
-  private[spark] final class BlockMembers(modelRows: ModelRows, models: Array[Int], dim: Int, kernelWeights: Long) {
+  private[spark] final class BlockMembers(modelRows: ModelRows, models: Array[Int], dim: Int, kernelWeights: Long,
+      slots: Array[Int]) {
     private val selections = modelRows match {
       case Selected(s) => s.value
       case EveryRow => null
@@ -304,7 +305,7 @@ private[spark] object SgdDriver {
       val weighted = selections != null && members.exists(m => selections(models(m._1)).weights != null)
       weights = if (weighted) new Array[Double](n) else null
       ids = members.map(m => models(m._1)).toArray
-      this.members = members.map(_._1).toArray
+      this.members = members.map(m => slots(m._1)).toArray
       for (((a, from, to), q) <- members.zipWithIndex) {
         if (selections == null) {
           var r = 0

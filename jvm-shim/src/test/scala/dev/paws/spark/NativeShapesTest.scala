@@ -305,6 +305,39 @@ class NativeShapesTest {
   }
 
   @Test
+  def refreshedWeightsAreTheStatesWeights(): Unit = {
+    // Two states; the second is updated, then its entry of the weights refreshed in place:
+    // a block's sums then equal those with its weights made anew (sweepWeightsOf).
+    val sgds = Array(v, v.map(_ * -2)).map(w => sgdCreate(svm, dim, true, null, null, w :+ 0.25))
+    val weights = sweepWeightsCreate(sgds)
+    try {
+      sgdApply(sgds(1), grad())
+      sweepWeightsRefresh(weights, Array(sgds(1)), Array(1))
+      def sums(w: Long, slot: Int): Array[Long] = {
+        val acc = sweepAccCreate(1, dim)
+        try {
+          sweepAccAdd(acc, LOSS_HINGE, rows, dim, 0, Array(0), Array(0, 4), Array(0L, 1, 2, 3), labels, null, w,
+            Array(slot), 1, 1.0)
+          sweepAccFinish(acc)
+        } finally sweepAccFree(acc)
+      }
+      for (k <- 0 to 1) {
+        withWeights(sgdKernelWeights(sgds(k)), dim) { fresh =>
+          assertArrayEquals(sums(fresh, 0), sums(weights, k), s"model $k")
+        }
+      }
+      assertFalse(java.util.Arrays.equals(sums(weights, 0), sums(weights, 1)), "the two models differ")
+      iae("slot 2 out of range: the weights hold 2 models")(sweepWeightsRefresh(weights, Array(sgds(0)), Array(2)))
+      iae("1 slots for 2 SGD handles")(sweepWeightsRefresh(weights, sgds, Array(0)))
+      iae("unknown SGD handle")(sweepWeightsRefresh(weights, Array(-7L), Array(0)))
+    } finally {
+      assertTrue(sweepWeightsFree(weights))
+      sgds.foreach(sgdFree)
+    }
+    iae("unknown sweep weights handle")(sweepWeightsRefresh(weights, Array(), Array()))
+  }
+
+  @Test
   def randomGarbageNeverCrashesTheJvm(): Unit = {
     val r = new Random(11)
     def arr(n: Int) = if (r.nextInt(10) == 0) null else Array.fill(n)(r.nextFloat())

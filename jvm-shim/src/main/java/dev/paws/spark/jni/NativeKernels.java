@@ -188,6 +188,13 @@ public final class NativeKernels {
     public static native long sweepWeightsCreate(long[] sgdHandles);
 
     /**
+     * Entry {@code slots[i]} of {@code weights} becomes the kernel weights of SGD state
+     * {@code sgdHandles[i]}, in place (a barrier task's weights, refreshed after each
+     * round for the models still training; the other entries keep theirs).
+     */
+    public static native void sweepWeightsRefresh(long weights, long[] sgdHandles, int[] slots);
+
+    /**
      * K models' kernel weights given as {@link #sgdKernelWeights} returns them, one after
      * the other ({@code dim} weights, then the offset, each), kept native for one pass's
      * {@link #sweepAccAdd} calls (a per-job task's pass); free with
