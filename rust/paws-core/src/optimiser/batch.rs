@@ -688,9 +688,9 @@ pub fn train_many_with(
         log::warn!("no training rows for some models: they keep the initial weights");
     }
     loop {
-        // The kernel weights and, below, the updates are model by model and independent:
-        // on every thread (applying 5,994 models' updates on one thread left the other
-        // idle for a sixth of W3).
+        // The kernel weights and, below, the updates are model by model and independent,
+        // so they run on every thread (with the one-pass update, W3's 6,327 models
+        // trained in 102.8 s against 105.1 s: a small share of the sweep either way).
         let kw: Vec<Option<KernelWeights>> = sgds
             .par_iter()
             .zip(&empty)
