@@ -205,6 +205,45 @@ fn sweep_equals_models_trained_one_by_one() {
 }
 
 #[test]
+fn one_model_over_every_row_equals_it_trained_alone() {
+    // One model (of every row, or of a split): each chunk is read by one group of models,
+    // whose coefficients and gradients are added block by block after its margins (the
+    // several-group chunks above add them after all margins). 700 rows: blocks of 32
+    // rows and a partial chunk.
+    let d = data(700, 37, 2, false);
+    let every = |keep: &dyn Fn(usize) -> bool| {
+        let rows: Vec<u32> = (0..700u32).filter(|&r| keep(r as usize)).collect();
+        let labels = rows.iter().map(|&r| d.class[r as usize] as f64).collect();
+        Task {
+            rows,
+            labels,
+            weights: None,
+        }
+    };
+    let all = [every(&|_| true)];
+    let split = [every(&|r| (r * 2654435761) % 10 < 7)];
+    let base = SgdParams {
+        iterations: 25,
+        ..SgdParams::default()
+    };
+    check("one model", &d, &all, &base, false, false);
+    let sampled = SgdParams {
+        mini_batch_fraction: 0.6,
+        loss: LossKind::Logistic,
+        step_size: 0.5,
+        ..base.clone()
+    };
+    check(
+        "one model, split, sampled",
+        &d,
+        &split,
+        &sampled,
+        true,
+        true,
+    );
+}
+
+#[test]
 fn early_convergence_drops_a_model_from_later_passes() {
     // A loose tolerance: models converge at different iterations and leave the batch.
     let d = data(300, 8, 2, true);

@@ -180,8 +180,8 @@ fn union_of(rows: &[&[u32]], out: &mut Vec<usize>) {
     out.dedup();
 }
 
-/// `g_m[p] = Σ_r coef[r·stride + m]·x_r[p]` over rows in order (`g_m` is overwritten),
-/// for the models `0..g.len()`.
+/// `g_m[p] += Σ_r coef[r·stride + m]·x_r[p]`, one row after the other in order, for the
+/// models `0..g.len()` (a chunk's rows may come in several calls, in order).
 pub fn gradients(
     simd: Simd,
     x: &[f32],
@@ -505,9 +505,6 @@ fn dot_tile<const R: usize, const M: usize>(
 #[inline(always)]
 fn gradients_impl(x: &[f32], dim: usize, coef: &[f64], stride: usize, g: &mut [&mut [f64]]) {
     let rows = x.len() / dim;
-    for gm in g.iter_mut() {
-        gm[..dim].iter_mut().for_each(|v| *v = 0.0);
-    }
     // Blocks of GR rows × GP features (GP·8 bytes of each model's gradient stay in L1
     // while the block's rows pass); inside, a plain axpy per row and model that the
     // compiler vectorises. Each g entry still sees its rows in ascending order, and rows
@@ -661,11 +658,24 @@ mod tests {
                 })
                 .collect();
             for simd in Simd::available() {
-                let mut gs: Vec<Vec<f64>> = vec![vec![f64::NAN; dim]; models];
+                // The sums start from a value and take the rows in two calls (as a
+                // chunk's blocks come): the kernel adds, row after row.
+                let start =
+                    |m: usize| -> Vec<f64> { (0..dim).map(|p| (p * m) as f64 / 3.0).collect() };
+                let mut gs: Vec<Vec<f64>> = (0..models).map(start).collect();
+                let cut = rows / 3;
                 let mut refs: Vec<&mut [f64]> = gs.iter_mut().map(|g| g.as_mut_slice()).collect();
-                gradients(simd, &x, dim, &coef, stride, &mut refs);
+                gradients(simd, &x[..cut * dim], dim, &coef, stride, &mut refs);
+                gradients(
+                    simd,
+                    &x[cut * dim..],
+                    dim,
+                    &coef[cut * stride..],
+                    stride,
+                    &mut refs,
+                );
                 for (m, got) in gs.iter().enumerate() {
-                    let mut want = vec![0.0; dim];
+                    let mut want = start(m);
                     for r in 0..rows {
                         let c = coef[r * stride + m];
                         if c != 0.0 {

@@ -8,7 +8,8 @@
 //! only spans its two breeds' rows, so it never reads other breeds' rows), and each
 //! group runs the GEMM-shaped [`batch_kernel`](crate::kernels::batch_kernel): the margins
 //! of every group block of rows by block of rows (a block stays in L2 while all groups
-//! read it), then each group's coefficients and gradients. Blocks stored sparse
+//! read it), then each group's coefficients and gradients (block by block too when one
+//! group reads the chunk, as in a single model's pass). Blocks stored sparse
 //! ([`SweepAccumulator::add_selected`] with [`BlockRows::Sparse`]) go model by model
 //! through [`crate::kernels::sparse`] instead.
 //!
@@ -33,12 +34,12 @@ use std::sync::Mutex;
 /// Receives one model's partial sums over one chunk: `(model, gradient, loss, rows)`.
 type EmitSum<'a> = dyn FnMut(usize, &[f64], f64, u64) + 'a;
 
-/// Rows of a chunk per block that every model group's margins read before the next
-/// block: 1 MB of 4,096-d rows, which stays in L2. W1 (`paws-bench run --workload w1`,
-/// 2026-12-03, Xeon with AVX-512, 2 cores) trained in 1.29–1.34 s with 64 rows,
-/// 1.31–1.33 s with 32, 1.35–1.38 s with 16, 1.38–1.43 s with 128, against 1.44–1.54 s
-/// group by group over whole chunks; W2 (one group a chunk) unchanged.
-const MARGIN_BLOCK_ROWS: u32 = 64;
+/// Rows of a chunk per block of margins: every model group's margins of a block are
+/// computed before the next block, while its rows (512 KB of 4,096-d rows) are in L2
+/// (2026-12-03: W1 1.29–1.34 s with 64-row blocks, 1.31–1.33 s with 32, 1.44–1.54 s
+/// group by group over whole chunks). A chunk of one group also adds each block's
+/// gradients then (see `add_chunk`).
+const BLOCK_ROWS: u32 = 32;
 
 /// Models of one chunk per parallel work item of a pass.
 const MEMBERS_PER_ITEM: usize = 32;
@@ -111,7 +112,8 @@ type Selected = Vec<(u32, f64, f64)>;
 struct Scratch {
     /// Margins of each group of models of a chunk (see `add_chunk`).
     group_margins: Vec<Vec<f64>>,
-    coef: Vec<f64>,
+    /// Coefficients of each group's rows (0 where a model does not train).
+    group_coef: Vec<Vec<f64>>,
     grads: Vec<Vec<f64>>,
 }
 
@@ -147,10 +149,12 @@ fn add_chunk(
         groups.push((g0, g1));
         g0 = g1;
     }
-    // Each group's margins (only those of selected rows: models of a sweep select
-    // different subsets), computed block of rows by block of rows for all groups: a
-    // block stays in cache while every group reads it, where group by group every group
-    // would read the whole chunk from memory again.
+    // Block of rows by block of rows, for every group: the margins of the selected rows
+    // (only those: models of a sweep select different subsets), their coefficients,
+    // then their `c·x`, while the block is in L2. Computing a whole chunk's margins first
+    // and its gradients after read every chunk from memory twice a pass (4 MB of
+    // 4,096-d rows do not stay in L2). Each model still sees its rows in ascending
+    // order, so the sums are the one-model kernel's, bit for bit.
     let vs: Vec<Vec<&[f64]>> = groups
         .iter()
         .map(|&(g0, g1)| {
@@ -170,19 +174,48 @@ fn add_chunk(
                 .collect()
         })
         .collect();
-    if scratch.group_margins.len() < groups.len() {
-        scratch.group_margins.resize_with(groups.len(), Vec::new);
+    for buffers in [&mut scratch.group_margins, &mut scratch.group_coef] {
+        if buffers.len() < groups.len() {
+            buffers.resize_with(groups.len(), Vec::new);
+        }
     }
     for (q, &(g0, g1)) in groups.iter().enumerate() {
         let (lo, hi) = span(&selected[g0].1);
-        let m = &mut scratch.group_margins[q];
-        m.clear();
-        m.resize((hi - lo + 1) as usize * (g1 - g0), 0.0);
+        let len = (hi - lo + 1) as usize * (g1 - g0);
+        for buffer in [&mut scratch.group_margins[q], &mut scratch.group_coef[q]] {
+            buffer.clear();
+            buffer.resize(len, 0.0);
+        }
     }
+    let models_here = selected.len();
+    if scratch.grads.len() < models_here {
+        scratch.grads.resize_with(models_here, Vec::new);
+    }
+    for g in &mut scratch.grads[..models_here] {
+        g.clear();
+        g.resize(dim + 1, 0.0);
+    }
+    // Per model: (loss, Σ c, rows) so far, and the next of its selected rows.
+    let mut totals = vec![(0.0, 0.0, 0u64); models_here];
+    let mut next = vec![0usize; models_here];
     let chunk_rows = (x.len() / dim) as u32;
+    // A chunk read by one group settles each block's coefficients and gradients right
+    // after its margins, while the block is in L2 (K = 1 over all rows, the drop-ins'
+    // shape: 14.5–14.7 → 19.7–21.5 GFLOP/s in four alternating runs of `paws-bench
+    // kernels`; whole-chunk margins then gradients read the chunk from L3 or memory
+    // twice). With several groups (W1's nine
+    // splits) the gradients of each whole group span come after all margins: a group's
+    // gradient slices then stay in L1 over more rows (settling per block made W1 train
+    // in 1.33–1.43 s against 1.17–1.31 s).
+    let per_block = groups.len() == 1;
+    // Per group: rows (chunk offsets) whose gradients are added.
+    let mut settled: Vec<u32> = groups
+        .iter()
+        .map(|&(g0, _)| span(&selected[g0].1).0)
+        .collect();
     let mut b0 = 0;
     while b0 < chunk_rows {
-        let b1 = (b0 + MARGIN_BLOCK_ROWS).min(chunk_rows);
+        let b1 = (b0 + BLOCK_ROWS).min(chunk_rows);
         for (q, &(g0, g1)) in groups.iter().enumerate() {
             let (lo, hi) = span(&selected[g0].1);
             if hi < b0 || lo >= b1 {
@@ -196,63 +229,62 @@ fn add_chunk(
                 })
                 .collect();
             let xs = &x[lo as usize * dim..(hi as usize + 1) * dim];
-            margins_selected(
+            let margins = &mut scratch.group_margins[q];
+            margins_selected(simd, xs, dim, &vs[q], &in_block, margins, g1 - g0);
+        }
+        if !per_block && b1 < chunk_rows {
+            b0 = b1;
+            continue;
+        }
+        // Coefficients and gradients of every group's rows below `b1` not yet added.
+        for (q, &(g0, g1)) in groups.iter().enumerate() {
+            let (lo, hi) = span(&selected[g0].1);
+            let (r0, r1) = (settled[q], b1.min(hi + 1));
+            if r1 <= r0 {
+                continue;
+            }
+            settled[q] = r1;
+            let n = g1 - g0;
+            let margins = &scratch.group_margins[q];
+            let coef = &mut scratch.group_coef[q];
+            for (j, (k, sel)) in selected[g0..g1].iter().enumerate() {
+                let offset = kw[*k].expect("active").offset;
+                let (loss, coef_sum, count) = &mut totals[g0 + j];
+                let at_row = &mut next[g0 + j];
+                while *at_row < sel.len() && sel[*at_row].0 < r1 {
+                    let (off, y, weight) = sel[*at_row];
+                    let at = (off - lo) as usize * n + j;
+                    let (c, l) = coefficient(kind, margins[at] + offset, y);
+                    let (c, l) = (c * weight, l * weight);
+                    coef[at] = c;
+                    if c != 0.0 {
+                        *coef_sum += c;
+                    }
+                    *loss += l;
+                    *count += 1;
+                    *at_row += 1;
+                }
+            }
+            let mut refs: Vec<&mut [f64]> = scratch.grads[g0..g1]
+                .iter_mut()
+                .map(|g| g.as_mut_slice())
+                .collect();
+            gradients(
                 simd,
-                xs,
+                &x[r0 as usize * dim..r1 as usize * dim],
                 dim,
-                &vs[q],
-                &in_block,
-                &mut scratch.group_margins[q],
-                g1 - g0,
+                &coef[(r0 - lo) as usize * n..],
+                n,
+                &mut refs,
             );
         }
         b0 = b1;
     }
-
-    for (q, &(g0, g1)) in groups.iter().enumerate() {
-        let (lo, hi) = span(&selected[g0].1);
-        let group = &selected[g0..g1];
-        let n = group.len();
-        let len = (hi - lo + 1) as usize;
-        let xs = &x[lo as usize * dim..(hi as usize + 1) * dim];
-        let margins = &scratch.group_margins[q];
-
-        scratch.coef.clear();
-        scratch.coef.resize(len * n, 0.0);
-        let mut totals = Vec::with_capacity(n);
-        for (j, (k, sel)) in group.iter().enumerate() {
-            let offset = kw[*k].expect("active").offset;
-            let (mut loss, mut coef_sum) = (0.0, 0.0);
-            for &(off, y, weight) in sel {
-                let at = (off - lo) as usize * n + j;
-                let (c, l) = coefficient(kind, margins[at] + offset, y);
-                let (c, l) = (c * weight, l * weight);
-                scratch.coef[at] = c;
-                if c != 0.0 {
-                    coef_sum += c;
-                }
-                loss += l;
-            }
-            totals.push((loss, coef_sum, sel.len() as u64));
-        }
-
-        if scratch.grads.len() < n {
-            scratch.grads.resize_with(n, Vec::new);
-        }
-        for g in &mut scratch.grads[..n] {
-            g.resize(dim + 1, 0.0);
-        }
-        let mut refs: Vec<&mut [f64]> = scratch.grads[..n]
-            .iter_mut()
-            .map(|g| g.as_mut_slice())
-            .collect();
-        gradients(simd, xs, dim, &scratch.coef, n, &mut refs);
-        for (j, (k, _)) in group.iter().enumerate() {
-            let (loss, coef_sum, count) = totals[j];
-            let g = &mut scratch.grads[j];
-            g[dim] = coef_sum;
-            emit(*k, g, loss, count);
-        }
+    for (i, (k, _)) in selected.iter().enumerate() {
+        let (loss, coef_sum, count) = totals[i];
+        let g = &mut scratch.grads[i];
+        g[dim] = coef_sum;
+        emit(*k, g, loss, count);
     }
 }
 
