@@ -77,35 +77,33 @@ fn wide_to_f64(v: i128) -> f64 {
 /// is read as the 16 (or 8) bytes at its position where `bytes` has them, the bytes
 /// past it shifted out and the sign extended from its top byte.
 fn add_numbers<const W: usize>(grad: &mut [i128], loss: &mut i128, bytes: &[u8]) {
+    // Numbers of up to 8 bytes are read as an i64 (cheaper shifts), longer ones as i128.
     let read = |at: usize| -> i128 {
         if W <= 8 {
             let shift = 64 - 8 * W as u32;
-            let raw = match bytes.get(at..at + 8) {
-                Some(b) => i64::from_le_bytes(b.try_into().expect("8 bytes")),
-                None => {
-                    let mut b = [0u8; 8];
-                    b[..W].copy_from_slice(&bytes[at..at + W]);
-                    i64::from_le_bytes(b)
-                }
-            };
-            i128::from((raw << shift) >> shift)
+            i128::from((i64::from_le_bytes(bytes_at::<8>(bytes, at, W)) << shift) >> shift)
         } else {
             let shift = 128 - 8 * W as u32;
-            let raw = match bytes.get(at..at + 16) {
-                Some(b) => i128::from_le_bytes(b.try_into().expect("16 bytes")),
-                None => {
-                    let mut b = [0u8; 16];
-                    b[..W].copy_from_slice(&bytes[at..at + W]);
-                    i128::from_le_bytes(b)
-                }
-            };
-            (raw << shift) >> shift
+            (i128::from_le_bytes(bytes_at::<16>(bytes, at, W)) << shift) >> shift
         }
     };
     for (i, acc) in grad.iter_mut().enumerate() {
         *acc = acc.wrapping_add(read(i * W));
     }
     *loss = loss.wrapping_add(read(grad.len() * W));
+}
+
+/// The `N` bytes at `at` of `bytes`; near its end, the `w` bytes there and zeros.
+#[inline(always)]
+fn bytes_at<const N: usize>(bytes: &[u8], at: usize, w: usize) -> [u8; N] {
+    match bytes.get(at..at + N) {
+        Some(b) => b.try_into().expect("N bytes"),
+        None => {
+            let mut b = [0u8; N];
+            b[..w].copy_from_slice(&bytes[at..at + w]);
+            b
+        }
+    }
 }
 
 /// The sum of a gradient, a loss and a row count over any set of chunks.

@@ -766,7 +766,9 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepAccFinishMessa
 /// (`sweepWeightsCreate` from the barrier task's SGD states, `sweepWeightsOf` from the
 /// per-job driver's broadcast) and read in place by each block's `sweepAccAdd`: a pass
 /// does not stack and copy every model's weights per block.
-static SWEEP_WEIGHTS: Handles<Vec<KernelWeights>> = Handles::new("sweep weights");
+/// A pass's kernel weights, entry k for model k; `None` once released (a barrier task's
+/// model that is done: see `sweepWeightsRefresh`).
+static SWEEP_WEIGHTS: Handles<Vec<Option<KernelWeights>>> = Handles::new("sweep weights");
 
 /// `long sweepWeightsCreate(long[] sgdHandles)`: the kernel weights of these SGD states
 /// (`sgdKernelWeights` of each), in that order; free with `sweepWeightsFree`.
@@ -782,7 +784,7 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsCreate<
         env.get_long_array_region(&sgds, 0, &mut hs)?;
         let weights = hs
             .iter()
-            .map(|&h| handles::with(h, |s| Ok(s.kernel_weights())))
+            .map(|&h| handles::with(h, |s| Ok(Some(s.kernel_weights()))))
             .collect::<Result<Vec<_>>>()?;
         Ok(SWEEP_WEIGHTS.insert(weights))
     })
@@ -790,8 +792,9 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsCreate<
 
 /// `void sweepWeightsRefresh(long weights, long[] sgdHandles, int[] slots)`: entry
 /// `slots[i]` of `weights` becomes the kernel weights of SGD state `sgdHandles[i]`, in
-/// place (a barrier task's weights, refreshed for the models still training after each
-/// round; the other entries keep theirs).
+/// place, and the entries not named are released (a barrier task's weights, refreshed
+/// after each round for the models still training: those that are done give their
+/// memory back, 32 KB a model of 4,096 features; a block that names one is an error).
 #[no_mangle]
 pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsRefresh<'l>(
     mut env: JNIEnv<'l>,
@@ -810,19 +813,31 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsRefresh
         }
         SWEEP_WEIGHTS.with(weights, |all| {
             let held = all.len();
-            for (&h, &slot) in hs.iter().zip(&slots) {
-                let entry = usize::try_from(slot)
-                    .ok()
-                    .and_then(|s| all.get_mut(s))
-                    .ok_or_else(|| {
-                        Error::Invalid(format!(
+            let mut named = vec![false; held];
+            for &slot in &slots {
+                match usize::try_from(slot).ok().filter(|&s| s < held) {
+                    Some(s) => named[s] = true,
+                    None => {
+                        return invalid(format!(
                             "slot {slot} out of range: the weights hold {held} models"
                         ))
-                    })?;
+                    }
+                }
+            }
+            for (&h, &slot) in hs.iter().zip(&slots) {
+                let entry = &mut all[slot as usize];
                 handles::with(h, |s| {
-                    s.kernel_weights_into(entry);
+                    match entry {
+                        Some(w) => s.kernel_weights_into(w),
+                        None => *entry = Some(s.kernel_weights()),
+                    }
                     Ok(())
                 })?;
+            }
+            for (entry, named) in all.iter_mut().zip(named) {
+                if !named {
+                    *entry = None;
+                }
             }
             Ok(())
         })
@@ -852,9 +867,11 @@ pub extern "system" fn Java_dev_paws_spark_jni_NativeKernels_sweepWeightsOf<'l>(
         }
         let weights = all
             .chunks_exact(dim + 1)
-            .map(|k| KernelWeights {
-                v: k[..dim].to_vec(),
-                offset: k[dim],
+            .map(|k| {
+                Some(KernelWeights {
+                    v: k[..dim].to_vec(),
+                    offset: k[dim],
+                })
             })
             .collect();
         Ok(SWEEP_WEIGHTS.insert(weights))
@@ -1013,17 +1030,18 @@ impl AddArgs {
             let kw = self
                 .members
                 .iter()
-                .map(|&m| {
-                    usize::try_from(m)
-                        .ok()
-                        .and_then(|m| all.get(m))
-                        .ok_or_else(|| {
-                            Error::Invalid(format!(
-                                "member {m} out of range: the pass has {} models",
-                                all.len()
-                            ))
-                        })
-                })
+                .map(
+                    |&m| match usize::try_from(m).ok().and_then(|m| all.get(m)) {
+                        Some(Some(w)) => Ok(w),
+                        Some(None) => invalid(format!(
+                            "member {m}: its weights were released (its model is done)"
+                        )),
+                        None => invalid(format!(
+                            "member {m} out of range: the pass has {} models",
+                            all.len()
+                        )),
+                    },
+                )
                 .collect::<Result<Vec<&KernelWeights>>>()?;
             f(&kw)
         })

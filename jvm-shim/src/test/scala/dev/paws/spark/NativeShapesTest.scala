@@ -306,13 +306,13 @@ class NativeShapesTest {
 
   @Test
   def refreshedWeightsAreTheStatesWeights(): Unit = {
-    // Two states; the second is updated, then its entry of the weights refreshed in place:
-    // a block's sums then equal those with its weights made anew (sweepWeightsOf).
+    // Two states; the second is updated, then the weights refreshed in place: a block's
+    // sums then equal those with its weights made anew (sweepWeightsOf).
     val sgds = Array(v, v.map(_ * -2)).map(w => sgdCreate(svm, dim, true, null, null, w :+ 0.25))
     val weights = sweepWeightsCreate(sgds)
     try {
       sgdApply(sgds(1), grad())
-      sweepWeightsRefresh(weights, Array(sgds(1)), Array(1))
+      sweepWeightsRefresh(weights, sgds, Array(0, 1))
       def sums(w: Long, slot: Int): Array[Long] = {
         val acc = sweepAccCreate(1, dim)
         try {
@@ -327,6 +327,15 @@ class NativeShapesTest {
         }
       }
       assertFalse(java.util.Arrays.equals(sums(weights, 0), sums(weights, 1)), "the two models differ")
+      // A refresh of model 1 alone releases model 0's weights (it is done): naming it is
+      // an error, and model 1 still reads its own.
+      val before = sums(weights, 1)
+      sweepWeightsRefresh(weights, Array(sgds(1)), Array(1))
+      assertArrayEquals(before, sums(weights, 1))
+      iae("member 0: its weights were released (its model is done)")(sums(weights, 0))
+      // Refreshed again, a released entry is made anew.
+      sweepWeightsRefresh(weights, sgds, Array(0, 1))
+      withWeights(sgdKernelWeights(sgds(0)), dim) { fresh => assertArrayEquals(sums(fresh, 0), sums(weights, 0)) }
       iae("slot 2 out of range: the weights hold 2 models")(sweepWeightsRefresh(weights, Array(sgds(0)), Array(2)))
       iae("1 slots for 2 SGD handles")(sweepWeightsRefresh(weights, sgds, Array(0)))
       iae("unknown SGD handle")(sweepWeightsRefresh(weights, Array(-7L), Array(0)))

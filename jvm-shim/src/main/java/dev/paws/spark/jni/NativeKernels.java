@@ -189,8 +189,9 @@ public final class NativeKernels {
 
     /**
      * Entry {@code slots[i]} of {@code weights} becomes the kernel weights of SGD state
-     * {@code sgdHandles[i]}, in place (a barrier task's weights, refreshed after each
-     * round for the models still training; the other entries keep theirs).
+     * {@code sgdHandles[i]}, in place, and the entries not named are released (a
+     * barrier task's weights, refreshed after each round for the models still training:
+     * the done models' memory goes back; a block naming one of them is an error).
      */
     public static native void sweepWeightsRefresh(long weights, long[] sgdHandles, int[] slots);
 
