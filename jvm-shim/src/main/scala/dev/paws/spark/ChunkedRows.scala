@@ -40,7 +40,7 @@ private[spark] final class IndexedRow(
  * so a file of one row group (one split) still keeps every core busy.
  */
 private[spark] object ChunkedRows {
-  private val C = NativeKernels.CHUNK_ROWS.toLong
+  private[spark] val C = NativeKernels.CHUNK_ROWS.toLong
 
   /** The cached blocks and their feature count. */
   final case class Built(blocks: RDD[RowBlock], dim: Int, layout: String)

@@ -91,39 +91,81 @@ private[spark] object LabeledInput {
     val (sparse, why) = BlockFormat.choose(input.sparkContext, scans.map(_.nonZero).sum, n, dim)
     log.info(s"paws: ${if (sparse) "sparse" else "dense"} blocks: $why")
     val firstRows = starts.init
-    val rows = input.mapPartitionsWithIndex { (p, it) =>
-      var g = firstRows(p)
-      val end = g + counts(p)
-      it.map { lp =>
-        if (g >= end) {
-          throw new IllegalStateException(s"paws: partition $p of the input had more rows between two " +
-            "reads: the input RDD must be deterministic (cache it, or fix its order)")
-        }
-        val row = if (sparse) {
+    val format = if (sparse) "sparse" else "dense"
+    val name = s"paws blocks ($n rows x $dim, float32, $format)"
+    val built = if (sparse) {
+      val rows = input.mapPartitionsWithIndex { (p, it) =>
+        var g = firstRows(p)
+        val end = g + counts(p)
+        it.map { lp =>
+          if (g >= end) {
+            throw new IllegalStateException(s"paws: partition $p of the input had more rows between two " +
+              "reads: the input RDD must be deterministic (cache it, or fix its order)")
+          }
           val (js, xs) = nonZeros(lp)
-          new IndexedRow(g, xs, lp.label, js, lp.features.size)
-        } else {
-          val x = new Array[Float](lp.features.size)
+          val row = new IndexedRow(g, xs, lp.label, js, lp.features.size)
+          g += 1
+          row
+        }
+      }
+      ChunkedRows.buildLabeled(rows, Chunks.all(n), input.getNumPartitions, storageLevel, name,
+        g => s"row $g of the input")
+    } else {
+      // Dense rows go straight into their blocks: a partition's rows are numbered from
+      // the scan, so each run of rows inside one chunk is known before it is read (no
+      // float[] per row, no sort, no copy: the rows' garbage took a third of the
+      // drop-in's conversion).
+      val cut = input.mapPartitionsWithIndex((p, it) => denseRuns(p, it, firstRows(p), counts(p), dim))
+      ChunkedRows.fromBlocks(cut, Chunks.all(n), input.getNumPartitions, storageLevel, name)
+    }
+    PreparedBlocks(built.blocks, n, built.dim, format)
+  }
+
+  /**
+   * Partition `p`'s rows (global rows `first` to `first + count - 1`, as the scan found)
+   * as dense float32 blocks, one per run of rows inside one chunk, each filled as it is
+   * read. A partition that does not give the scan's rows again fails.
+   */
+  private def denseRuns(p: Int, it: Iterator[LabeledPoint], first: Long, count: Long, dim: Int): Iterator[RowBlock] = {
+    val end = first + count
+    def changed(what: String) = new IllegalStateException(s"paws: partition $p of the input $what between " +
+      "two reads: the input RDD must be deterministic (cache it, or fix its order)")
+    new Iterator[RowBlock] {
+      private var g = first
+      def hasNext: Boolean = g < end || {
+        if (it.hasNext) throw changed("had more rows")
+        false
+      }
+      def next(): RowBlock = {
+        if (!hasNext) throw new NoSuchElementException("no more blocks")
+        val runEnd = math.min(end, (g / ChunkedRows.C + 1) * ChunkedRows.C)
+        val n = (runEnd - g).toInt
+        val flat = new Array[Float](n * dim)
+        val labels = new Array[Double](n)
+        var r = 0
+        while (r < n) {
+          if (!it.hasNext) throw changed("had fewer rows")
+          val lp = it.next()
+          if (lp.features.size != dim) throw changed(s"gave row ${g + r} another number of features")
+          val at = r * dim
           lp.features match {
             case d: DenseVector =>
               val v = d.values
               var j = 0
-              while (j < x.length) {
-                x(j) = v(j).toFloat
+              while (j < dim) {
+                flat(at + j) = v(j).toFloat
                 j += 1
               }
-            case other => other.foreachActive((j, v) => x(j) = v.toFloat)
+            case other => other.foreachActive((j, v) => flat(at + j) = v.toFloat)
           }
-          new IndexedRow(g, x, lp.label)
+          labels(r) = lp.label
+          r += 1
         }
-        g += 1
-        row
+        val block = new RowBlock(g, dim, flat, labels)
+        g = runEnd
+        block
       }
     }
-    val format = if (sparse) "sparse" else "dense"
-    val built = ChunkedRows.buildLabeled(rows, Chunks.all(n), input.getNumPartitions, storageLevel,
-      s"paws blocks ($n rows x $dim, float32, $format)", g => s"row $g of the input")
-    PreparedBlocks(built.blocks, n, built.dim, format)
   }
 
   /** A row's non-zero features in float32: (ascending indices, values). */

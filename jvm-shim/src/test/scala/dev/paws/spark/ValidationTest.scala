@@ -59,6 +59,28 @@ class ValidationTest {
   }
 
   @Test
+  def anInputThatChangesBetweenReadsIsNamed(): Unit = {
+    // Not cached: the scan reads each partition once, the conversion again, and the
+    // second read differs (one more row, one fewer, a row of another length).
+    val data = points(600, 4, 3)
+    val more = data :+ data(0)
+    // Element 450 is partition 0's 226th row: row 225 as paws numbers the input's rows
+    // (partition by partition, in order).
+    val ragged = data.updated(450, LabeledPoint(1.0, Vectors.dense(1, 2, 3)))
+    for ((second, expect) <- Seq((more, "had more rows"), (data.init, "had fewer rows"),
+        (ragged, "gave row 225 another number of features"))) {
+      ValidationTest.reads.set(0)
+      val r = sc.parallelize(0 until 2, 2).flatMap { p =>
+        val rows = if (ValidationTest.reads.getAndIncrement() < 2) data else second
+        rows.indices.filter(_ % 2 == p).map(rows)
+      }
+      val e = assertThrows(classOf[Exception], exec(new NativeSVMWithSGD(1.0, 2, 0.01, 1.0).run(r)))
+      val messages = Iterator.iterate[Throwable](e)(_.getCause).takeWhile(_ != null).map(_.getMessage).mkString(" / ")
+      assertTrue(messages.contains(expect) && messages.contains("the input RDD must be deterministic"), messages)
+    }
+  }
+
+  @Test
   def storageLevelIsTheUsersAndParametersAreChecked(): Unit = {
     val r = rdd(points(300, 4, 9), 2)
     val a = new NativeSVMWithSGD(1.0, 10, 0.01, 1.0).setStorageLevel(StorageLevel.DISK_ONLY).run(r)
@@ -71,4 +93,9 @@ class ValidationTest {
     assertThrows(classOf[IllegalArgumentException],
       exec(NativeSVMWithSGD.train(r, 5, 1.0, 0.01, 1.0, Vectors.dense(1.0))))
   }
+}
+
+object ValidationTest {
+  /** Partition reads so far (tasks of a local master share the JVM). */
+  val reads = new java.util.concurrent.atomic.AtomicInteger()
 }
