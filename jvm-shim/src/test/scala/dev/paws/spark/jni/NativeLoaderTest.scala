@@ -4,6 +4,8 @@ import java.io.File
 import java.nio.charset.StandardCharsets
 import java.nio.file.{Files, Paths}
 import java.util.concurrent.TimeUnit
+import java.util.jar.{JarEntry, JarOutputStream}
+import java.util.zip.CRC32
 
 import org.junit.jupiter.api.Assertions._
 import org.junit.jupiter.api.Test
@@ -11,11 +13,14 @@ import org.junit.jupiter.api.Test
 /** The loader: the jar resource, an explicit path, and a failure that says why. */
 class NativeLoaderTest {
 
-  private def runJava(props: String*): (Int, String) = {
+  /** Our classes (and the library resource) only: the loader must work without Spark. */
+  private val classes = Paths.get(classOf[NativeLoader].getProtectionDomain.getCodeSource.getLocation.toURI)
+
+  private def runJava(props: String*): (Int, String) = runJavaWith(classes.toString, props: _*)
+
+  private def runJavaWith(cp: String, props: String*): (Int, String) = {
     val java = Paths.get(System.getProperty("java.home"), "bin", "java").toString
-    // Our classes only: the loader must work without Spark on the classpath.
-    val cp = Paths.get(classOf[NativeLoader].getProtectionDomain.getCodeSource.getLocation.toURI)
-    val cmd = Seq(java) ++ props ++ Seq("-cp", cp.toString, "dev.paws.spark.jni.NativeInfo")
+    val cmd = Seq(java) ++ props ++ Seq("-cp", cp, "dev.paws.spark.jni.NativeInfo")
     val out = File.createTempFile("paws-native-info", ".txt")
     val p = new ProcessBuilder(cmd: _*).redirectErrorStream(true).redirectOutput(out).start()
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM finished")
@@ -43,6 +48,46 @@ class NativeLoaderTest {
     val (code, out) = runJava()
     assertEquals(0, code, out)
     assertTrue(out.contains("loaded from: ") && out.contains("paws-native-"), out)
+  }
+
+  @Test
+  def aJarsLibraryIsExtractedOnceAndRewrittenWhenItDiffers(): Unit = {
+    // The bundled library in a jar of its own, ahead of the classes on the class path,
+    // as a user's paws-spark jar holds it; a fresh temporary directory per test.
+    val bytes = Files.readAllBytes(classes.resolve(NativeLoader.resourceName()))
+    val tmp = Files.createTempDirectory("paws-loader-test")
+    val jar = tmp.resolve("native.jar")
+    val out = new JarOutputStream(Files.newOutputStream(jar))
+    try {
+      out.putNextEntry(new JarEntry(NativeLoader.resourceName()))
+      out.write(bytes)
+      out.closeEntry()
+    } finally out.close()
+    val crc = new CRC32()
+    crc.update(bytes)
+    val user = System.getProperty("user.name").replaceAll("[^A-Za-z0-9_.-]", "_")
+    val lib = tmp.resolve(s"paws-native-$user").resolve(f"libpaws_jni-${crc.getValue}%08x-${bytes.length}.so")
+    def load(): Unit = {
+      val (code, text) = runJavaWith(s"$jar${File.pathSeparator}$classes", s"-Djava.io.tmpdir=$tmp")
+      assertEquals(0, code, text)
+      assertTrue(text.contains(s"loaded from: $lib"), text)
+      assertArrayEquals(bytes, Files.readAllBytes(lib))
+    }
+    try {
+      load()
+      // A good copy is used as it is (not written again) ...
+      val written = Files.getLastModifiedTime(lib)
+      Thread.sleep(20)
+      load()
+      assertEquals(written, Files.getLastModifiedTime(lib))
+      // ... and a copy of the same size with other bytes is rewritten.
+      val bad = bytes.clone()
+      bad(bad.length / 2) = (bad(bad.length / 2) ^ 0x5a).toByte
+      Files.write(lib, bad)
+      load()
+    } finally {
+      Files.walk(tmp).sorted(java.util.Comparator.reverseOrder()).forEach(p => Files.delete(p))
+    }
   }
 
   @Test
