@@ -40,7 +40,7 @@ private[spark] final class IndexedRow(
  * so a file of one row group (one split) still keeps every core busy.
  */
 private[spark] object ChunkedRows {
-  private[spark] val C = NativeKernels.CHUNK_ROWS.toLong
+  private val C = NativeKernels.CHUNK_ROWS.toLong
 
   /** The cached blocks and their feature count. */
   final case class Built(blocks: RDD[RowBlock], dim: Int, layout: String)
@@ -186,7 +186,7 @@ private[spark] object ChunkedRows {
     var start = 0
     while (start < rows.length) {
       // The run of consecutive rows from `start` inside one chunk.
-      val chunkEnd = (rows(start).index / C + 1) * C
+      val chunkEnd = Chunks.nextStart(rows(start).index)
       var end = start + 1
       while (end < rows.length && rows(end).index == rows(end - 1).index + 1 && rows(end).index < chunkEnd) {
         end += 1

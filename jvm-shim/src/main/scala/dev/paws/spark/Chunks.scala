@@ -73,6 +73,9 @@ private[spark] object Chunks {
   /** Chunks of an `n`-row dataset. */
   private def in(n: Long): Long = (n + C - 1) / C
 
+  /** The first row of the chunk after the one that holds row `row`. */
+  def nextStart(row: Long): Long = (row / C + 1) * C
+
   def all(n: Long): Chunks = {
     require(n > 0, "no rows")
     new Chunks(n, None, None)

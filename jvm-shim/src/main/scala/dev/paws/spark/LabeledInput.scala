@@ -98,10 +98,7 @@ private[spark] object LabeledInput {
         var g = firstRows(p)
         val end = g + counts(p)
         it.map { lp =>
-          if (g >= end) {
-            throw new IllegalStateException(s"paws: partition $p of the input had more rows between two " +
-              "reads: the input RDD must be deterministic (cache it, or fix its order)")
-          }
+          if (g >= end) throw inputChanged(p, "had more rows")
           val (js, xs) = nonZeros(lp)
           val row = new IndexedRow(g, xs, lp.label, js, lp.features.size)
           g += 1
@@ -128,25 +125,23 @@ private[spark] object LabeledInput {
    */
   private def denseRuns(p: Int, it: Iterator[LabeledPoint], first: Long, count: Long, dim: Int): Iterator[RowBlock] = {
     val end = first + count
-    def changed(what: String) = new IllegalStateException(s"paws: partition $p of the input $what between " +
-      "two reads: the input RDD must be deterministic (cache it, or fix its order)")
     new Iterator[RowBlock] {
       private var g = first
       def hasNext: Boolean = g < end || {
-        if (it.hasNext) throw changed("had more rows")
+        if (it.hasNext) throw inputChanged(p, "had more rows")
         false
       }
       def next(): RowBlock = {
         if (!hasNext) throw new NoSuchElementException("no more blocks")
-        val runEnd = math.min(end, (g / ChunkedRows.C + 1) * ChunkedRows.C)
+        val runEnd = math.min(end, Chunks.nextStart(g))
         val n = (runEnd - g).toInt
         val flat = new Array[Float](n * dim)
         val labels = new Array[Double](n)
         var r = 0
         while (r < n) {
-          if (!it.hasNext) throw changed("had fewer rows")
+          if (!it.hasNext) throw inputChanged(p, "had fewer rows")
           val lp = it.next()
-          if (lp.features.size != dim) throw changed(s"gave row ${g + r} another number of features")
+          if (lp.features.size != dim) throw inputChanged(p, s"gave row ${g + r} another number of features")
           val at = r * dim
           lp.features match {
             case d: DenseVector =>
@@ -167,6 +162,10 @@ private[spark] object LabeledInput {
       }
     }
   }
+
+  /** Partition `p` of the input gave other rows than the scan read (`what` it did). */
+  private def inputChanged(p: Int, what: String) = new IllegalStateException(s"paws: partition $p of the " +
+    s"input $what between two reads: the input RDD must be deterministic (cache it, or fix its order)")
 
   /** A row's non-zero features in float32: (ascending indices, values). */
   private def nonZeros(lp: LabeledPoint): (Array[Int], Array[Float]) = {

@@ -268,7 +268,7 @@ private[spark] object ParquetFeatures {
 
   /** Where a group's pieces of kept chunks start (a group may start inside a chunk). */
   private def keptStarts(g: Group, chunks: Chunks): Iterator[Long] =
-    Iterator.iterate(g.firstRow)(s => (s / C + 1) * C).takeWhile(_ < g.firstRow + g.rows)
+    Iterator.iterate(g.firstRow)(Chunks.nextStart).takeWhile(_ < g.firstRow + g.rows)
       .filter(s => chunks.contains(s / C))
 
   /**
@@ -280,7 +280,7 @@ private[spark] object ParquetFeatures {
     if (dim == 0) throw bad(s"${g.path}: column 'features': row group ${g.index}: rows have no values")
     val end = g.firstRow + g.rows
     keptStarts(g, chunks).filter(s => run.keeps(s / C)).map { s =>
-      val e = math.min((s / C + 1) * C, end)
+      val e = math.min(Chunks.nextStart(s), end)
       val rows = java.util.Arrays.copyOfRange(x, ((s - g.firstRow) * dim).toInt, ((e - g.firstRow) * dim).toInt)
       new RowBlock(s, dim, rows, new Array[Double]((e - s).toInt))
     }

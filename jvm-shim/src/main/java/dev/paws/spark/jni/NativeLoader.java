@@ -241,8 +241,8 @@ public final class NativeLoader {
         boolean test(Path file) throws IOException;
     }
 
-    /** Writes a file. */
-    private interface FileWriter {
+    /** Fills a file (not java.io's FileWriter). */
+    private interface FileFill {
         void write(Path file) throws IOException;
     }
 
@@ -251,7 +251,7 @@ public final class NativeLoader {
      * otherwise written by {@code write} to a temporary file there, renamed to it. Under
      * the directory's lock, so that several executors of one container extract it once.
      */
-    private static String extractOnce(Path target, FileCheck good, FileWriter write) throws IOException {
+    private static String extractOnce(Path target, FileCheck good, FileFill write) throws IOException {
         Path dir = target.getParent();
         try (FileChannel ch =
                         FileChannel.open(
@@ -287,7 +287,7 @@ public final class NativeLoader {
     }
 
     /** The CRC-32 of a file's bytes. */
-    static long crc32(Path file) throws IOException {
+    private static long crc32(Path file) throws IOException {
         CRC32 crc = new CRC32();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
