@@ -4,9 +4,11 @@ import dev.paws.spark.jni.{NativeKernels, PawsNativeException}
 import java.nio.charset.StandardCharsets.ISO_8859_1
 import java.util.UUID
 
+import scala.collection.JavaConverters._
+
 import org.apache.hadoop.conf.Configuration
 import org.apache.hadoop.fs.{FileSystem, Path}
-import org.apache.spark.{HashPartitioner, SerializableWritable, SparkContext}
+import org.apache.spark.{SerializableWritable, SparkContext}
 import org.apache.spark.broadcast.Broadcast
 import org.apache.spark.paws.SchedulerAccess
 import org.apache.spark.rdd.RDD
@@ -32,8 +34,8 @@ private[spark] object BarrierSgd {
   private val log = org.slf4j.LoggerFactory.getLogger(getClass)
 
   /**
-   * What the first task returns: the final states, or the error that stopped every task
-   * (its class and message: an outcome goes through a shuffle, see [[train]]).
+   * What the first task reports: the final states, or the error that stopped every task
+   * (its class and message: an outcome travels as an accumulator update, see [[train]]).
    */
   private final case class Outcome(states: Array[Array[Byte]], errorClass: String, errorMessage: String)
 
@@ -99,9 +101,12 @@ private[spark] object BarrierSgd {
     val kernelNanos = timings.kernelNanos
     val taskNanos = timings.taskNanos
     val exchangeNanos = timings.exchangeNanos
+    // The first task's outcome, tagged with its stage attempt: a retried stage's tasks
+    // that succeeded in a failed attempt have reported too.
+    val outcomes = sc.collectionAccumulator[(Int, Outcome)]("paws SGD outcome")
     val t0 = System.nanoTime()
-    val outcomes = try {
-      blocks.barrier().mapPartitions { it =>
+    try {
+      val stage = blocks.barrier().mapPartitions { it =>
         val start = System.nanoTime()
         val ctx = SchedulerAccess.barrierContext()
         val exchange = new SchedulerAccess.BarrierExchange(ctx)
@@ -177,22 +182,21 @@ private[spark] object BarrierSgd {
           f"${exchanging / 1e9}%.3f s, weights ${preparing / 1e9}%.3f s, encoding ${encoding / 1e9}%.3f s, " +
           f"applying ${applying / 1e9}%.3f s")
         if (ctx.partitionId() == 0) {
-          Iterator.single(
+          outcomes.add((ctx.stageAttemptNumber(),
             if (error == null) Outcome(hs.map(NativeKernels.sgdSave), null, null)
-            else Outcome(null, error.getClass.getName, error.getMessage))
-        } else {
-          Iterator.empty
+            else Outcome(null, error.getClass.getName, error.getMessage)))
         }
+        Iterator.empty: Iterator[Unit]
       }
-        // Through a shuffle, so that the barrier stage is a ShuffleMapStage: Spark retries
-        // a failed barrier ShuffleMapStage as a whole (spark.stage.maxConsecutiveAttempts),
-        // but aborts a failed barrier ResultStage outright.
-        .map(o => (0, o)).partitionBy(new HashPartitioner(1)).values.collect()
+      // A map stage, so that Spark retries it as a whole when a task fails
+      // (spark.stage.maxConsecutiveAttempts; it aborts a failed barrier ResultStage
+      // outright), and a job of that stage alone: a result stage after it cost about 80 ms.
+      SchedulerAccess.runAsMapStage(stage)
     } finally {
       initial.destroy()
     }
     timings.passNanos += System.nanoTime() - t0
-    val outcome = outcomes.headOption.getOrElse(
+    val outcome = outcomes.value.asScala.sortBy(_._1).lastOption.map(_._2).getOrElse(
       throw new IllegalStateException("paws: the barrier stage returned no states"))
     if (outcome.errorClass != null) rethrow(outcome)
     // The driver's states become the tasks' (the same bits as if it had applied each round).

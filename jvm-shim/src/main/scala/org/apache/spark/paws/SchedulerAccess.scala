@@ -5,8 +5,9 @@ import scala.concurrent.Await
 import scala.concurrent.duration._
 import scala.util.control.NonFatal
 
-import org.apache.spark.{BarrierCoordinator, BarrierTaskContext, RequestMethod, RequestToSync, SparkContext,
-  SparkEnv, TaskContext}
+import org.apache.spark.{BarrierCoordinator, BarrierTaskContext, HashPartitioner, RequestMethod, RequestToSync,
+  ShuffleDependency, SparkContext, SparkEnv, TaskContext}
+import org.apache.spark.rdd.RDD
 import org.apache.spark.rpc.RpcTimeout
 import org.apache.spark.scheduler.{SparkListener, SparkListenerApplicationEnd, TaskSchedulerImpl}
 import org.apache.spark.util.RpcUtils
@@ -66,6 +67,19 @@ object SchedulerAccess {
     } catch {
       case NonFatal(e) => log.warn(s"paws: could not stop Spark's barrier timer (the JVM may not exit by itself): $e")
     }
+
+  /**
+   * Runs `rdd` as a stage that writes a shuffle, in a job of that stage alone (as adaptive
+   * query execution submits its stages: `SparkContext.submitMapStage`), and waits for it.
+   * For a barrier stage: Spark retries a failed barrier map stage as a whole, where it
+   * aborts a failed barrier result stage. A job's failure is thrown as `collect` throws it.
+   */
+  def runAsMapStage(rdd: RDD[Unit]): Unit = {
+    val dependency = new ShuffleDependency[Int, Unit, Unit](rdd.map(_ => (0, ())), new HashPartitioner(1))
+    val job = rdd.sparkContext.submitMapStage(dependency)
+    Await.ready(job, Duration.Inf)
+    job.value.get.get
+  }
 
   /**
    * Tasks of the default resource profile that can run at once now: a barrier stage of
