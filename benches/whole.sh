@@ -2,8 +2,11 @@
 # Whole-process wall time of a paws experiment through spark-submit, as a user runs it:
 # from the `spark-submit` command to its exit (launcher, JVM, SparkContext, the load, the
 # sweep, the outputs, the shutdown), W1 and W2 on local[threads], each run in a fresh
-# JVM, with and without the class-data archive of scripts/spark-cds.sh (runs alternate,
-# so both see the same machine). Prints one JSON line per workload and mode.
+# JVM, in four modes that differ only in the driver's JVM options: plain, with the
+# class-data archive of scripts/spark-cds.sh, with the C1 compiler alone
+# (-XX:TieredStopAtLevel=1: the C2 compiler's threads take a core of two for a second of
+# a short run, and paws' numbers are native), and with both (runs alternate, so all see
+# the same machine). Prints one JSON line per workload and mode.
 # "W1 legacy" is W1 from the seed job's input shape, a folder of 7,349
 # `<breed>_<n>.jpg.json` files (benches/make_legacy.py), when that folder exists.
 #
@@ -57,17 +60,23 @@ for w in "${workloads[@]}"; do
     esac
     plain=()
     cds=()
+    c1=()
+    cds_c1=()
     for ((i = 0; i < runs; i++)); do
         plain+=("$(one "$features" "$vs" "")")
         cds+=("$(one "$features" "$vs" "-XX:SharedArchiveFile=$archive")")
+        c1+=("$(one "$features" "$vs" "-XX:TieredStopAtLevel=1")")
+        cds_c1+=("$(one "$features" "$vs" "-XX:SharedArchiveFile=$archive -XX:TieredStopAtLevel=1")")
     done
-    for mode in plain cds; do
+    for mode in plain cds c1 cds_c1; do
         declare -n times=$mode
         python3 -c '
 import json, statistics, sys
 w, mode, threads, *times = sys.argv[1:]
 t = [int(x) / 1000 for x in times]
-engine = "paws spark-submit (whole process)" + (", class-data archive" if mode == "cds" else "")
+suffix = {"plain": "", "cds": ", class-data archive", "c1": ", C1 JIT only",
+          "cds_c1": ", class-data archive and C1 JIT only"}[mode]
+engine = "paws spark-submit (whole process)" + suffix
 print(json.dumps({"workload": w, "engine": engine, "threads": int(threads),
                   "seconds": statistics.median(t), "runs": t}))' "$w" "$mode" "$threads" "${times[@]}"
     done

@@ -102,8 +102,9 @@ private[spark] object BarrierSgd {
     val taskNanos = timings.taskNanos
     val exchangeNanos = timings.exchangeNanos
     // The first task's outcome, tagged with its stage attempt: a retried stage's tasks
-    // that succeeded in a failed attempt have reported too.
-    val outcomes = sc.collectionAccumulator[(Int, Outcome)]("paws SGD outcome")
+    // that succeeded in a failed attempt have reported too. Unnamed: Spark's UI and event
+    // log record named accumulators' values.
+    val outcomes = sc.collectionAccumulator[(Int, Outcome)]
     val t0 = System.nanoTime()
     try {
       val stage = blocks.barrier().mapPartitions { it =>
