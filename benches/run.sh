@@ -18,8 +18,9 @@
 #     (`DropInBenchmark`) one `NativeSVMWithSGD.train` with each driver against
 #     `SVMWithSGD.train` on a cached 7,390 x 4,096 RDD;
 #   - `benches/whole.sh`: W1 and W2 as a user runs them, `spark-submit` of
-#     PetBreedExperiment timed from command to exit, with and without the class-data
-#     archive of scripts/spark-cds.sh;
+#     PetBreedExperiment timed from command to exit: plain, with the class-data archive
+#     of scripts/spark-cds.sh, with the driver's JIT at C1 (-XX:TieredStopAtLevel=1),
+#     and with both;
 #   - memory: `paws experiment`'s peak resident memory and the Spark path's cached
 #     blocks on a 10x set (`paws-bench gen --copies 10`), against the raw float32 size;
 #   - Python: scikit-learn `SGDClassifier(loss='hinge')` on W1 and W2, OpenBLAS sgemm

@@ -38,8 +38,9 @@ private[spark] final class SweepWeights(val models: Array[Int], val kernels: Arr
  *  - per pass, the driver broadcasts the kernel weights of the models still training;
  *  - each task adds those models' rows of each of its cached blocks to one native
  *    accumulator (`sweepAccAdd`) and returns one exact sum per model (`sweepAccFinish`);
- *  - `treeAggregate` merges the sums (exact, so in any order), the driver applies them
- *    (`sgdApply`) and drops the models that are done.
+ *  - the sums are merged (exact, so in any order: on the driver as they arrive, or by
+ *    `treeAggregate` for many partitions), the driver applies them (`sgdApply`) and drops
+ *    the models that are done.
  *
  * Blocks must hold whole chunks ([[ChunkedRows]]); a model's sums are then the
  * in-process engine's, bit for bit, whatever the partitioning.
