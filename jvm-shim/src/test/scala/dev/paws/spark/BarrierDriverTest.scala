@@ -3,6 +3,7 @@ package dev.paws.spark
 import dev.paws.spark.jni.NativeKernels
 import scala.collection.mutable.ArrayBuffer
 
+import org.apache.spark.SparkException
 import org.apache.spark.scheduler.{SparkListener, SparkListenerJobStart}
 import org.junit.jupiter.api.Assertions._
 import org.junit.jupiter.api.Test
@@ -101,6 +102,52 @@ class BarrierDriverTest {
     // auto picks the barrier driver for 2 partitions on 2 slots.
     val auto = jobsOf(NativeSVMWithSGD.train(input, 30, 1.0, 0.01, 1.0))
     assertEquals(training, auto.filter(_.contains("iteration")), auto.mkString("\n"))
+  }
+
+  @Test
+  def aCancelledOrInterruptedRunStopsItsStage(): Unit = {
+    // Runs far longer than the test (convergence off), stopped once through their job
+    // group (a notebook paragraph's cancel) and once by interrupting the calling thread.
+    for (how <- Seq("cancel", "interrupt")) {
+      val group = s"paws-test-$how"
+      @volatile var error: Throwable = null
+      val caller = new Thread(new Runnable {
+        def run(): Unit = {
+          sc.setJobGroup(group, how, interruptOnCancel = true)
+          try withDriver("barrier")(new NativeSVMWithSGD(1.0, 10000000, 0.01, 1.0).setConvergenceTol(0.0).run(input))
+          catch { case e: Throwable => error = e }
+          finally sc.clearJobGroup()
+        }
+      })
+      caller.start()
+      def barrierStageRunning = sc.statusTracker.getActiveStageIds.exists { id =>
+        sc.statusTracker.getStageInfo(id).exists(s => s.name.contains("SchedulerAccess") && s.numActiveTasks == 2)
+      }
+      def groupRunning = sc.statusTracker.getJobIdsForGroup(group).exists { id =>
+        sc.statusTracker.getJobInfo(id).exists(_.status == org.apache.spark.JobExecutionStatus.RUNNING)
+      }
+      assertTrue(waitFor(60)(barrierStageRunning), s"$how: the barrier stage started")
+      Thread.sleep(300)
+      if (how == "cancel") sc.cancelJobGroup(group) else caller.interrupt()
+      caller.join(30000)
+      assertFalse(caller.isAlive, s"$how: train returned")
+      error match {
+        case e: SparkException if how == "cancel" => assertTrue(e.getMessage.contains("cancelled"), e.getMessage)
+        case _: InterruptedException if how == "interrupt" =>
+        case other => fail(s"$how: unexpected outcome", other)
+      }
+      assertTrue(waitFor(30)(!groupRunning), s"$how: the group's jobs stopped")
+    }
+    assertTrue(waitFor(30)(NativeKernels.sgdLiveHandles() == 0), "the tasks' SGD states freed")
+    // The context trains on.
+    assertEquals(40, NativeSVMWithSGD.train(input, 5, 1.0, 0.01, 1.0).weights.size)
+  }
+
+  /** Whether `condition` holds within `seconds`. */
+  private def waitFor(seconds: Int)(condition: => Boolean): Boolean = {
+    val deadline = System.nanoTime() + seconds * 1000000000L
+    while (!condition && System.nanoTime() < deadline) Thread.sleep(20)
+    condition
   }
 
   @Test

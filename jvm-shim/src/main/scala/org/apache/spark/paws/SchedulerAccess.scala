@@ -72,12 +72,18 @@ object SchedulerAccess {
    * Runs `rdd` as a stage that writes a shuffle, in a job of that stage alone (as adaptive
    * query execution submits its stages: `SparkContext.submitMapStage`), and waits for it.
    * For a barrier stage: Spark retries a failed barrier map stage as a whole, where it
-   * aborts a failed barrier result stage. A job's failure is thrown as `collect` throws it.
+   * aborts a failed barrier result stage. A job's failure is thrown as `collect` throws it;
+   * a caller interrupted while it waits cancels the job.
    */
   def runAsMapStage(rdd: RDD[Unit]): Unit = {
     val dependency = new ShuffleDependency[Int, Unit, Unit](rdd.map(_ => (0, ())), new HashPartitioner(1))
     val job = rdd.sparkContext.submitMapStage(dependency)
-    Await.ready(job, Duration.Inf)
+    try Await.ready(job, Duration.Inf)
+    catch {
+      case e: InterruptedException =>
+        job.cancel()
+        throw e
+    }
     job.value.get.get
   }
 
