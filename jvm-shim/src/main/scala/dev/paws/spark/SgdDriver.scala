@@ -172,7 +172,7 @@ private[spark] object SgdDriver {
       try BarrierSgd.train(sc, blocks, rows, sgds, training, loss, dim, fraction, checkpoints, timings)
       finally checkpoints.foreach(_.delete())
     } else {
-      // One broadcast and one `treeAggregate` job per iteration.
+      // One broadcast and one job per iteration ([[merged]] combines its sums).
       log.info(s"paws SGD: the per-job driver (one Spark job per iteration): ${choice.why}")
       val zero = new Array[Long](NativeKernels.sumWords(dim))
       val task = new PassTask(rows, sgds.length, loss, dim, fraction, timings.kernelNanos, timings.taskNanos)
