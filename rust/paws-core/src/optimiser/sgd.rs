@@ -273,6 +273,12 @@ impl Sgd {
             log::warn!("iteration {i}: the sampled mini-batch is empty");
         }
         self.iter += 1;
+        if self.is_done() {
+            // Only the convergence test reads the previous weights: a done state drops
+            // them, which halves the final states that a sweep collects (the barrier
+            // stage's outcome, the checkpoints).
+            self.last_update = None;
+        }
         Ok(())
     }
 }
@@ -389,6 +395,9 @@ mod tests {
             s.updates += 1;
         }
         s.iter += 1;
+        if s.is_done() {
+            s.last_update = None;
+        }
     }
 
     #[test]
@@ -483,6 +492,44 @@ mod tests {
         };
         assert_eq!(bits(&a), bits(&b));
         assert_eq!(a.to_bytes(), b.to_bytes());
+    }
+
+    #[test]
+    fn a_done_state_keeps_no_previous_weights() {
+        let map = FeatureMap {
+            dim: 50,
+            intercept: true,
+            scaling: None,
+        };
+        // Done after its last pass, and done by convergence (a tolerance of 1 stops at
+        // the second update).
+        for (iterations, tol) in [(5, 0.0), (100, 1.0)] {
+            let params = SgdParams {
+                iterations,
+                convergence_tol: tol,
+                ..SgdParams::default()
+            };
+            let mut s = Sgd::new(params, map.clone(), None).unwrap();
+            let mut k = 0.0;
+            let mut running_len = 0;
+            while !s.is_done() {
+                running_len = s.to_bytes().len();
+                k += 1.0;
+                step(&mut s, k);
+            }
+            assert!(s.last_update.is_none(), "{iterations}, {tol}");
+            // The previous weights (51 floats of 8 bytes) are gone from the bytes, while
+            // the loss history grew by one float.
+            assert!(
+                s.to_bytes().len() + 51 * 7 < running_len,
+                "{iterations}, {tol}: {} bytes done, {running_len} before the last pass",
+                s.to_bytes().len()
+            );
+            assert_eq!(
+                Sgd::from_bytes(&s.to_bytes()).unwrap().to_bytes(),
+                s.to_bytes()
+            );
+        }
     }
 
     #[test]

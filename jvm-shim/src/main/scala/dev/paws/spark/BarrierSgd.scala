@@ -34,10 +34,11 @@ private[spark] object BarrierSgd {
   private val log = org.slf4j.LoggerFactory.getLogger(getClass)
 
   /**
-   * What the first task reports: the final states, or the error that stopped every task
-   * (its class and message: an outcome travels as an accumulator update, see [[train]]).
+   * What a task reports (as an accumulator update, see [[train]]): its share of the final
+   * states, model k's from task `k % tasks`, each with its k; or, from the first task
+   * only, the error that stopped every task (its class and message).
    */
-  private final case class Outcome(states: Array[Array[Byte]], errorClass: String, errorMessage: String)
+  private[spark] final case class Outcome(states: Array[(Int, Array[Byte])], errorClass: String, errorMessage: String)
 
   private def rethrow(o: Outcome): Nothing = o.errorClass match {
     case "dev.paws.spark.jni.PawsNativeException" => throw new PawsNativeException(o.errorMessage)
@@ -77,6 +78,24 @@ private[spark] object BarrierSgd {
     texts.map(t => t.toString.getBytes(ISO_8859_1))
   }
 
+  /**
+   * The final states of the newest stage attempt's outcomes (a retried stage's earlier
+   * attempts may have reported too), in model order; its error rethrown if it has one.
+   */
+  private[spark] def finalStates(outcomes: Seq[(Int, Outcome)], models: Int): Array[Array[Byte]] = {
+    if (outcomes.isEmpty) throw new IllegalStateException("paws: the barrier stage returned no states")
+    val newest = outcomes.map(_._1).max
+    val reports = outcomes.collect { case (`newest`, o) => o }
+    reports.find(_.errorClass != null).foreach(rethrow)
+    val states = reports.flatMap(_.states).toMap
+    val missing = (0 until models).filterNot(states.contains)
+    if (missing.nonEmpty) {
+      throw new IllegalStateException(s"paws: the barrier stage (attempt $newest) returned no state for " +
+        s"${missing.length} of $models models (the first: model ${missing.head})")
+    }
+    Array.tabulate(models)(states)
+  }
+
   /** Bytes of a message per sync of [[gatherBytes]] (default 16 Mi). */
   val ExchangeChunkConf = "spark.paws.sgd.exchangeChunkChars"
 
@@ -101,9 +120,11 @@ private[spark] object BarrierSgd {
     val kernelNanos = timings.kernelNanos
     val taskNanos = timings.taskNanos
     val exchangeNanos = timings.exchangeNanos
-    // The first task's outcome, tagged with its stage attempt: a retried stage's tasks
-    // that succeeded in a failed attempt have reported too. Unnamed: Spark's UI and event
-    // log record named accumulators' values.
+    // The tasks' outcomes, tagged with their stage attempt: a retried stage's tasks that
+    // succeeded in a failed attempt have reported too. Every task reports a share of the
+    // final states, so that no one task's result holds them all (W2's 1.2 MB split in two
+    // stays under spark.task.maxDirectResultSize; W3's hundreds of MB are spread out).
+    // Unnamed: Spark's UI and event log record named accumulators' values.
     val outcomes = sc.collectionAccumulator[(Int, Outcome)]
     val t0 = System.nanoTime()
     try {
@@ -182,10 +203,12 @@ private[spark] object BarrierSgd {
           f"in ${took / 1e9}%.3f s: kernel ${kernel / 1e9}%.3f s, waiting for and exchanging sums " +
           f"${exchanging / 1e9}%.3f s, weights ${preparing / 1e9}%.3f s, encoding ${encoding / 1e9}%.3f s, " +
           f"applying ${applying / 1e9}%.3f s")
-        if (ctx.partitionId() == 0) {
-          outcomes.add((ctx.stageAttemptNumber(),
-            if (error == null) Outcome(hs.map(NativeKernels.sgdSave), null, null)
-            else Outcome(null, error.getClass.getName, error.getMessage)))
+        val (task, tasks) = (ctx.partitionId(), ctx.numPartitions())
+        if (error == null) {
+          val share = hs.indices.filter(_ % tasks == task).map(k => (k, NativeKernels.sgdSave(hs(k)))).toArray
+          outcomes.add((ctx.stageAttemptNumber(), Outcome(share, null, null)))
+        } else if (task == 0) {
+          outcomes.add((ctx.stageAttemptNumber(), Outcome(null, error.getClass.getName, error.getMessage)))
         }
         Iterator.empty: Iterator[Unit]
       }
@@ -197,12 +220,10 @@ private[spark] object BarrierSgd {
       initial.destroy()
     }
     timings.passNanos += System.nanoTime() - t0
-    val outcome = outcomes.value.asScala.sortBy(_._1).lastOption.map(_._2).getOrElse(
-      throw new IllegalStateException("paws: the barrier stage returned no states"))
-    if (outcome.errorClass != null) rethrow(outcome)
+    val states = finalStates(outcomes.value.asScala.toSeq, training.length)
     // The driver's states become the tasks' (the same bits as if it had applied each round).
     val before = NativeKernels.sgdIteration(sgds(training.head))
-    for ((j, state) <- training.zip(outcome.states)) NativeKernels.sgdRestore(sgds(j), state)
+    for ((j, state) <- training.zip(states)) NativeKernels.sgdRestore(sgds(j), state)
     timings.passes += training.map(j => NativeKernels.sgdIteration(sgds(j))).max - before
   }
 }

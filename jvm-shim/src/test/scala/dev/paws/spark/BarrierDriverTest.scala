@@ -183,6 +183,25 @@ class BarrierDriverTest {
   }
 
   @Test
+  def theFinalStatesAreTheNewestAttemptsShares(): Unit = {
+    import BarrierSgd.{finalStates, Outcome}
+    def share(models: Int*) = Outcome(models.map(k => (k, Array(k.toByte))).toArray, null, null)
+    def states(outcomes: (Int, Outcome)*) = finalStates(outcomes, 3).map(_.toSeq).toSeq
+    // Two tasks share three models (k % 2); a task of a failed first attempt reported too.
+    assertEquals(Seq(Seq[Byte](0), Seq[Byte](1), Seq[Byte](2)),
+      states(1 -> share(1), 0 -> share(0, 2), 1 -> share(0, 2)))
+    val old = Outcome(Array((1, Array[Byte](9))), null, null)
+    val missing = assertThrows(classOf[IllegalStateException],
+      new Executable { def execute(): Unit = states(0 -> old, 1 -> share(0, 2)) }).getMessage
+    assertTrue(missing.contains("(attempt 1) returned no state for 1 of 3 models (the first: model 1)"), missing)
+    val failed = assertThrows(classOf[IllegalArgumentException], new Executable {
+      def execute(): Unit = states(1 -> share(1), 1 -> Outcome(null, "java.lang.IllegalArgumentException", "boom"))
+    }).getMessage
+    assertEquals("boom", failed)
+    assertThrows(classOf[IllegalStateException], new Executable { def execute(): Unit = states() })
+  }
+
+  @Test
   def checkpointsRoundTripAndTheNewestIsFound(): Unit = {
     val dir = java.nio.file.Files.createTempDirectory("paws-ckpt").toUri.toString
     val ck = SgdCheckpoints.create(sc, dir, interval = 5, minSeconds = 0, costFactor = 0).get
