@@ -276,7 +276,7 @@ impl Sgd {
         if self.is_done() {
             // Only the convergence test reads the previous weights: a done state drops
             // them, which halves the final states that a sweep collects (the barrier
-            // stage's outcome, the checkpoints).
+            // stage's outcome) and the done models' states in its checkpoints.
             self.last_update = None;
         }
         Ok(())
